@@ -1,0 +1,5 @@
+import sys
+
+from lnl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,551 @@
+"""Data sets: where they are found, how they are held, and the fast augmentation path.
+
+Every data set is held whole in memory as ``uint8`` images ``[N, C, H, W]`` with ``int64`` labels, and
+every training sample keeps its index ``0..N-1`` for the whole run (methods hold per-sample state:
+soft labels, clean probabilities, neighbours). :class:`DeviceData` moves the images to the
+training device once and crops, flips and normalises batches there, so a GPU never waits on a
+``DataLoader``.
+
+Look-up order (the first hit wins, nothing is downloaded while an earlier place has the data):
+
+1. ``$LNL_DATA`` when set;
+2. the project's ``data/`` folder (``<checkout>/data`` for a source checkout, else ``./data``);
+3. known local copies: Debian's ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``),
+   and the ``shared/data`` folder beside the checkout (``$LNL_SHARED`` overrides it) with the CIFAR-10
+   JPEG copy and the CIFAR-10N/100N label files;
+4. a torchvision download into the first of 1-2 (CIFAR-N label files: the public ``.pt`` files of
+   Wei et al., ICLR 2022).
+
+Otherwise :class:`DataNotFound` says in one sentence where it looked and how to get the data.
+
+Named data sets: ``digits`` (scikit-learn's 8x8 digits, embedded, a fixed stratified 1347/450 split),
+``fashion_mnist``, ``cifar10``, ``cifar100``, ``cifar10n`` and ``cifar100n`` (CIFAR images with the
+human label sets ``aggre, worse, random1, random2, random3`` / ``noisy``), and ``imagefolder`` for
+real-world noisy sets (see :func:`load_imagefolder` for the layouts of Animal-10N, Clothing1M and
+WebVision-mini).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DATASETS = ("digits", "fashion_mnist", "cifar10", "cifar100", "cifar10n", "cifar100n", "imagefolder")
+HUMAN_LABEL_SETS = {
+    "cifar10n": ("aggre", "worse", "random1", "random2", "random3"),
+    "cifar100n": ("noisy",),
+}
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+CIFARN_URLS = {  # Wei et al., "Learning with Noisy Labels Revisited", ICLR 2022 (CC BY-NC 4.0)
+    "cifar10n": "https://github.com/UCSC-REAL/cifar-10-100n/raw/main/data/CIFAR-10_human.pt",
+    "cifar100n": "https://github.com/UCSC-REAL/cifar-10-100n/raw/main/data/CIFAR-100_human.pt",
+}
+_CIFARN_KEYS = {  # our label-set name -> key in the published files
+    "aggre": "aggre_label", "worse": "worse_label", "random1": "random_label1",
+    "random2": "random_label2", "random3": "random_label3", "noisy": "noisy_label",
+}
+
+
+class DataNotFound(RuntimeError):
+    """A data set is in none of the places we look and could not be downloaded."""
+
+
+@dataclass
+class ImageSet:
+    """Images ``[N, C, H, W]`` uint8 and their labels ``[N]`` int64 (sample i keeps index i)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Dataset:
+    """A train/test pair with what the engine needs to know about it.
+
+    ``labels_are_clean`` is True when the training labels as distributed are the truth (synthetic
+    noise is then drawn on top of them); it is False for real-world noisy sets, whose training labels
+    are already noisy and whose truth is unknown. ``human_labels`` maps a CIFAR-N label-set name to
+    its ``[N]`` int64 labels, aligned with ``train``.
+    """
+
+    name: str
+    train: ImageSet
+    test: ImageSet
+    classes: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    source: str
+    augment: tuple[str, ...] = ("crop", "flip")
+    labels_are_clean: bool = True
+    human_labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train.images.shape[1:])  # type: ignore[return-value]
+
+    def subset(self, per_class: int | None = None, test_per_class: int | None = None) -> "Dataset":
+        """The first ``per_class`` training (and ``test_per_class`` test) samples of each class, in order.
+
+        Deterministic and independent of the run seed, so that the small profiles of the book train
+        on the same images whatever the seed. Human label sets are cut alongside.
+        """
+        out = self
+        if per_class is not None:
+            keep = _first_per_class(self.train.labels, per_class)
+            out = replace(out, train=ImageSet(self.train.images[keep], self.train.labels[keep]),
+                          human_labels={k: v[keep.numpy()] for k, v in self.human_labels.items()})
+        if test_per_class is not None:
+            keep = _first_per_class(self.test.labels, test_per_class)
+            out = replace(out, test=ImageSet(self.test.images[keep], self.test.labels[keep]))
+        return out
+
+
+def _first_per_class(labels: torch.Tensor, n: int) -> torch.Tensor:
+    order = torch.argsort(labels, stable=True)
+    rank = torch.empty_like(order)
+    counts = torch.bincount(labels)
+    starts = torch.cumsum(counts, 0) - counts
+    rank[order] = torch.arange(len(labels)) - starts[labels[order]]
+    return torch.nonzero(rank < n).flatten()
+
+
+# ----------------------------------------------------------------------------------------------
+# Where to look
+# ----------------------------------------------------------------------------------------------
+
+def project_data_dir() -> Path:
+    """``<checkout>/data`` when ``lnl`` runs from a source checkout, else ``./data``."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "data"
+    return Path.cwd() / "data"
+
+
+def data_roots() -> list[Path]:
+    """Folders searched first, in order: ``$LNL_DATA`` (when set), then the project's data folder."""
+    roots = [Path(os.environ["LNL_DATA"]).expanduser()] if os.environ.get("LNL_DATA") else []
+    return roots + [project_data_dir()]
+
+
+def shared_data_dir() -> Path:
+    """The read-only ``shared/data`` folder beside the checkout (``$LNL_SHARED`` overrides it)."""
+    if os.environ.get("LNL_SHARED"):
+        return Path(os.environ["LNL_SHARED"]).expanduser()
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _first(paths: list[Path]) -> Path | None:
+    return next((p for p in paths if p.exists()), None)
+
+
+def _fashion_files(folder: Path) -> dict[str, Path] | None:
+    names = {"train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
+             "test_x": "t10k-images-idx3-ubyte", "test_y": "t10k-labels-idx1-ubyte"}
+    found = {}
+    for key, stem in names.items():
+        hit = _first([folder / stem, folder / f"{stem}.gz"])
+        if hit is None:
+            return None
+        found[key] = hit
+    return found
+
+
+def locate(name: str) -> str | None:
+    """Where ``name`` would be loaded from right now, without downloading; ``None`` if nowhere."""
+    _check_name(name)
+    if name == "digits":
+        return "scikit-learn (embedded)"
+    if name == "imagefolder":
+        return None
+    if name == "fashion_mnist":
+        for folder in [r / "FashionMNIST" / "raw" for r in data_roots()] + [DEBIAN_FASHION]:
+            if _fashion_files(folder):
+                return str(folder)
+        return None
+    if name in ("cifar10n", "cifar100n"):
+        images, labels = locate(name[:-1]), _locate_cifarn(name)
+        return f"{images} + {labels}" if images and labels else None
+    if name == "cifar10":
+        return _path_str(_first([r / "cifar-10-batches-py" for r in data_roots()]
+                                + [r / "cifar10-jpeg.npz" for r in data_roots()]
+                                + [shared_data_dir() / "cifar10-jpeg.tar.gz"]))
+    return _path_str(_first([r / "cifar-100-python" for r in data_roots()]))
+
+
+def _path_str(p: Path | None) -> str | None:
+    return None if p is None else str(p)
+
+
+def _locate_cifarn(name: str) -> Path | None:
+    pt = "CIFAR-10_human.pt" if name == "cifar10n" else "CIFAR-100_human.pt"
+    npz = f"{name}_labels.npz"
+    return _first([r / f for r in data_roots() for f in (npz, pt)] + [shared_data_dir() / npz])
+
+
+def _not_found(name: str, how: str) -> DataNotFound:
+    looked = ", ".join(str(r) for r in data_roots())
+    return DataNotFound(f"Data set '{name}' was not found in {looked} or the known local copies and could "
+                        f"not be downloaded; {how}.")
+
+
+def _check_name(name: str) -> None:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown data set '{name}'; choose one of: {', '.join(DATASETS)}.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading
+# ----------------------------------------------------------------------------------------------
+
+def load(name: str, *, download: bool = True, root: str | Path | None = None, image_size: int = 32) -> Dataset:
+    """Load a named data set (see the module docstring for the look-up order).
+
+    Parameters
+    ----------
+    name : one of :data:`DATASETS`.
+    download : try a torchvision download when no local copy exists.
+    root, image_size : only for ``imagefolder`` (its folder, and the side images are resized to).
+    """
+    _check_name(name)
+    if name == "digits":
+        return _load_digits()
+    if name == "fashion_mnist":
+        return _load_fashion(download)
+    if name == "cifar10":
+        return _load_cifar10(download)
+    if name == "cifar100":
+        return _load_cifar100(download)
+    if name in ("cifar10n", "cifar100n"):
+        base = _load_cifar10(download) if name == "cifar10n" else _load_cifar100(download)
+        return _attach_human_labels(base, name, download)
+    if root is None:
+        raise ValueError("The imagefolder data set needs --root, the folder holding train/ and test/.")
+    return load_imagefolder(root, image_size=image_size)
+
+
+def _to_set(images_nhwc: np.ndarray, labels: np.ndarray) -> ImageSet:
+    x = torch.from_numpy(np.ascontiguousarray(images_nhwc))
+    x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
+    return ImageSet(x.contiguous(), torch.as_tensor(np.asarray(labels), dtype=torch.int64))
+
+
+def _stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    x = images.to(torch.float64) / 255
+    return tuple(x.mean(dim=(0, 2, 3)).tolist()), tuple(x.std(dim=(0, 2, 3)).tolist())
+
+
+def _load_digits() -> Dataset:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    images = np.clip(np.round(d.images * (255 / 16)), 0, 255).astype(np.uint8)  # 0..16 -> 0..255
+    idx_tr, idx_te = train_test_split(np.arange(len(d.target)), test_size=450, random_state=0,
+                                      stratify=d.target)  # a fixed split: part of the data set, not of a run
+    train = _to_set(images[idx_tr], d.target[idx_tr])
+    mean, std = _stats(train.images)
+    return Dataset("digits", train, _to_set(images[idx_te], d.target[idx_te]),
+                   tuple(str(i) for i in range(10)), mean, std, "scikit-learn (embedded)", augment=())
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()
+
+
+def _load_fashion(download: bool) -> Dataset:
+    where = locate("fashion_mnist")
+    if where is None and download:
+        _torchvision_download("fashion_mnist")
+        where = locate("fashion_mnist")
+    if where is None:
+        raise _not_found("fashion_mnist", "on Debian run 'apt-get install dataset-fashion-mnist', or go online "
+                         "once so torchvision can download it")
+    files = _fashion_files(Path(where))
+    assert files is not None
+    train = _to_set(_read_idx(files["train_x"]), _read_idx(files["train_y"]))
+    test = _to_set(_read_idx(files["test_x"]), _read_idx(files["test_y"]))
+    return Dataset("fashion_mnist", train, test, FASHION_CLASSES, (0.2860,), (0.3530,), where,
+                   augment=("crop",))
+
+
+def _torchvision_download(name: str) -> None:
+    import torchvision
+
+    cls = {"fashion_mnist": torchvision.datasets.FashionMNIST, "cifar10": torchvision.datasets.CIFAR10,
+           "cifar100": torchvision.datasets.CIFAR100}[name]
+    target = data_roots()[0]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for train in (True, False):
+            cls(str(target), train=train, download=True)
+    except Exception:  # offline, refused, or a partial file: the caller reports DataNotFound
+        return
+
+
+def _load_torchvision_cifar(name: str, folder: Path) -> tuple[ImageSet, ImageSet, tuple[str, ...]]:
+    import torchvision
+
+    cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
+    tr = cls(str(folder.parent), train=True, download=False)
+    te = cls(str(folder.parent), train=False, download=False)
+    return _to_set(tr.data, tr.targets), _to_set(te.data, te.targets), tuple(tr.classes)
+
+
+def _load_cifar10(download: bool) -> Dataset:
+    where = locate("cifar10")
+    if where is None and download:
+        _torchvision_download("cifar10")
+        where = locate("cifar10")
+    if where is None:
+        raise _not_found("cifar10", "go online once so torchvision can download it, or set LNL_DATA to a folder "
+                         "holding cifar-10-batches-py")
+    path = Path(where)
+    note = ""
+    if path.name == "cifar-10-batches-py":
+        train, test, classes = _load_torchvision_cifar("cifar10", path)
+    else:
+        arrays = _cifar10_jpeg_arrays(path)
+        train, test = _to_set(arrays["train_x"], arrays["train_y"]), _to_set(arrays["test_x"], arrays["test_y"])
+        classes, note = CIFAR10_CLASSES, " (JPEG copy: accuracies can differ slightly from the binary CIFAR-10)"
+    return Dataset("cifar10", train, test, classes, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+                   where + note)
+
+
+def _cifar10_jpeg_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Decode the CIFAR-10 JPEG copy once, in torchvision's training order, and cache it as ``.npz``.
+
+    The JPEG tree has no global index. Torchvision's order is recovered by giving the k-th occurrence
+    of class c in CIFAR-10N's ``clean_label`` the k-th file (by name) of ``train/<class c>/``; without
+    the CIFAR-10N file the training set stays in class-sorted order (and CIFAR-10N cannot be used).
+    """
+    if path.suffix == ".npz":
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    from PIL import Image
+
+    files: dict[tuple[str, int], list[tuple[str, bytes]]] = {}
+    with tarfile.open(path) as tar:
+        for m in tar:
+            parts = Path(m.name).parts
+            if not m.isfile() or len(parts) < 3 or parts[-2] not in CIFAR10_CLASSES:
+                continue
+            split, cls = parts[-3], CIFAR10_CLASSES.index(parts[-2])
+            files.setdefault((split, cls), []).append((parts[-1], tar.extractfile(m).read()))  # type: ignore[union-attr]
+    out: dict[str, np.ndarray] = {}
+    for split in ("train", "test"):
+        xs, ys = [], []
+        for cls in range(10):
+            for _, blob in sorted(files.get((split, cls), [])):
+                xs.append(np.asarray(Image.open(io.BytesIO(blob)).convert("RGB")))
+                ys.append(cls)
+        out[f"{split}_x"], out[f"{split}_y"] = np.stack(xs), np.asarray(ys, dtype=np.int64)
+    labels_file = _locate_cifarn("cifar10n")
+    if labels_file is not None:
+        clean = _read_cifarn(labels_file)["clean_label"]
+        order = _torchvision_order(out["train_y"], clean)
+        out["train_x"], out["train_y"] = out["train_x"][order], out["train_y"][order]
+    cache = data_roots()[0] / "cifar10-jpeg.npz"
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, **out)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only data folder: decode again next time
+    return out
+
+
+def _torchvision_order(class_sorted_labels: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Indices into a class-sorted array that put its k-th sample of class c where ``target`` has its k-th c."""
+    starts = np.searchsorted(class_sorted_labels, np.arange(class_sorted_labels.max() + 1))
+    order = np.argsort(target, kind="stable")
+    rank = np.empty(len(target), dtype=np.int64)
+    counts = np.bincount(target)
+    rank[order] = np.arange(len(target)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts[target] + rank
+
+
+def _load_cifar100(download: bool) -> Dataset:
+    where = locate("cifar100")
+    if where is None and download:
+        _torchvision_download("cifar100")
+        where = locate("cifar100")
+    if where is None:
+        raise _not_found("cifar100", "go online once so torchvision can download it, or set LNL_DATA to a folder "
+                         "holding cifar-100-python")
+    train, test, classes = _load_torchvision_cifar("cifar100", Path(where))
+    return Dataset("cifar100", train, test, classes, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), where)
+
+
+def _read_cifarn(path: Path) -> dict[str, np.ndarray]:
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            return {k: np.asarray(z[k], dtype=np.int64) for k in z.files}
+    # The published .pt files hold numpy arrays, which torch's safe loader refuses; they come from
+    # the CIFAR-N authors' repository, the one source of these labels.
+    raw = torch.load(path, weights_only=False)
+    return {("noisy_label" if k == "noise_label" else k): np.asarray(v, dtype=np.int64) for k, v in raw.items()}
+
+
+def _attach_human_labels(base: Dataset, name: str, download: bool) -> Dataset:
+    path = _locate_cifarn(name)
+    if path is None and download:
+        try:
+            target = data_roots()[0]
+            target.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(CIFARN_URLS[name], str(target / Path(CIFARN_URLS[name]).name),
+                                           progress=False)
+        except Exception:
+            pass
+        path = _locate_cifarn(name)
+    if path is None:
+        raise _not_found(name, f"download {CIFARN_URLS[name]} into one of those folders")
+    raw = _read_cifarn(path)
+    sets = {s: raw[_CIFARN_KEYS[s]] for s in HUMAN_LABEL_SETS[name] if _CIFARN_KEYS[s] in raw}
+    for s, labels in sets.items():
+        check_label_file(labels, len(base.train), what=f"The {name} label set '{s}' in {path}")
+    clean = raw.get("clean_label")
+    if clean is not None and not np.array_equal(clean, base.train.labels.numpy()):
+        raise DataNotFound(f"The {name} label file {path} does not match the order of the CIFAR training images "
+                           f"found at {base.source}.")
+    return replace(base, name=name, source=f"{base.source} + {path}", human_labels=sets)
+
+
+def check_label_file(labels: np.ndarray, n: int, *, what: str) -> None:
+    """Raise ``ValueError`` in one sentence when a label array does not have one label per training image."""
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(f"{what} has {len(labels)} labels but the training set has {n} images.")
+
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def load_imagefolder(root: str | Path, *, image_size: int = 32) -> Dataset:
+    """Load a real-world noisy data set laid out as ``root/train/<class>/*`` and ``root/test/<class>/*``.
+
+    ``val/`` is accepted in place of ``test/``. Classes are the sorted folder names of ``train/``;
+    images are resized to ``image_size`` squared and held in memory as uint8, so plan for
+    ``N · 3 · image_size²`` bytes. The training labels are the folders the images sit in, i.e. the
+    noisy labels; their truth is unknown, so the noise diagnostics are off for these sets.
+
+    How the common sets map onto this layout:
+
+    - **Animal-10N** (Song et al., ICML 2019): ``training/`` and ``testing/`` hold files named
+      ``<id>_<label>.jpg``; move each into ``train/<label>/`` and ``test/<label>/`` (64×64, 10 classes).
+    - **Clothing1M** (Xiao et al., CVPR 2015): ``noisy_label_kv.txt`` lists ``<path> <label>`` for the
+      noisy training images and ``clean_test_key_list.txt`` with ``clean_label_kv.txt`` the clean test
+      set; link each image into ``train/<label>/`` or ``test/<label>/``. At 1M images keep
+      ``image_size`` small or sample the 1,000 batches per epoch of the DivideMix protocol beforehand.
+    - **WebVision-mini** (Li et al., 2017; first 50 classes of the Google subset, as in DivideMix):
+      ``info/train_filelist_google.txt`` lines with label < 50 go to ``train/<label>/`` and
+      ``info/val_filelist.txt`` (same classes) to ``test/<label>/``.
+    """
+    from PIL import Image
+
+    root = Path(root)
+    test_dir = _first([root / "test", root / "val"])
+    if not (root / "train").is_dir() or test_dir is None:
+        raise DataNotFound(f"The image folder {root} needs train/<class>/ and test/<class>/ (or val/<class>/) "
+                           "sub-folders.")
+    classes = tuple(sorted(p.name for p in (root / "train").iterdir() if p.is_dir()))
+
+    def read(split_dir: Path) -> ImageSet:
+        xs, ys = [], []
+        for c, cls in enumerate(classes):
+            for f in sorted((split_dir / cls).glob("*")) if (split_dir / cls).is_dir() else []:
+                if f.suffix.lower() in IMAGE_EXTENSIONS:
+                    img = Image.open(f).convert("RGB").resize((image_size, image_size), Image.BILINEAR)
+                    xs.append(np.asarray(img))
+                    ys.append(c)
+        if not xs:
+            raise DataNotFound(f"No images ({', '.join(IMAGE_EXTENSIONS)}) were found under {split_dir}.")
+        return _to_set(np.stack(xs), np.asarray(ys))
+
+    train = read(root / "train")
+    mean, std = _stats(train.images)
+    return Dataset("imagefolder", train, read(test_dir), classes, mean, std, str(root), labels_are_clean=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# The device-resident fast path
+# ----------------------------------------------------------------------------------------------
+
+class DeviceData:
+    """A whole image set on the training device, augmented there in batches (no DataLoader).
+
+    ``batch(idx, generator)`` returns normalised float images ``[B, C, H, W]`` for sample indices
+    ``idx``: a random crop after zero-padding by ``pad`` pixels (as torchvision's
+    ``RandomCrop(size, padding=pad)``) and a random horizontal flip, each drawn per sample from
+    ``generator``; ``batch(idx)`` without a generator returns the plain (test-time) images.
+    """
+
+    def __init__(self, images: torch.Tensor, mean, std, *, device: str | torch.device = "cpu",
+                 augment: tuple[str, ...] = ("crop", "flip"), pad: int = 4, channels_last: bool = False):
+        self.device = torch.device(device)
+        self.images = images.to(self.device)
+        c = images.shape[1]
+        self.mean = torch.tensor(mean, device=self.device, dtype=torch.float32).view(1, c, 1, 1) * 255
+        self.std = torch.tensor(std, device=self.device, dtype=torch.float32).view(1, c, 1, 1) * 255
+        self.augment, self.pad, self.channels_last = tuple(augment), pad, channels_last
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        x = self.images[idx]
+        if generator is not None and "crop" in self.augment and self.pad > 0:
+            x = random_crop(x, self.pad, generator)
+        if generator is not None and "flip" in self.augment:
+            flip = torch.rand(len(x), generator=generator, device=generator.device) < 0.5
+            x = torch.where(flip.to(x.device).view(-1, 1, 1, 1), x.flip(3), x)
+        x = (x.float() - self.mean) / self.std
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def order(self, generator: torch.Generator) -> torch.Tensor:
+        """A random permutation of the sample indices (one epoch's order), on the data's device."""
+        return torch.randperm(len(self), generator=generator, device=generator.device).to(self.device)
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None,
+                drop_last: bool = False) -> Iterator[torch.Tensor]:
+        """Index batches: shuffled with ``generator``, in order without one."""
+        idx = self.order(generator) if generator is not None else torch.arange(len(self), device=self.device)
+        stop = len(idx) - (len(idx) % batch_size if drop_last else 0)
+        for start in range(0, stop, batch_size):
+            yield idx[start:start + batch_size]
+
+
+def random_crop(x: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
+    """Per-sample random crops of zero-padded images, ``x [B, C, H, W]`` -> same shape, one gather."""
+    b, c, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (b,), generator=generator, device=generator.device).to(x.device)
+    dx = torch.randint(0, 2 * pad + 1, (b,), generator=generator, device=generator.device).to(x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # [B, 1, H, 1]
+    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]  # [B, 1, 1, W]
+    bi = torch.arange(b, device=x.device)[:, None, None, None]
+    ci = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[bi, ci, rows, cols]

@@ -1,0 +1,34 @@
+"""Losses that two or more methods share. All take logits; names say what a tensor holds."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def one_hot(labels: Tensor, num_classes: int) -> Tensor:
+    """``labels [B]`` int64 -> ``[B, C]`` float32 one-hot targets."""
+    return F.one_hot(labels, num_classes).to(torch.float32)
+
+
+def soft_cross_entropy(logits: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
+    """Cross-entropy against soft targets: ``-Σ_c t_c log softmax(z)_c``.
+
+    Parameters
+    ----------
+    logits : ``[B, C]`` logits z.
+    targets : ``[B, C]`` probabilities t (rows sum to 1).
+    reduction : ``"mean"`` over the batch, ``"sum"``, or ``"none"`` for the ``[B]`` per-sample losses.
+    """
+    per_sample = -(targets * F.log_softmax(logits.float(), dim=1)).sum(dim=1)
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() if reduction == "sum" else per_sample.mean()
+
+
+def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
+    """``λ a + (1 − λ) b`` with ``λ`` a scalar or one value per sample (broadcast over trailing dims)."""
+    if isinstance(lam, Tensor) and lam.dim() == 1:
+        lam = lam.view(-1, *([1] * (a.dim() - 1)))
+    return lam * a + (1 - lam) * b

@@ -1,0 +1,131 @@
+"""Run records: one JSON file per run, written atomically, from which every number in the book comes.
+
+A record holds
+
+- ``config``: everything that decides the run (data, noise, model, method settings, seed);
+- ``noise``: the noise convention, nominal and effective rate, and the realised transition matrix;
+- ``history``: one dict per epoch, at least ``epoch`` and ``test_acc``, plus the method's losses
+  and the diagnostics only a replication suite can compute (accuracy on clean and on mislabelled
+  training samples, against their given and their true label);
+- ``summary``: ``test_acc_best``, ``test_acc_last``, ``test_acc_last10`` (mean of the last 10
+  epochs), ``noise_rate_effective``, ``wall_time_s`` and the like;
+- ``timing``: seconds per epoch (kept apart from ``history`` so that two runs with the same seed
+  have identical histories);
+- ``provenance``: git SHA and dirty flag, lnl/torch/Python versions, device name, start/end time.
+
+:func:`load_records` gathers records into a pandas DataFrame, one row per run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+import lnl
+
+REQUIRED_KEYS = ("config", "history", "summary", "provenance")
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and ``os.replace``: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, allow_nan=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
+    """``{"sha": ..., "dirty": ...}`` of the checkout ``lnl`` is imported from (``None`` outside git)."""
+    cwd = Path(cwd or Path(lnl.__file__).resolve().parents[1])
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
+                             check=True, timeout=10).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                                capture_output=True, text=True, check=True, timeout=10).stdout
+        return {"sha": sha, "dirty": bool(status.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"sha": None, "dirty": None}
+
+
+def device_name(device: torch.device) -> str:
+    """A human-readable name of the training device."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU {platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
+
+
+def provenance(device: torch.device, started: datetime, ended: datetime) -> dict[str, Any]:
+    return {
+        "git": git_state(),
+        "lnl_version": lnl.__version__,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "device": device_name(device),
+        "started": started.isoformat(timespec="seconds"),
+        "ended": ended.isoformat(timespec="seconds"),
+    }
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def read_record(path: str | Path) -> dict[str, Any]:
+    """Load one record, checking it has the required keys."""
+    rec = json.loads(Path(path).read_text())
+    missing = [k for k in REQUIRED_KEYS if k not in rec]
+    if missing:
+        raise ValueError(f"{path} is not a run record: it lacks {', '.join(missing)}.")
+    return rec
+
+
+def _paths(where: str | Path | Iterable[str | Path]) -> list[Path]:
+    if isinstance(where, (str, Path)):
+        p = Path(where)
+        return sorted(p.glob("*.json")) if p.is_dir() else [p]
+    return [q for w in where for q in _paths(w)]
+
+
+def load_records(where: str | Path | Iterable[str | Path]):
+    """One DataFrame row per record: ``run_id``, ``path``, the flattened ``config`` and ``summary``.
+
+    ``where`` is a record file, a folder of records, or a list of either.
+    """
+    import pandas as pd
+
+    rows = []
+    for path in _paths(where):
+        rec = read_record(path)
+        row = {"run_id": rec.get("run_id", path.stem), "path": str(path)}
+        row.update({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in rec["config"].items()})
+        row.update(rec["summary"])
+        row["git_sha"] = rec["provenance"].get("git", {}).get("sha")
+        row["device"] = rec["provenance"].get("device")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def history_frame(record: dict[str, Any]):
+    """A record's ``history`` as a DataFrame, one row per epoch."""
+    import pandas as pd
+
+    return pd.DataFrame(record["history"])

@@ -1,0 +1,221 @@
+"""The engine: schedules, determinism, resume, diagnostics, and hooks for methods beyond CE."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lnl import engine
+from lnl.engine import Context, Method, RunConfig, Schedule
+from lnl.methods import METHODS
+
+
+def small(method: str = "ce", **kw) -> RunConfig:
+    """Digits with an MLP: a few seconds per run on a CPU."""
+    base = dict(method=method, dataset="digits", noise="symmetric", rate=0.4, epochs=4, batch_size=64,
+                lr=0.05, seed=0, device="cpu")
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def comparable(record: dict) -> dict:
+    """Everything in a record that must not depend on when or how fast it ran."""
+    rec = {k: v for k, v in record.items() if k not in ("timing", "provenance")}
+    rec["summary"] = {k: v for k, v in rec["summary"].items() if k != "wall_time_s"}
+    return rec
+
+
+def test_schedules():
+    assert Schedule("multistep", milestones=(2, 4)).lr(1.0, 3, 6) == pytest.approx(0.1)
+    assert Schedule("multistep", milestones=(2, 4)).lr(1.0, 5, 6) == pytest.approx(0.01)
+    cos = Schedule("cosine", eta_min=0.1)
+    assert cos.lr(1.0, 0, 10) == pytest.approx(1.0) and cos.lr(1.0, 5, 10) == pytest.approx(0.55)
+    sgdr = Schedule("cosine-restarts", t0=10, eta_min=1e-3)
+    assert [sgdr.lr(0.02, e, 300) for e in (0, 10, 20)] == pytest.approx([0.02] * 3)
+    assert sgdr.lr(0.02, 5, 300) == pytest.approx(sgdr.lr(0.02, 25, 300))
+    grow = Schedule("cosine-restarts", t0=2, t_mult=2)
+    assert [grow.lr(1.0, e, 99) == pytest.approx(1.0) for e in range(8)] == [1, 0, 1, 0, 0, 0, 1, 0]
+    assert Schedule("constant", warmup=3).lr(1.0, 0, 10) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("method", ["ce", "mixup"])
+def test_same_seed_gives_an_identical_record(method, tmp_path):
+    a = engine.run(small(method), out=tmp_path / "a")
+    b = engine.run(small(method), out=tmp_path / "b")
+    assert comparable(a) == comparable(b)
+    c = engine.run(small(method, seed=1), out=tmp_path / "c")
+    assert c["history"] != a["history"]
+
+
+@pytest.mark.parametrize("method", ["ce", "mixup"])
+def test_a_killed_run_resumes_to_the_identical_record(method, tmp_path):
+    cfg = small(method)
+    whole = engine.run(cfg, out=tmp_path / "whole")
+    assert engine.run(cfg, out=tmp_path / "cut", stop_after=2) == {}
+    ckpt = tmp_path / "cut" / f"{engine.run_id(cfg)}.ckpt"
+    assert ckpt.exists() and not ckpt.with_suffix(".json").exists()
+    resumed = engine.run(cfg, out=tmp_path / "cut", resume=True)
+    assert comparable(resumed) == comparable(whole)
+    assert not ckpt.exists()  # removed once the record is written
+    on_disk = json.loads(ckpt.with_suffix(".json").read_text())
+    assert comparable(on_disk) == comparable(json.loads(json.dumps(whole)))
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
+    cfg = small()
+    engine.run(cfg, out=tmp_path, stop_after=1)
+    other = tmp_path / f"{engine.run_id(replace(cfg, lr=0.01))}.ckpt"
+    (tmp_path / f"{engine.run_id(cfg)}.ckpt").rename(other)
+    with pytest.raises(ValueError, match="different configuration"):
+        engine.run(replace(cfg, lr=0.01), out=tmp_path, resume=True)
+
+
+def test_record_keys_and_memorisation_diagnostics(tmp_path):
+    rec = engine.run(small(epochs=3), out=tmp_path)
+    for key in ("config", "history", "summary", "provenance", "noise", "timing"):
+        assert key in rec
+    for key in ("test_acc_best", "test_acc_last", "test_acc_last10", "noise_rate_effective", "wall_time_s"):
+        assert key in rec["summary"]
+    h = rec["history"][-1]
+    for key in ("epoch", "test_acc", "train_loss", "clean_acc", "noisy_acc_given", "noisy_acc_true",
+                "grad_clean", "grad_noisy", "loss_auroc", "lr"):
+        assert key in h
+    assert [e["epoch"] for e in rec["history"]] == [1, 2, 3]
+    assert rec["summary"]["test_acc_last10"] == pytest.approx(sum(e["test_acc"] for e in rec["history"]) / 3)
+    assert rec["summary"]["noise_rate_effective"] == pytest.approx(0.4, abs=0.01)  # exact counts
+    assert {"sha", "dirty"} <= set(rec["provenance"]["git"]) and rec["provenance"]["torch_version"]
+    assert rec["noise"]["kind"] == "symmetric" and len(rec["noise"]["realised_matrix"]) == 10
+
+
+def test_without_noise_the_mislabelled_diagnostics_are_null(tmp_path):
+    rec = engine.run(small(noise="none", epochs=1), out=tmp_path)
+    h = rec["history"][0]
+    assert h["noisy_acc_given"] is None and h["loss_auroc"] is None and h["clean_acc"] is not None
+    assert rec["summary"]["noise_rate_effective"] == 0.0
+
+
+def test_validate_rejects_bad_settings():
+    for kw, match in [({"method": "sop"}, "choose one of: ce, mixup"), ({"rate": 1.5}, "within \\[0, 1\\]"),
+                      ({"noise": "gauss"}, "noise kind"), ({"dataset": "mnist"}, "data set"),
+                      ({"method_params": {"beta": 1}}, "has no parameter beta"),
+                      ({"method": "mixup", "method_params": {"alpha": "x"}}, "must be a float")]:
+        with pytest.raises(ValueError, match=match):
+            engine.validate(small(**kw))
+
+
+# --- hooks for what later methods need: two networks and manual steps, a probe stream, meta steps ----
+
+@dataclass(frozen=True)
+class TwoNetConfig:
+    keep: float = 0.6
+
+
+class SmallLossExchange(Method):
+    """Co-teaching in miniature: each net trains on the small-loss samples of its peer."""
+
+    name = "two-net-test"
+    Config = TwoNetConfig
+    automatic_optimization = False
+
+    def configure(self, ctx):
+        self.net, self.peer = ctx.build_model(), ctx.build_model()
+        self.opts = [ctx.optimizer(self.net.parameters()), ctx.optimizer(self.peer.parameters())]
+        self.register_buffer("times_selected", torch.zeros(ctx.num_train))
+        self.seen_ctx = ctx
+
+    def training_step(self, batch, ctx):
+        x, y = batch["x"], batch["y"]
+        l1 = F.cross_entropy(self.net(x), y, reduction="none")
+        l2 = F.cross_entropy(self.peer(x), y, reduction="none")
+        k = max(1, int(self.config.keep * len(y)))
+        s1, s2 = l1.argsort()[:k], l2.argsort()[:k]
+        self.times_selected.index_add_(0, batch["idx"][s1], torch.ones(k))
+        ctx.step(l1[s2].mean(), self.opts[0])
+        ctx.step(l2[s1].mean(), self.opts[1])
+        return {"loss": (l1[s2].mean() + l2[s1].mean()).detach() / 2}
+
+    def predict(self, x):
+        return self.net(x) + self.peer(x)
+
+
+class ProbeUser(Method):
+    name = "probe-test"
+    Config = TwoNetConfig
+    streams = ("train", "probe")
+
+    def configure(self, ctx):
+        self.net = ctx.build_model()
+        ctx.optimizer(self.net.parameters())
+        self.probe_batches = []
+
+    def training_step(self, batch, ctx):
+        self.probe_batches.append(batch["probe_y"].clone())
+        loss = F.cross_entropy(self.net(batch["x"]), batch["y"]) + F.cross_entropy(self.net(batch["probe_x"]),
+                                                                                  batch["probe_y"])
+        return {"loss": loss}
+
+
+def test_two_networks_with_manual_optimisation_resume_identically(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "two-net-test", SmallLossExchange)
+    cfg = small("two-net-test", epochs=3)
+    whole = engine.run(cfg, out=tmp_path / "a")
+    engine.run(cfg, out=tmp_path / "b", stop_after=1)
+    assert comparable(engine.run(cfg, out=tmp_path / "b", resume=True)) == comparable(whole)
+    assert whole["history"][-1]["test_acc"] > 0.5
+
+
+def test_methods_never_see_the_true_labels(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "two-net-test", SmallLossExchange)
+    seen = {}
+    original = SmallLossExchange.configure
+
+    def spy(self, ctx):
+        original(self, ctx)
+        seen["ctx"] = ctx
+
+    monkeypatch.setattr(SmallLossExchange, "configure", spy)
+    engine.run(small("two-net-test", epochs=1), out=tmp_path)
+    ctx = seen["ctx"]
+    assert not any("true" in name for name in vars(ctx))
+    prep = engine.prepare(small())
+    assert torch.equal(ctx.labels.cpu(), torch.as_tensor(prep.labels))  # the given (noisy) labels
+
+
+def test_probe_stream_is_clean_balanced_and_held_out(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "probe-test", ProbeUser)
+    cfg = small("probe-test", epochs=1, probe_per_class=3, rate=0.8)
+    prep = engine.prepare(cfg)
+    assert len(prep.probe_idx) == 30 and len(prep.train_idx) == 1347 - 30
+    assert not set(prep.probe_idx) & set(prep.train_idx)
+    y = prep.dataset.train.labels.numpy()
+    assert sorted(y[prep.probe_idx].tolist()) == sorted(list(range(10)) * 3)
+    rec = engine.run(cfg, out=tmp_path)
+    assert rec["data"]["num_probe"] == 30 and rec["data"]["num_train"] == 1317
+    with pytest.raises(ValueError, match="probe"):
+        engine.run(replace(cfg, probe_per_class=0), out=tmp_path)
+
+
+def test_functional_forward_equals_the_module_and_spares_bn_statistics():
+    from lnl.models import build_model
+
+    net = build_model("cnn", num_classes=10, in_channels=1, image_size=8)
+    x = torch.randn(4, 1, 8, 8)
+    params = dict(net.named_parameters())
+    before = {k: v.clone() for k, v in net.named_buffers()}
+    out = engine.functional_forward(net, params, x)              # train-mode BN
+    assert all(torch.equal(before[k], v) for k, v in net.named_buffers())
+    net.eval()
+    assert torch.allclose(engine.functional_forward(net, params, x), net(x))
+    # a virtual SGD step: gradient of a loss at θ' = θ − η∇L wrt a per-sample weight
+    w = torch.full((4,), 0.25, requires_grad=True)
+    loss = (w * F.cross_entropy(net(x), torch.tensor([0, 1, 2, 3]), reduction="none")).sum()
+    grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+    stepped = {k: p - 0.1 * g for (k, p), g in zip(params.items(), grads)}
+    probe_loss = F.cross_entropy(engine.functional_forward(net, stepped, x), torch.tensor([0, 1, 2, 3]))
+    (dw,) = torch.autograd.grad(probe_loss, w)
+    assert dw.shape == (4,) and torch.isfinite(dw).all() and dw.abs().sum() > 0
+    assert out.shape == (4, 10)
