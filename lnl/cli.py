@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", default=None, help="mlp, cnn, resnet20, preact-resnet18, resnet34, wrn-28-10")
     r.add_argument("--epochs", type=int, default=d.epochs)
     r.add_argument("--batch-size", type=int, default=d.batch_size)
+    r.add_argument("--optimizer", default=d.optimizer, help="sgd (with momentum) or adam")
     r.add_argument("--lr", type=float, default=d.lr)
     r.add_argument("--momentum", type=float, default=d.momentum)
     r.add_argument("--weight-decay", type=float, default=d.weight_decay)
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--image-size", type=int, default=d.image_size, help="imagefolder: resize to this side")
     r.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="a method setting, e.g. --param alpha=8")
+    r.add_argument("--no-augment", action="store_true", help="train without the data set's crop/flip")
     r.add_argument("--no-diagnostics", action="store_true", help="skip the true-label training-set pass")
     r.add_argument("--out", default="runs", help="folder for the record (default: %(default)s)")
     r.add_argument("--resume", action="store_true", help="continue from the run's checkpoint in --out")
@@ -100,12 +102,13 @@ def _config_from(args: argparse.Namespace):
 
     return RunConfig(
         method=args.method, dataset=args.dataset, noise=args.noise, rate=args.rate, sampling=args.sampling,
-        label_set=args.label_set, model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        label_set=args.label_set, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
+        optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay,
         schedule=Schedule(kind=args.schedule, milestones=args.milestones, gamma=args.gamma, warmup=args.warmup),
         seed=args.seed, device=args.device, precision=args.precision, train_per_class=args.train_per_class,
         test_per_class=args.test_per_class, root=args.root, image_size=args.image_size,
-        diagnostics=not args.no_diagnostics, method_params=dict(args.param))
+        augment=not args.no_augment, diagnostics=not args.no_diagnostics, method_params=dict(args.param))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

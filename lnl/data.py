@@ -288,8 +288,9 @@ def _load_fashion(download: bool) -> Dataset:
     assert files is not None
     train = _to_set(_read_idx(files["train_x"]), _read_idx(files["train_y"]))
     test = _to_set(_read_idx(files["test_x"]), _read_idx(files["test_y"]))
-    return Dataset("fashion_mnist", train, test, FASHION_CLASSES, (0.2860,), (0.3530,), where,
-                   augment=("crop",))
+    # No augmentation by default, as in the MNIST-family protocols of the LNL literature
+    # (Co-teaching, Han et al. 2018): it lets a network memorise, which the book has to show.
+    return Dataset("fashion_mnist", train, test, FASHION_CLASSES, (0.2860,), (0.3530,), where, augment=())
 
 
 def _torchvision_download(name: str) -> None:
@@ -525,14 +526,13 @@ class DeviceData:
         x = (x.float() - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def order(self, generator: torch.Generator) -> torch.Tensor:
-        """A random permutation of the sample indices (one epoch's order), on the data's device."""
-        return torch.randperm(len(self), generator=generator, device=generator.device).to(self.device)
-
-    def batches(self, batch_size: int, generator: torch.Generator | None = None,
-                drop_last: bool = False) -> Iterator[torch.Tensor]:
-        """Index batches: shuffled with ``generator``, in order without one."""
-        idx = self.order(generator) if generator is not None else torch.arange(len(self), device=self.device)
+    def batches(self, batch_size: int, generator: torch.Generator | None = None, drop_last: bool = False,
+                indices: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+        """Index batches over all samples (or over ``indices``): shuffled with ``generator``, in
+        order without one."""
+        idx = torch.arange(len(self), device=self.device) if indices is None else indices.to(self.device)
+        if generator is not None:
+            idx = idx[torch.randperm(len(idx), generator=generator, device=generator.device).to(self.device)]
         stop = len(idx) - (len(idx) % batch_size if drop_last else 0)
         for start in range(0, stop, batch_size):
             yield idx[start:start + batch_size]

@@ -9,8 +9,8 @@ order::
     method.configure(ctx)                  # build 1 or 2 networks and their optimisers
     for epoch in range(start, epochs):     # start > 0 after --resume
         set LR of every optimiser from the schedule
-        method.on_epoch_start(ctx)         # GMM fit, kNN index, co-divide
-        for idx in shuffled batches:
+        method.on_epoch_start(ctx)         # GMM fit, kNN index, co-divide (may set ctx.epoch_indices)
+        for idx in shuffled batches of ctx.epoch_indices (default: all):
             batch = {"idx", "x" (augmented), "y" (given label)} (+ "probe_x", "probe_y")
             out = method.training_step(batch, ctx)
             if method.automatic_optimization: zero_grad, out["loss"].backward(), step
@@ -30,7 +30,8 @@ How the nine methods map onto the hooks:
 CE, Mixup      ``training_step`` returns the loss
 ELR            per-sample target buffer, updated in ``training_step`` (``index_copy_``)
 Co-teaching    two networks in ``configure``; ``automatic_optimization = False``; R(T) schedule
-DivideMix      two networks; ``on_epoch_start``: ``ctx.train_logits`` + :mod:`lnl.gmm` per net
+DivideMix      two networks; ``on_epoch_start``: ``ctx.train_logits`` + :mod:`lnl.gmm` per net,
+               ``ctx.epoch_indices`` = the labelled set; unlabelled batches via ``ctx.data``
 SANM           DivideMix's hooks + ``net(x, features=True).feature_map`` for the masks
 MixNN          ``on_epoch_start``: GMM and kNN over ``ctx.train_features``; soft-label buffer
 IEG            ``streams = ("train", "probe")``; meta step with :func:`functional_forward`
@@ -62,6 +63,7 @@ from lnl.models import build_model
 from lnl.rng import derive_seed, numpy_generator, torch_generator
 
 PRECISIONS = ("auto", "fp32", "bf16")
+OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "multistep", "cosine", "cosine-restarts")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 NOISE_KINDS = ("none",) + tuple(noise.KINDS)
@@ -124,19 +126,22 @@ class RunConfig:
     model: str | None = None                 # default: DEFAULT_MODEL, else resnet20
     epochs: int = 20
     batch_size: int = 128
+    optimizer: str = "sgd"                   # sgd (with momentum) or adam
     lr: float = 0.02
-    momentum: float = 0.9
+    momentum: float = 0.9                    # SGD only
     weight_decay: float = 5e-4
     schedule: Schedule = field(default_factory=Schedule)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"                  # auto: bf16 on CUDA, fp32 elsewhere
-    channels_last: bool | None = None        # auto: on CUDA
+    channels_last: bool | None = None        # auto: on CUDA (CPU: as each model is built)
     train_per_class: int | None = None       # small profiles: the first n training images per class
     test_per_class: int | None = None
     probe_per_class: int = 0                 # clean probe set held out before noise (IEG: 10 per class)
     root: str | None = None                  # imagefolder only
     image_size: int = 32                     # imagefolder only
+    augment: bool = True                     # the data set's training augmentation (CIFAR: crop + flip;
+                                             # Fashion-MNIST and digits have none)
     diagnostics: bool = True                 # true-label diagnostics on the training set every epoch
     method_params: dict[str, Any] = field(default_factory=dict)
 
@@ -158,6 +163,7 @@ def validate(cfg: RunConfig) -> None:
     choose("noise sampling", cfg.sampling, noise.SAMPLING)
     choose("device", cfg.device, DEVICES)
     choose("precision", cfg.precision, PRECISIONS)
+    choose("optimiser", cfg.optimizer, OPTIMIZERS)
     choose("LR schedule", cfg.schedule.kind, SCHEDULES)
     if not (isinstance(cfg.rate, (int, float)) and 0.0 <= cfg.rate <= 1.0):
         raise ValueError(f"The noise rate must be within [0, 1], got {cfg.rate}.")
@@ -255,9 +261,10 @@ class Context:
         self.num_classes, self.image_shape, self.probe = num_classes, image_shape, probe
         self.num_train = len(labels)
         self.epoch, self.epochs, self.step_count = 0, cfg.epochs, 0
+        self.epoch_indices: torch.Tensor | None = None  # set in on_epoch_start to train on a subset
+                                                        # this epoch (DivideMix's labelled set)
         self.optimizers: list[torch.optim.Optimizer] = []
         self.bf16 = resolve_precision(cfg.precision, device) == "bf16"
-        self.channels_last = cfg.channels_last if cfg.channels_last is not None else device.type == "cuda"
         self._logged: dict[str, list[float]] = {}
         self._cache: dict[tuple[int, int, str], Any] = {}
         self._generators: dict[tuple[str, str, int], Any] = {}
@@ -268,13 +275,20 @@ class Context:
         c, h, _ = self.image_shape
         name = name or self.cfg.model or DEFAULT_MODEL.get(self.cfg.dataset, "resnet20")
         net = build_model(name, num_classes=self.num_classes, in_channels=c, image_size=h).to(self.device)
-        return net.to(memory_format=torch.channels_last) if self.channels_last else net
+        if self.cfg.channels_last is None:  # auto: on CUDA; elsewhere as the model is built
+            return net.to(memory_format=torch.channels_last) if self.device.type == "cuda" else net
+        return net.to(memory_format=torch.channels_last if self.cfg.channels_last else torch.contiguous_format)
 
     def optimizer(self, params, **overrides) -> torch.optim.Optimizer:
-        """SGD with the run's lr/momentum/weight decay (the engine sets its LR each epoch)."""
-        opt = torch.optim.SGD(params, lr=overrides.get("lr", self.cfg.lr),
-                              momentum=overrides.get("momentum", self.cfg.momentum),
-                              weight_decay=overrides.get("weight_decay", self.cfg.weight_decay))
+        """The run's optimiser (SGD with momentum, or Adam) with its lr and weight decay; the engine
+        sets its LR from the schedule each epoch. ``overrides`` replace ``lr``, ``momentum`` or
+        ``weight_decay`` for this optimiser."""
+        lr, wd = overrides.get("lr", self.cfg.lr), overrides.get("weight_decay", self.cfg.weight_decay)
+        if self.cfg.optimizer == "adam":
+            opt: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        else:
+            opt = torch.optim.SGD(params, lr=lr, momentum=overrides.get("momentum", self.cfg.momentum),
+                                  weight_decay=wd)
         for g in opt.param_groups:
             g["base_lr"] = g["lr"]
         self.optimizers.append(opt)
@@ -506,7 +520,8 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
     torch.manual_seed(derive_seed(cfg.seed, "init"))
     train_images = ds.train.images[prep.train_idx]
     cl = cfg.channels_last if cfg.channels_last is not None else device.type == "cuda"
-    train = lnl_data.DeviceData(train_images, ds.mean, ds.std, device=device, augment=ds.augment, channels_last=cl)
+    augment = ds.augment if cfg.augment else ()
+    train = lnl_data.DeviceData(train_images, ds.mean, ds.std, device=device, augment=augment, channels_last=cl)
     test = lnl_data.DeviceData(ds.test.images, ds.mean, ds.std, device=device, augment=(), channels_last=cl)
     given = torch.tensor(prep.labels, device=device)
     true = torch.tensor(prep.true, device=device) if prep.true is not None else None
@@ -515,7 +530,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         if prep.probe_idx is None:
             raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set probe_per_class > 0.")
         probe = (lnl_data.DeviceData(ds.train.images[prep.probe_idx], ds.mean, ds.std, device=device,
-                                     augment=ds.augment, channels_last=cl),
+                                     augment=augment, channels_last=cl),
                  ds.train.labels[prep.probe_idx].to(device))
     ctx = Context(cfg, device, train, given, ds.num_classes, ds.image_shape, probe)
     method = method_cls(mcfg).to(device)
@@ -548,12 +563,15 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
             for g in opt.param_groups:
                 g["lr"] = lr * g["base_lr"] / cfg.lr
         method.train()
+        ctx.epoch_indices = None
         method.on_epoch_start(ctx)
         sums: dict[str, torch.Tensor] = {}
         n_steps = 0
         order_gen, aug_gen = ctx.generator("order"), ctx.generator("augment")
         probe_iter = _cycle(probe[0], cfg.batch_size) if probe else None
-        for idx in train.batches(cfg.batch_size, order_gen, drop_last=len(train) > cfg.batch_size):
+        n_epoch = len(train) if ctx.epoch_indices is None else len(ctx.epoch_indices)
+        for idx in train.batches(cfg.batch_size, order_gen, drop_last=n_epoch > cfg.batch_size,
+                                 indices=ctx.epoch_indices):
             batch = {"idx": idx, "x": train.batch(idx, aug_gen), "y": given[idx]}
             if probe_iter is not None:
                 pidx = next(probe_iter)

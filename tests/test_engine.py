@@ -219,3 +219,31 @@ def test_functional_forward_equals_the_module_and_spares_bn_statistics():
     (dw,) = torch.autograd.grad(probe_loss, w)
     assert dw.shape == (4,) and torch.isfinite(dw).all() and dw.abs().sum() > 0
     assert out.shape == (4, 10)
+
+
+class EvenOnly(Method):
+    """Trains on a per-epoch subset chosen in on_epoch_start (as DivideMix's labelled set)."""
+
+    name = "subset-test"
+    Config = TwoNetConfig
+
+    def configure(self, ctx):
+        self.net = ctx.build_model()
+        ctx.optimizer(self.net.parameters())
+        self.seen = []
+
+    def on_epoch_start(self, ctx):
+        ctx.epoch_indices = torch.arange(0, ctx.num_train, 2)
+
+    def training_step(self, batch, ctx):
+        self.seen.append(batch["idx"].clone())
+        return {"loss": F.cross_entropy(self.net(batch["x"]), batch["y"])}
+
+
+def test_a_method_can_train_on_a_subset_each_epoch(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "subset-test", EvenOnly)
+    made = []
+    monkeypatch.setattr(EvenOnly, "__init__", lambda self, cfg: (Method.__init__(self, cfg), made.append(self))[0])
+    engine.run(small("subset-test", epochs=1, batch_size=100), out=tmp_path)
+    seen = torch.cat(made[0].seen)
+    assert (seen % 2 == 0).all() and len(seen) == 600 and len(set(seen.tolist())) == 600  # 674 evens, drop_last

@@ -52,11 +52,14 @@ def test_forward_and_features(name, in_channels, image_size):
     assert isinstance(out, Features)
     assert torch.equal(out.logits, logits)
     assert out.embedding.shape == (batch, model.num_features)
-    assert out.feature_map.dim() == 4
-    assert out.feature_map.shape[:2] == (batch, model.num_features)
+    assert out.feature_map.dim() == 4 and out.feature_map.shape[0] == batch
     assert torch.equal(refit, logits)
-    # the embedding is the global average of the feature map
-    torch.testing.assert_close(out.embedding, out.feature_map.mean(dim=(2, 3)))
+    torch.testing.assert_close(model.neck(out.feature_map), out.embedding)
+    if name in ("mlp", "cnn"):  # fully connected necks: a wide embedding from a small map
+        assert out.embedding.shape[1] == (128 if name == "mlp" else 512)
+    else:  # the ResNets: the embedding is the global average of the feature map
+        assert out.feature_map.shape[1] == model.num_features
+        torch.testing.assert_close(out.embedding, out.feature_map.mean(dim=(2, 3)))
 
 
 # Exact counts for 10 classes, checked against the published figures (within 1 %).
@@ -68,13 +71,13 @@ def test_forward_and_features(name, in_channels, image_size):
 #  resnet34: 21,282,122 (kuangliu / MixNN resnet.py without MixNN's 513-parameter extra head).
 #  wrn-28-10: 36,479,194 (paper: 36.5M).
 #  mlp on 8x8: 64*128+128 + 128*128+128 + 128*10+10 = 26,122.
-#  cnn on 1 channel: 1*16*9+32 + 16*32*9+64 + 32*64*9+128 + 64*10+10 = 24,058.
+#  cnn on 1 channel: 1*16*9+32 + 16*32*9+64 + (32*7*7)*512+512 + 512*10+10 = 813,306.
 COUNTS = [("resnet20", 3, 32, 269_722, 0.27e6),
           ("preact-resnet18", 3, 32, 11_171_274, 11.17e6),
           ("resnet34", 3, 32, 21_282_122, 21.28e6),
           ("wrn-28-10", 3, 32, 36_479_194, 36.48e6),
           ("mlp", 1, 8, 26_122, 26_122),
-          ("cnn", 1, 28, 24_058, 24_058)]
+          ("cnn", 1, 28, 813_306, 813_306)]
 
 
 @pytest.mark.parametrize("name,in_channels,image_size,exact,published", COUNTS)
@@ -113,7 +116,8 @@ def test_gradients_reach_every_parameter(name, in_channels, image_size):
 
 
 def test_model_options():
-    assert build_model("cnn", num_classes=3, in_channels=1, image_size=28, width=8).num_features == 32
+    cnn = build_model("cnn", num_classes=3, in_channels=1, image_size=28, width=8, hidden=64)
+    assert cnn.num_features == 64 and cnn(torch.zeros(2, 1, 28, 28), features=True).feature_map.shape == (2, 16, 7, 7)
     assert build_model("mlp", num_classes=3, in_channels=2, image_size=1, hidden=16).num_features == 16
     with pytest.raises(TypeError):
         build_model("resnet20", num_classes=3, width=8)
