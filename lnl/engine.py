@@ -497,13 +497,17 @@ def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared
 
 
 def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_after: int | None = None,
-        progress: bool | None = None, dataset: lnl_data.Dataset | None = None) -> dict[str, Any]:
+        progress: bool | None = None, dataset: lnl_data.Dataset | None = None,
+        per_sample: bool = False) -> dict[str, Any]:
     """Train ``cfg`` and write ``out/<run-id>.json``; return the record.
 
     A checkpoint ``out/<run-id>.ckpt`` is written after every epoch and removed when the run ends.
     ``resume=True`` continues from it (a killed run resumes to the identical record).
     ``stop_after=k`` stops after epoch k with the checkpoint in place, as if the run were killed
     there, and returns ``{}``. ``progress``: tqdm bars; default on when stderr is a terminal.
+    ``per_sample=True`` also writes ``out/<run-id>.npz`` with every epoch's per-sample training loss
+    against the given label (``loss [E, N]``, eval mode, no augmentation) and ``given``/``true`` labels,
+    for loss histograms and GMM fits at any epoch (needs the diagnostics pass and known truth).
     """
     from lnl.methods import METHODS
 
@@ -538,6 +542,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
     method.to(device)
 
     history: list[dict[str, Any]] = []
+    losses: list[np.ndarray] = []  # per-sample training losses, one row per epoch (per_sample=True)
     epoch_s: list[float] = []
     start_epoch, wall = 0, 0.0
     if resume and ckpt_path.exists():
@@ -548,6 +553,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         for opt, s in zip(ctx.optimizers, state["optimizers"]):
             opt.load_state_dict(s)
         history, epoch_s, wall = state["history"], state["epoch_s"], state["wall_time_s"]
+        losses = list(state.get("losses", []))
         start_epoch, ctx.step_count = state["epoch"], state["step_count"]
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -605,10 +611,12 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         if cfg.diagnostics and true is not None:
             train_logits = evaluate_outputs(method.predict, train, cfg.batch_size * 4, ctx.autocast)
             entry.update(training_diagnostics(train_logits, given, true))
+            if per_sample:
+                losses.append(gmm.per_sample_loss(train_logits, given).cpu().numpy())
         history.append(entry)
         epoch_s.append(time.perf_counter() - t0)
         wall += epoch_s[-1]
-        _save_checkpoint(ckpt_path, cfg, method, ctx, history, epoch_s, wall)
+        _save_checkpoint(ckpt_path, cfg, method, ctx, history, epoch_s, wall, losses)
         bar.update(1)
         bar.set_postfix(test_acc=f"{entry['test_acc']:.4f}")
         if stop_after is not None and epoch + 1 >= stop_after and epoch + 1 < cfg.epochs:
@@ -636,6 +644,13 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
                    "precision": resolve_precision(cfg.precision, device), "channels_last": cl},
         "provenance": records.provenance(device, started, records.now()),
     }
+    if losses:
+        npz = record_path.with_suffix(".npz")
+        tmp = npz.with_name(f".{npz.name}.tmp.npz")
+        np.savez_compressed(tmp, loss=np.stack(losses), given=prep.labels, true=prep.true,
+                            epoch=np.arange(1, len(losses) + 1))
+        os.replace(tmp, npz)
+        record["per_sample_file"] = npz.name
     records.write_json_atomic(record_path, record)
     ckpt_path.unlink(missing_ok=True)
     return record
@@ -647,11 +662,12 @@ def _cycle(data: lnl_data.DeviceData, batch_size: int):
         yield from data.batches(batch_size)
 
 
-def _save_checkpoint(path: Path, cfg: RunConfig, method: Method, ctx: Context, history, epoch_s, wall) -> None:
+def _save_checkpoint(path: Path, cfg: RunConfig, method: Method, ctx: Context, history, epoch_s, wall,
+                     losses) -> None:
     state = {"config": json.loads(json.dumps(cfg.to_dict(), default=str)), "epoch": ctx.epoch + 1,
              "step_count": ctx.step_count, "method": method.state_dict(),
              "optimizers": [o.state_dict() for o in ctx.optimizers], "history": history,
-             "epoch_s": epoch_s, "wall_time_s": wall}
+             "epoch_s": epoch_s, "wall_time_s": wall, "losses": losses}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(state, tmp)

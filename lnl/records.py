@@ -124,6 +124,16 @@ def load_records(where: str | Path | Iterable[str | Path]):
     return pd.DataFrame(rows)
 
 
+def per_sample(record_path: str | Path) -> dict[str, Any]:
+    """The per-sample arrays written beside a record by ``engine.run(..., per_sample=True)``:
+    ``loss [E, N]`` (training loss against the given label after each epoch), ``given``, ``true``
+    ``[N]`` and ``epoch [E]``."""
+    import numpy as np
+
+    with np.load(Path(record_path).with_suffix(".npz")) as z:
+        return {k: z[k] for k in z.files}
+
+
 def history_frame(record: dict[str, Any]):
     """A record's ``history`` as a DataFrame, one row per epoch."""
     import pandas as pd

@@ -247,3 +247,17 @@ def test_a_method_can_train_on_a_subset_each_epoch(tmp_path, monkeypatch):
     engine.run(small("subset-test", epochs=1, batch_size=100), out=tmp_path)
     seen = torch.cat(made[0].seen)
     assert (seen % 2 == 0).all() and len(seen) == 600 and len(set(seen.tolist())) == 600  # 674 evens, drop_last
+
+
+def test_per_sample_losses_are_saved_beside_the_record(tmp_path):
+    from lnl import gmm, records
+
+    cfg = small(epochs=2)
+    rec = engine.run(cfg, out=tmp_path, per_sample=True)
+    arrays = records.per_sample(tmp_path / f"{rec['run_id']}.json")
+    assert arrays["loss"].shape == (2, 1347) and arrays["epoch"].tolist() == [1, 2]
+    noisy = arrays["given"] != arrays["true"]
+    # the history's loss_auroc is the AUROC of minus these losses
+    auroc = gmm.detection_metrics(-arrays["loss"][-1], ~noisy)["auroc"]
+    assert auroc == pytest.approx(rec["history"][-1]["loss_auroc"], abs=1e-6)
+    assert arrays["loss"][-1][noisy].mean() > arrays["loss"][-1][~noisy].mean()
