@@ -276,14 +276,20 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()
 
 
-def _load_fashion(download: bool) -> Dataset:
-    where = locate("fashion_mnist")
+def _find_or_download(name: str, download: bool, how: str) -> str:
+    """Where ``name`` is, after a torchvision download if allowed; else :class:`DataNotFound`."""
+    where = locate(name)
     if where is None and download:
-        _torchvision_download("fashion_mnist")
-        where = locate("fashion_mnist")
+        _torchvision_download(name)
+        where = locate(name)
     if where is None:
-        raise _not_found("fashion_mnist", "on Debian run 'apt-get install dataset-fashion-mnist', or go online "
-                         "once so torchvision can download it")
+        raise _not_found(name, how)
+    return where
+
+
+def _load_fashion(download: bool) -> Dataset:
+    where = _find_or_download("fashion_mnist", download, "on Debian run 'apt-get install dataset-fashion-mnist', "
+                              "or go online once so torchvision can download it")
     files = _fashion_files(Path(where))
     assert files is not None
     train = _to_set(_read_idx(files["train_x"]), _read_idx(files["train_y"]))
@@ -317,13 +323,8 @@ def _load_torchvision_cifar(name: str, folder: Path) -> tuple[ImageSet, ImageSet
 
 
 def _load_cifar10(download: bool) -> Dataset:
-    where = locate("cifar10")
-    if where is None and download:
-        _torchvision_download("cifar10")
-        where = locate("cifar10")
-    if where is None:
-        raise _not_found("cifar10", "go online once so torchvision can download it, or set LNL_DATA to a folder "
-                         "holding cifar-10-batches-py")
+    where = _find_or_download("cifar10", download, "go online once so torchvision can download it, or set "
+                              "LNL_DATA to a folder holding cifar-10-batches-py")
     path = Path(where)
     note = ""
     if path.name == "cifar-10-batches-py":
@@ -391,13 +392,8 @@ def _torchvision_order(class_sorted_labels: np.ndarray, target: np.ndarray) -> n
 
 
 def _load_cifar100(download: bool) -> Dataset:
-    where = locate("cifar100")
-    if where is None and download:
-        _torchvision_download("cifar100")
-        where = locate("cifar100")
-    if where is None:
-        raise _not_found("cifar100", "go online once so torchvision can download it, or set LNL_DATA to a folder "
-                         "holding cifar-100-python")
+    where = _find_or_download("cifar100", download, "go online once so torchvision can download it, or set "
+                              "LNL_DATA to a folder holding cifar-100-python")
     train, test, classes = _load_torchvision_cifar("cifar100", Path(where))
     return Dataset("cifar100", train, test, classes, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), where)
 

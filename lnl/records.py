@@ -72,9 +72,11 @@ def device_name(device: torch.device) -> str:
     return f"CPU {platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
 
 
-def provenance(device: torch.device, started: datetime, ended: datetime) -> dict[str, Any]:
+def provenance(device: torch.device, started: datetime, ended: datetime,
+               git: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Where a record came from; ``git`` is the state taken when the run started (default: now)."""
     return {
-        "git": git_state(),
+        "git": git if git is not None else git_state(),
         "lnl_version": lnl.__version__,
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
