@@ -1,0 +1,37 @@
+"""Run records: atomic writes and the DataFrame loader."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lnl import engine, records
+
+
+def test_atomic_write_leaves_the_old_file_or_nothing(tmp_path):
+    path = tmp_path / "r.json"
+    records.write_json_atomic(path, {"a": 1})
+    with pytest.raises(TypeError):
+        records.write_json_atomic(path, {"a": object()})  # fails half-way through json.dump
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left behind
+
+
+def test_load_records_gives_one_row_per_run(tmp_path):
+    for seed in (0, 1):
+        engine.run(engine.RunConfig(method="ce", dataset="digits", noise="pairflip", rate=0.2, epochs=1,
+                                    seed=seed, device="cpu"), out=tmp_path)
+    df = records.load_records(tmp_path)
+    assert len(df) == 2 and sorted(df["seed"]) == [0, 1]
+    for col in ("run_id", "method", "dataset", "noise", "rate", "test_acc_best", "test_acc_last",
+                "test_acc_last10", "noise_rate_effective", "wall_time_s", "git_sha", "device"):
+        assert col in df.columns
+    rec = records.read_record(df["path"][0])
+    assert list(records.history_frame(rec)["epoch"]) == [1]
+
+
+def test_a_file_that_is_not_a_record_is_named(tmp_path):
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(ValueError, match="is not a run record: it lacks config, history"):
+        records.load_records(tmp_path)
