@@ -1,29 +1,43 @@
 # Quick start targets. Each one sets itself up from a fresh clone (a virtual environment in .venv).
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+PROFILE ?= cpu
 # hnswlib compiles from source on some Pythons; a portable build runs on any CPU.
 export HNSWLIB_NO_NATIVE := 1
 
-.PHONY: demo test bench clean
+.PHONY: demo test book sync bench clean
 
 $(BIN)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,book]'
 	touch $@
+
+## book: execute every notebook at PROFILE (default cpu) and build the HTML into _build/html
+book: $(BIN)/.installed-test
+	$(BIN)/python scripts/build_book.py --profile $(PROFILE)
+
+## sync: regenerate the paired book/**/*.ipynb (without outputs) from their MyST Markdown sources
+sync: $(BIN)/.installed-test
+	$(BIN)/python scripts/build_book.py --sync
 
 ## demo: CE on Fashion-MNIST with 40 % symmetric noise (20k images, 10 epochs, ~1 min on 2 CPU cores)
 demo: $(BIN)/.installed-test
 	$(BIN)/lnl run --method ce --dataset fashion_mnist --noise symmetric --rate 0.4 \
 	    --train-per-class 2000 --epochs 10 --out runs/demo
 
-## test: the whole test suite
+## test: the unit tests; every notebook at the smoke profile under nbval; the book built at the
+## smoke profile and checked in headless Chromium (tests/test_site.py)
 test: $(BIN)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/test_site.py
+	$(BIN)/python scripts/build_book.py --prepare smoke
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=300 _build/smoke
+	$(BIN)/python scripts/build_book.py --profile smoke
+	LNL_REQUIRE_SITE=1 $(BIN)/python -m pytest -q tests/test_site.py
 
 ## bench: training throughput per model and fast data path vs DataLoader on this machine
 bench: $(BIN)/.installed-test
 	$(BIN)/python benchmarks/throughput.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .hypothesis
+	rm -rf $(VENV) runs _build .pytest_cache .hypothesis

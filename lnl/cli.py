@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="train a method and write its run record")
-    r.add_argument("--method", required=True, help="ce or mixup")
+    r.add_argument("--method", required=True, help="ce, mixup, mixnn")
     r.add_argument("--dataset", required=True, help="see 'lnl data'")
     r.add_argument("--noise", default=d.noise, help="none, symmetric, symmetric-uniform, asymmetric, "
                    "asymmetric-blocks, pairflip, instance, human (default: %(default)s)")

@@ -4,8 +4,9 @@
 """
 
 from lnl.methods.ce import CE
+from lnl.methods.mixnn import MixNN
 from lnl.methods.mixup import Mixup
 
-METHODS = {"ce": CE, "mixup": Mixup}
+METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN}
 
-__all__ = ["METHODS", "CE", "Mixup"]
+__all__ = ["METHODS", "CE", "Mixup", "MixNN"]

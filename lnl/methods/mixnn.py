@@ -1,0 +1,283 @@
+"""MixNN: train on each sample mixed with its nearest neighbours, weighted by clean probability,
+against soft labels that an exponential moving average corrects.
+
+Y. Lu and W. He, "Mitigating Noisy Supervision Using Synthetic Samples with Soft Labels",
+arXiv 2406.16966 (extends "MixNN", IEEE BigData 2021). Official code: MacLLL/MixNN @ 12c6005.
+
+=============  ==========================================================================
+x_i, ŷ_i       training image i and its given label, one-hot ``[C]`` (true label y unseen)
+t_i            soft target ``[C]``: one-hot(ŷ_i) until E_s, then corrected by eq. (14)
+w_i            P(m = 0 | ℓ(x_i)): clean probability, GMM on per-sample CE (eq. 8-9, lnl.gmm)
+x̄_i^k, ȳ_i^k   k-th nearest neighbour of x_i in the penultimate embedding, and its label (§4.2)
+λ_i, β_i^k     mixing weights of the sample and its neighbours, λ_i + Σ_k β_i^k = 1 (eq. 10-11)
+x̃_i, ỹ_i       synthetic sample and its label (eq. 4-5); p̃_i = softmax(f(x̃_i)) (eq. 6)
+α, E_s         EMA momentum of t, and the first epoch of label correction (eq. 14)
+=============  ==========================================================================
+
+Algorithm 1 in words (epochs e counted from 1, warm-up included: the paper's "epoch 60").
+Warm up ``warmup`` epochs with CE on ŷ; set t_i = ŷ_i (l. 1). Then, every epoch:
+
+- l. 2: per-sample CE of the network (eval mode, no augmentation) against argmax t; a
+  two-component GMM on it gives w_i. Once per epoch, in ``on_epoch_start``.
+- l. 3: the K nearest neighbours of every sample in the whole training set, by L2 distance
+  between penultimate embeddings (:func:`lnl.knn.knn`). The paper uses HNSW (§4.3); by default
+  (``knn_backend="auto"``) the search is exact on a GPU and below 30,000 samples, HNSW otherwise,
+  whichever ``benchmarks/knn.py`` measured faster.
+- l. 5-16, per shuffled mini-batch: p_i = softmax(f(x_i)) (l. 7); from E_s,
+  t_i ← α t_i + (1 − α) p_i (l. 9, eq. 14); λ_i, β_i^k by eq. (10)-(11) (l. 10); x̃_i, ỹ_i by
+  eq. (4)-(5) with t in place of ŷ (l. 12, §4.5); the loss −(1/B) Σ_i ỹ_iᵀ log p̃_i (l. 16, which is
+  eq. 7 by linearity).
+
+Run settings of §6.1 (CIFAR): ResNet-34, SGD lr 0.02, momentum 0.9, weight decay 1e-3, batch 128,
+300 epochs, ``Schedule("cosine-restarts", t0=10, eta_min=1e-3)``; K = 1, E_s = 60, α = 0.9.
+
+Paper and official code differ; ``variant="code"`` selects the code's column:
+
+====================  ================================  ======================================
+                      paper (``variant="paper"``)       code (``variant="code"``)
+====================  ================================  ======================================
+neighbours            K over the whole training set,    1-NN (here K) within the mini-batch,
+                      eval-mode embeddings, once per    train-mode features of the un-mixed
+                      epoch (Alg. 1 l. 3)               batch, every step (nmslib HNSW)
+warm-up < e ≤ E_s     NN mixing, as after E_s           mixup with random partners, one
+                                                        λ ~ Beta(1, 1) per batch
+loss in that phase    eq. (7)                           CE; ``neg_prob_loss=True``: the code's
+                                                        ``nll_loss`` on probabilities, −p_ỹ
+t update, eq. (14)    every epoch e ≥ E_s (l. 8-9)      epochs e ≥ E_s with e % 10 = 0
+                                                        (``t_every`` overrides both)
+====================  ================================  ======================================
+
+Both forms: the neighbour's label ȳ is its soft target t_j (§4.5 replaces every noisy label; Alg. 1
+l. 16 writes ȳ; the code uses t_j); the GMM loss is against argmax t (the code's; Alg. 1 l. 2 says
+only ℓ_ce); eq. (10)-(11) get ε = 1e-10 on every w (the code adds it to numerator and denominator
+of λ only, so two zero-probability samples give λ = 1 there and 1/2 here). ``gmm_window=5`` is the
+code's loss averaging at 80 % noise. Not reproduced: the code warms up for ``warmup − 1`` epochs
+(``epoch < warmup``) on un-augmented, unshuffled data; the engine owns the data order.
+
+Ablations (Table IV): ``weights="avg"`` (λ = β = 1/(K+1)) or ``"rdm"`` (Dirichlet, Beta for K = 1);
+``partners="random"``; ``correction=False``; K (Fig. 7c).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lnl import gmm
+from lnl import knn as lnl_knn
+from lnl.engine import Context, Method
+from lnl.losses import mix, one_hot, soft_cross_entropy
+
+EPS = 1e-10               # keeps eq. (10)-(11) away from 0/0 (the code: 1e-10)
+CODE_T_EVERY = 10         # code: t updated when epoch % 10 == 0 (loss.py, ANNLoss_K_2)
+CODE_MIXUP_BETA = 1.0     # code: λ ~ Beta(1, 1) for warm-up < e ≤ E_s (mixup_data_ann_dynamic_K_2)
+CHOICES = {"weights": ("gmm", "avg", "rdm"), "partners": ("knn", "random"), "variant": ("paper", "code"),
+           "knn_backend": ("auto",) + lnl_knn.BACKENDS}
+
+
+@dataclass(frozen=True)
+class MixNNConfig:
+    warmup: int = 10             # CE warm-up epochs; §6.1: 10 for CIFAR-10, 30 for CIFAR-100 (code --warmup 10)
+    K: int = 1                   # K neighbours; §6.1 "We set K = 1" (code --K 2 = self + 1 neighbour)
+    e_s: int = 60                # E_s, first epoch of label correction; Alg. 1, §6.1 (code --es 60)
+    alpha: float = 0.9           # α, EMA momentum of eq. (14); Alg. 1, §6.1, Fig. 7d (code --m 0.9)
+    weights: str = "gmm"         # λ, β: gmm eq. (10)-(11); avg, rdm: Table IV "w/o weight estimation"
+    rdm_alpha: float = 1.0       # Dirichlet/Beta parameter of "rdm"; §6.3 names no value (code's mixup: 1)
+    partners: str = "knn"        # knn (Alg. 1 l. 3) or random (Table IV "w/o K nearest neighbours")
+    correction: bool = True      # eq. (14) on/off (Table IV "w/o label correction")
+    variant: str = "paper"       # paper, or code (train_cifar_with_MixNN.py + loss.py @ 12c6005)
+    t_every: int = 0             # eq. (14) every n-th epoch from E_s; 0: the variant's (paper 1, code 10)
+    gmm_window: int = 1          # GMM on the mean of the last n epochs' normalised losses (code: 5 at r = 0.8)
+    neg_prob_loss: bool = False  # code variant, warm-up < e < E_s: loss.py's nll_loss(softmax) = −p_ỹ
+    knn_backend: str = "auto"    # exact, hnsw (the paper's, §4.3), or auto: lnl.knn.default_backend
+
+    def __post_init__(self):
+        for name, valid in CHOICES.items():
+            if getattr(self, name) not in valid:
+                raise ValueError(f"MixNN {name} must be one of: {', '.join(valid)}; got '{getattr(self, name)}'.")
+        for name, low in (("warmup", 0), ("K", 1), ("e_s", 1), ("t_every", 0), ("gmm_window", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"MixNN {name} must be at least {low}, got {getattr(self, name)}.")
+        if not (0 <= self.alpha < 1 and self.rdm_alpha > 0):
+            raise ValueError(f"MixNN needs 0 ≤ alpha < 1 and rdm_alpha > 0, got {self.alpha}, {self.rdm_alpha}.")
+        if self.neg_prob_loss and self.variant != "code":
+            raise ValueError("neg_prob_loss is the official code's phase-2 loss; it needs variant='code'.")
+
+
+# ----------------------------------------------------------------------------------------------
+# One small function per equation
+# ----------------------------------------------------------------------------------------------
+
+def mixing_weights(w_self: Tensor, w_nn: Tensor, eps: float = EPS) -> tuple[Tensor, Tensor]:
+    """Eq. (10)-(11). ``w_self [B]``, ``w_nn [B, K]``: P(clean) of x_i and of its K neighbours.
+
+    Returns λ ``[B]`` and β ``[B, K]``, proportional to the clean probabilities; λ + Σ_k β = 1.
+    """
+    w_self, w_nn = w_self + eps, w_nn + eps
+    denom = w_self + w_nn.sum(dim=1)                 # shared denominator of (10) and (11)
+    return w_self / denom, w_nn / denom[:, None]
+
+
+def average_weights(B: int, K: int, device=None) -> tuple[Tensor, Tensor]:
+    """Table IV "AVG": λ = β^k = 1/(K+1). Returns λ ``[B]``, β ``[B, K]``."""
+    return torch.full((B,), 1 / (K + 1), device=device), torch.full((B, K), 1 / (K + 1), device=device)
+
+
+def random_weights(B: int, K: int, rng: np.random.Generator, a: float = 1.0, device=None) -> tuple[Tensor, Tensor]:
+    """Table IV "RDM": (λ, β^1..β^K) ~ Dirichlet(a, ..., a) per sample, i.e. λ ~ Beta(a, a) for K = 1."""
+    d = torch.as_tensor(rng.dirichlet([a] * (K + 1), size=B), dtype=torch.float32, device=device)
+    return d[:, 0], d[:, 1:]
+
+
+def mixed_inputs(x: Tensor, x_nn: Tensor, lam: Tensor, beta: Tensor) -> Tensor:
+    """Eq. (4): x̃_i = λ_i x_i + Σ_k β_i^k x̄_i^k. ``x [B, ...]``, ``x_nn [B, K, ...]`` -> ``[B, ...]``."""
+    shape = (-1,) + (1,) * (x.dim() - 1)
+    return lam.view(shape) * x + (beta.view(*beta.shape, *shape[1:]) * x_nn).sum(dim=1)
+
+
+def mixed_targets(t_self: Tensor, t_nn: Tensor, lam: Tensor, beta: Tensor) -> Tensor:
+    """Eq. (5) with t for ŷ (§4.5): ỹ_i = λ_i t_i + Σ_k β_i^k t̄_i^k.
+
+    ``t_self [B, C]``, ``t_nn [B, K, C]`` probabilities -> ``[B, C]`` probabilities (rows sum to 1).
+    """
+    return lam[:, None] * t_self + (beta[:, :, None] * t_nn).sum(dim=1)
+
+
+def ema_targets(t: Tensor, p: Tensor, alpha: float) -> Tensor:
+    """Eq. (14), E ≥ E_s: t_i ← α t_i + (1 − α) p_i. ``t``, ``p`` ``[B, C]`` probabilities."""
+    return alpha * t + (1 - alpha) * p
+
+
+def neg_prob_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """The official code's phase-2 loss, ``F.nll_loss(softmax(z), y)``: −(1/B) Σ_i Σ_c ỹ_ic p_ic.
+
+    Linear in p (MAE-like), not CE: the code feeds probabilities where log-probabilities belong.
+    """
+    return -(targets * torch.softmax(logits.float(), dim=1)).sum(dim=1).mean()
+
+
+def random_partners(n: int, K: int, generator: torch.Generator) -> Tensor:
+    """Table IV "w/o K nearest neighbours": ``[n, K]`` partners drawn uniformly among the others."""
+    r = torch.randint(0, n - 1, (n, K), generator=generator, device=generator.device)
+    return r + (r >= torch.arange(n, device=r.device)[:, None]).long()      # skip i itself
+
+
+# ----------------------------------------------------------------------------------------------
+# The method
+# ----------------------------------------------------------------------------------------------
+
+class MixNN(Method):
+    """Alg. 1: ``configure`` l. 1; ``on_epoch_start`` l. 2-3; ``training_step`` l. 5-16."""
+
+    name = "mixnn"
+    Config = MixNNConfig
+
+    def configure(self, ctx: Context) -> None:
+        c = self.config
+        self.net = ctx.build_model()
+        ctx.optimizer(self.net.parameters())
+        self.register_buffer("t", one_hot(ctx.labels, ctx.num_classes))                 # Alg. 1 l. 1
+        self.register_buffer("loss_hist", torch.full((c.gmm_window, ctx.num_train), float("nan"),
+                                                     device=ctx.device))            # normalised ℓ, newest first
+        self.w: Tensor | None = None      # [N] P(clean), refit every epoch (Alg. 1 l. 2)
+        self.nbr: Tensor | None = None    # [N, K] neighbour indices, every epoch (Alg. 1 l. 3; paper variant)
+        n = ctx.num_train if c.variant == "paper" else None                  # searched set: D̂ or a batch
+        self.backend = c.knn_backend if c.knn_backend != "auto" else lnl_knn.default_backend(ctx.device, n)
+
+    # schedule -----------------------------------------------------------------------------------
+    def phase(self, e: int) -> str:
+        """What epoch ``e`` (from 1) does: ``warmup`` (CE), ``mixup`` (code, e ≤ E_s) or ``mixnn``."""
+        c = self.config
+        if e <= c.warmup:
+            return "warmup"
+        return "mixup" if c.variant == "code" and e <= c.e_s else "mixnn"
+
+    def corrects(self, e: int) -> bool:
+        """Whether eq. (14) updates t in epoch ``e`` (from 1)."""
+        c = self.config
+        every = c.t_every or (CODE_T_EVERY if c.variant == "code" else 1)
+        return c.correction and e > c.warmup and e >= c.e_s and e % every == 0
+
+    # hooks ----------------------------------------------------------------------------------------
+    def on_epoch_start(self, ctx: Context) -> None:
+        c, e = self.config, ctx.epoch + 1
+        if self.phase(e) == "warmup":
+            return
+        global_knn = c.variant == "paper" and c.partners == "knn"
+        if global_knn:
+            logits, emb = ctx.train_features(self.net)                  # [N, C], [N, D], eval mode
+        else:
+            logits = ctx.train_logits(self.net)
+        # Alg. 1 l. 2, eq. (8)-(9): GMM on the per-sample CE against the corrected labels argmax t
+        ell = gmm.normalise(gmm.per_sample_loss(logits, self.t.argmax(dim=1)))
+        self.loss_hist.copy_(torch.roll(self.loss_hist, 1, dims=0))
+        self.loss_hist[0] = torch.as_tensor(ell, device=self.loss_hist.device)
+        seed = int(ctx.numpy_generator("mixnn-gmm").integers(2**31))
+        w = gmm.clean_probability(torch.nanmean(self.loss_hist, dim=0), seed=seed)
+        self.w = torch.as_tensor(w, dtype=torch.float32, device=ctx.device)
+        ctx.log(w_mean=self.w.mean(), w_clean_share=(self.w > 0.5).float().mean())
+        # Alg. 1 l. 3: neighbours over the whole training set (paper variant)
+        if c.variant == "paper":
+            self.nbr = (lnl_knn.knn(emb, c.K, backend=self.backend) if global_knn
+                        else random_partners(ctx.num_train, c.K, ctx.generator("mixnn-partners")))
+            ctx.log(nn_same_label=(ctx.labels[self.nbr] == ctx.labels[:, None]).float().mean())
+
+    def training_step(self, batch, ctx: Context):
+        c, e = self.config, ctx.epoch + 1
+        idx, x, B = batch["idx"], batch["x"], len(batch["idx"])
+        phase = self.phase(e)
+        if phase == "warmup":                                                    # Warmup(D̂, Θ, ℓ_ce)
+            return {"loss": F.cross_entropy(self.net(x).float(), batch["y"])}
+        out = None
+        if self.corrects(e) or c.variant == "code":
+            with torch.no_grad():                                                # l. 7: p_i, un-mixed x_i
+                out = self.net(x, features=True)                                 # train mode, as the code
+        if self.corrects(e):                                                     # l. 8-9, eq. (14)
+            p = torch.softmax(out.logits.float(), dim=1)
+            self.t.index_copy_(0, idx, ema_targets(self.t[idx], p, c.alpha))
+        if phase == "mixup":
+            return self._random_mixup(x, idx, e, ctx)
+        if c.variant == "code":                                                  # in-batch partners
+            j = (lnl_knn.knn(out.embedding, c.K, backend=self.backend) if c.partners == "knn"
+                 else random_partners(B, c.K, ctx.generator("mixnn-partners")))  # [B, K] in the batch
+            nbr, x_nn = idx[j], x[j]                                             # [B, K], [B, K, ...]
+        else:
+            nbr = self.nbr[idx]                                                  # [B, K] in D̂
+            x_nn = ctx.data.batch(nbr.reshape(-1), ctx.generator("mixnn-neighbours"))
+            x_nn = x_nn.reshape(B, c.K, *x.shape[1:])
+        lam, beta = self._weights(self.w[idx], self.w[nbr], ctx)                 # l. 10, eq. (10)-(11)
+        x_mix = mixed_inputs(x, x_nn, lam, beta)                                 # l. 12, eq. (4)
+        if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+            x_mix = x_mix.contiguous(memory_format=torch.channels_last)
+        y_mix = mixed_targets(self.t[idx], self.t[nbr], lam, beta)               # l. 12, eq. (5)
+        loss = soft_cross_entropy(self.net(x_mix), y_mix)                        # l. 14-16, eq. (6)-(7)
+        stats = {"loss": loss, "lam_mean": lam.mean()}
+        if c.variant == "code":
+            stats["nn_same_label"] = (ctx.labels[nbr] == batch["y"][:, None]).float().mean()
+        return stats
+
+    def _weights(self, w_self: Tensor, w_nn: Tensor, ctx: Context) -> tuple[Tensor, Tensor]:
+        B, K = w_nn.shape
+        if self.config.weights == "gmm":
+            return mixing_weights(w_self, w_nn)
+        if self.config.weights == "avg":
+            return average_weights(B, K, ctx.device)
+        return random_weights(B, K, ctx.numpy_generator("mixnn-rdm"), self.config.rdm_alpha, ctx.device)
+
+    def _random_mixup(self, x: Tensor, idx: Tensor, e: int, ctx: Context):
+        """Official code, warm-up < e ≤ E_s: mixup with a random permutation and one λ ~ Beta(1, 1)."""
+        lam = float(ctx.numpy_generator("mixnn-mixup").beta(CODE_MIXUP_BETA, CODE_MIXUP_BETA))
+        perm = torch.randperm(len(x), generator=ctx.generator("mixnn-mixup-pairs"), device=ctx.device)
+        logits = self.net(mix(x, x[perm], lam))
+        y_mix = mix(self.t[idx], self.t[idx[perm]], lam)                         # t = ŷ before E_s
+        if self.config.neg_prob_loss and e < self.config.e_s:
+            return {"loss": neg_prob_loss(logits, y_mix), "lam_mean": torch.tensor(lam)}
+        return {"loss": soft_cross_entropy(logits, y_mix), "lam_mean": torch.tensor(lam)}
+
+    def on_epoch_end(self, ctx: Context) -> None:
+        if self.phase(ctx.epoch + 1) != "warmup":           # share of samples whose argmax t left ŷ
+            ctx.log(t_relabelled=(self.t.argmax(dim=1) != ctx.labels).float().mean())

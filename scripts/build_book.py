@@ -1,0 +1,531 @@
+"""Build the book: execute every notebook at one profile, then render the HTML.
+
+    python scripts/build_book.py --profile cpu          # what `make book PROFILE=cpu` runs
+    python scripts/build_book.py --prepare smoke        # parameter-injected notebooks for nbval
+    python scripts/build_book.py --sync                 # book/**/<name>.ipynb from <name>.md
+
+A build has five stages, each timed:
+
+1. convert: jupytext turns every notebook ``.md`` listed in ``_toc.yml`` into a notebook;
+2. execute: papermill runs it with ``-p profile <PROFILE>`` (working directory: the folder of the
+   ``.md``) into ``_build/executed/<same path>.ipynb`` and writes the provenance (profile, git SHA,
+   versions, device, wall time, date) into the notebook's metadata under ``lnl``. A committed
+   notebook executed at a higher profile, ``book/<part>/executed/<name>.gpu.ipynb`` (or
+   ``.paper.ipynb``), is used instead of executing at a lower one;
+3. mathjax: a local MathJax 3 (``npm install`` once into ``_build/mathjax``), so that math renders
+   without internet;
+4. assemble: ``_build/src`` holds the config (with the repository URL of this checkout), the toc,
+   the bibliography, plain pages, static files and the executed notebooks at the paths of their
+   ``.md`` sources, so that the Colab button opens ``book/<part>/<name>.ipynb`` in the repository;
+5. jupyter-book: ``jupyter-book build`` with warnings as errors; the HTML ends in ``_build/html``.
+
+Any notebook error stops the build with one line per failing notebook naming the cell and the error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+PROFILES = ("smoke", "cpu", "gpu", "paper")          # in increasing order of cost and fidelity
+COMMITTED_PROFILES = ("gpu", "paper")                 # profiles whose executed notebooks are committed
+MATHJAX_NPM = "mathjax@3"
+MATHJAX_BUNDLE = "tex-chtml.js"                      # = sphinx.config.mathjax_path in _config.yml
+# Repository folders a page may include files from ({literalinclude} of library code, CSV tables),
+# linked into the build tree at the same relative paths (not data/ itself: it may hold data sets).
+LINKED_DIRS = ("lnl", "data/paper_tables", "data/presets", "records")
+
+
+class BuildError(Exception):
+    """A failure reported as one line, without a traceback."""
+
+
+# ----------------------------------------------------------------------------------------------
+# The table of contents and the notebooks it lists
+# ----------------------------------------------------------------------------------------------
+
+def toc_files(toc_path: Path) -> list[str]:
+    """Every ``file`` entry of a jupyter-book ``_toc.yml`` (root first), without extension."""
+    import yaml
+
+    toc = yaml.safe_load(toc_path.read_text())
+    files = [toc["root"]]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
+
+
+def front_matter(path: Path) -> dict[str, Any]:
+    """The YAML front matter of a Markdown file (empty if it has none)."""
+    import yaml
+
+    text = path.read_text()
+    if not text.startswith("---\n"):
+        return {}
+    end = text.find("\n---", 4)
+    return (yaml.safe_load(text[4:end]) or {}) if end > 0 else {}
+
+
+def is_notebook_md(path: Path) -> bool:
+    """A MyST Markdown notebook has jupytext or kernelspec front matter; a plain page has neither."""
+    meta = front_matter(path)
+    return "jupytext" in meta or "kernelspec" in meta
+
+
+def resolve_pages(toc_path: Path) -> list[tuple[str, Path, bool]]:
+    """``(entry, source path, is_notebook)`` for each toc entry; a missing source is an error."""
+    pages, missing = [], []
+    for entry in toc_files(toc_path):
+        md, ipynb = ROOT / f"{entry}.md", ROOT / f"{entry}.ipynb"
+        if md.exists():
+            pages.append((entry, md, is_notebook_md(md)))
+        elif ipynb.exists():
+            pages.append((entry, ipynb, True))
+        else:
+            missing.append(entry)
+    if missing:
+        raise BuildError(f"{toc_path.name} lists pages that do not exist: {', '.join(missing)} "
+                         "(expected <entry>.md or <entry>.ipynb).")
+    return pages
+
+
+def read_notebook(source: Path):
+    """The notebook of a ``.md`` (via jupytext) or ``.ipynb`` source, without outputs."""
+    import jupytext
+
+    nb = jupytext.read(source)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def stable_cell_ids(nb) -> None:
+    """Cell ids derived from the cells' content, so that regenerating a notebook changes no line."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        n = seen.get(digest, 0)
+        seen[digest] = n + 1
+        cell["id"] = digest if n == 0 else f"{digest}-{n}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Stage 1-2: convert and execute
+# ----------------------------------------------------------------------------------------------
+
+def committed_executed(source: Path, profile: str) -> tuple[str, Path] | None:
+    """The committed notebook of the highest profile above ``profile``, if one exists."""
+    above = [p for p in COMMITTED_PROFILES if PROFILES.index(p) > PROFILES.index(profile)]
+    for p in reversed(above):
+        path = source.parent / "executed" / f"{source.stem}.{p}.ipynb"
+        if path.exists():
+            return p, path
+    return None
+
+
+def code_sources(nb) -> list[str]:
+    return [c.source.strip() for c in nb.cells
+            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+
+
+def provenance(profile: str, wall_s: float) -> dict[str, Any]:
+    """What produced an executed notebook: profile, code version, software, hardware, time."""
+    import torch
+
+    import lnl
+    from lnl import engine, records
+
+    git = records.git_state(ROOT)
+    return {
+        "profile": profile,
+        "git_sha": git["sha"],
+        "git_dirty": git["dirty"],
+        "lnl_version": lnl.__version__,
+        "torch_version": torch.__version__,
+        "python_version": sys.version.split()[0],
+        "device": records.device_name(engine.resolve_device("auto")),
+        "wall_time_s": round(wall_s, 1),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def describe_failure(exc: Exception, executed: Path) -> str:
+    """One line: which cell failed and with what error."""
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        first_line = ""
+        try:  # the cell with the error output (papermill inserts a banner cell, so not by index)
+            cell = next(c for c in nbformat.read(executed, as_version=4).cells
+                        if c.cell_type == "code" and any(o.output_type == "error" for o in c.outputs))
+            first_line = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+        except Exception:  # noqa: BLE001 - the line is a courtesy; the error below is what counts
+            pass
+        evalue = " ".join(str(exc.evalue).split())
+        where = f"cell In [{exc.exec_count}]" + (f" `{first_line[:60]}`" if first_line else "")
+        return f"{where} raised {exc.ename}" + (f": {evalue}" if evalue else "")
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def convert(entry: str, source: Path) -> Path:
+    """Write the notebook of ``source`` (no outputs) to ``_build/notebooks/<entry>.ipynb``."""
+    import nbformat
+
+    staged = BUILD / "notebooks" / f"{entry}.ipynb"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(read_notebook(source), staged)
+    return staged
+
+
+def execute(staged: Path, source: Path, profile: str, out: Path) -> dict[str, Any]:
+    """Run ``staged`` with papermill at ``profile`` in the folder of ``source``; add provenance."""
+    import nbformat
+    import papermill as pm
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(staged, out, parameters={"profile": profile}, cwd=str(source.parent),
+                            progress_bar=False, log_output=False)
+    except Exception as exc:  # noqa: BLE001 - reported as one line below
+        raise BuildError(f"{source.relative_to(ROOT)}: {describe_failure(exc, out)} "
+                         f"(see {out.relative_to(ROOT)})") from None
+    wall = time.perf_counter() - t0
+    nb = nbformat.read(out, as_version=4)
+    nb.metadata["lnl"] = provenance(profile, wall)
+    nbformat.write(nb, out)
+    return nb.metadata["lnl"]
+
+
+def use_committed(source: Path, committed: Path, profile: str, out: Path) -> dict[str, Any]:
+    """Copy a committed executed notebook to ``out``; warn if its code no longer matches the source."""
+    import nbformat
+
+    nb = nbformat.read(committed, as_version=4)
+    meta = dict(nb.metadata.get("lnl", {}))
+    if not meta:
+        print(f"  warning: {committed.relative_to(ROOT)} has no `lnl` provenance in its metadata")
+    if code_sources(nb) != code_sources(read_notebook(source)):
+        print(f"  warning: the code of {committed.relative_to(ROOT)} differs from "
+              f"{source.relative_to(ROOT)}; re-run it at its profile")
+    meta["source"] = str(committed.relative_to(ROOT))
+    nb.metadata["lnl"] = meta
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# Stage 3-5: MathJax, the build source tree, jupyter-book
+# ----------------------------------------------------------------------------------------------
+
+def mathjax_dir() -> tuple[Path, bool]:
+    """``es5/`` of a local MathJax 3, installed with npm into ``_build/mathjax`` once."""
+    es5 = BUILD / "mathjax" / "node_modules" / "mathjax" / "es5"
+    if (es5 / MATHJAX_BUNDLE).exists():
+        return es5, True
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BuildError("npm is needed once to fetch MathJax 3 into _build/mathjax "
+                         "(Debian: apt-get install npm).")
+    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix",
+                           str(BUILD / "mathjax"), MATHJAX_NPM], capture_output=True, text=True)
+    if proc.returncode != 0 or not (es5 / MATHJAX_BUNDLE).exists():
+        raise BuildError(f"npm install {MATHJAX_NPM} failed: {proc.stderr.strip()[-300:]}")
+    return es5, False
+
+
+def github_url(url: str) -> str | None:
+    """``https://github.com/owner/name`` from a GitHub remote URL (https or ssh), else None."""
+    m = re.match(r"^(?:https?://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
+                 r"([^/\s]+)/([^/\s]+?)(?:\.git)?/?$", url.strip())
+    return f"https://github.com/{m[1]}/{m[2]}" if m else None
+
+
+def repository_url(config_url: str) -> tuple[str, str]:
+    """The repository the launch buttons point at, and where that came from."""
+    env = os.environ.get("LNL_REPOSITORY", "").strip().strip("/")
+    if env:
+        url = github_url(env) or github_url(f"https://github.com/{env}")
+        if url is None:
+            raise BuildError(f"LNL_REPOSITORY must be a GitHub owner/name, got '{env}'.")
+        return url, "$LNL_REPOSITORY"
+    try:
+        remote = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        remote = ""
+    if remote and github_url(remote):
+        return github_url(remote), "git remote origin"
+    return config_url, "_config.yml"
+
+
+def assemble(pages, executed: dict[str, Path], toc_path: Path, es5: Path) -> tuple[Path, str]:
+    """Write ``_build/src``: the tree jupyter-book builds. Returns it and the repository URL used."""
+    import yaml
+
+    src = BUILD / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url, origin = repository_url(config["repository"]["url"])
+    config["repository"]["url"] = url
+    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    shutil.copy2(toc_path, src / "_toc.yml")
+    for bib in config.get("bibtex_bibfiles", []):
+        shutil.copy2(ROOT / bib, src / bib)
+    # Static files beside the pages (figures, tables, book/_ext), but no page sources, no executed
+    # notebooks and no run records.
+    for path in sorted((ROOT / "book").rglob("*")):
+        rel = path.relative_to(ROOT)
+        if (path.is_file() and path.suffix not in (".md", ".ipynb")
+                and not {"executed", "records", ".ipynb_checkpoints", "__pycache__"} & set(rel.parts)):
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, src / rel)
+    for entry, source, is_nb in pages:
+        target = src / (f"{entry}.ipynb" if is_nb else source.relative_to(ROOT))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(executed[entry] if is_nb else source, target)
+    if (ROOT / "_static").is_dir():
+        shutil.copytree(ROOT / "_static", src / "_static")
+    # MathJax goes through html_extra_path (see _config.yml), not _static: jupyter-book would add
+    # every .js file under a static path to every page. Of the bundles, only the one we load.
+    shutil.copytree(es5, src / "_mathjax" / "_static" / "mathjax",
+                    ignore=lambda d, names: [n for n in names if Path(d) == es5 and n.endswith(".js")
+                                             and n != MATHJAX_BUNDLE])
+    for name in LINKED_DIRS:
+        if (ROOT / name).is_dir():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            (src / name).symlink_to(ROOT / name, target_is_directory=True)
+    return src, f"{url} (from {origin})"
+
+
+def jupyter_book(src: Path) -> None:
+    """Render ``src`` to ``_build/html`` with warnings as errors (all warnings shown first)."""
+    for stale in ("html", ".doctrees", "jupyter_execute"):
+        shutil.rmtree(BUILD / stale, ignore_errors=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(src), "--builder", "html",
+           "-W", "--keep-going", "--path-output", str(ROOT)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout[-6000:])
+        sys.stderr.write(proc.stderr[-6000:])
+        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)  # no colour codes
+        warnings = [ln.replace(f"{src}/", "") for ln in text.splitlines()
+                    if re.search(r"\b(WARNING|ERROR)\b", ln)]
+        raise BuildError(f"jupyter-book build failed with {len(warnings)} warning(s)/error(s); "
+                         f"first: {warnings[0].strip() if warnings else 'see above'}")
+    if not (BUILD / "html" / "index.html").exists():
+        raise BuildError("jupyter-book build produced no _build/html/index.html.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------------
+
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+class Timer:
+    """Wall time of each stage of a build, printed as a table at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, str]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        """``with timer("stage") as note: ...; note.append("what happened")``."""
+        note: list[str] = []
+        t0 = time.perf_counter()
+        try:
+            yield note
+        finally:
+            self.rows.append((name, time.perf_counter() - t0, "; ".join(note)))
+
+    def summary(self, total: float) -> str:
+        width = max(len(r[0]) for r in self.rows + [("stage", 0.0, "")])
+        lines = [f"{'stage'.ljust(width)}  seconds"]
+        lines += [f"{n.ljust(width)}  {t:7.1f}  {note}".rstrip() for n, t, note in self.rows]
+        lines.append(f"{'total'.ljust(width)}  {total:7.1f}")
+        return "\n".join(lines)
+
+
+def build(profile: str, toc_path: Path, save_executed: bool) -> None:
+    t_start = time.perf_counter()
+    timer = Timer()
+    print(f"Building the book at profile '{profile}' from {shown(toc_path)}")
+    with timer("convert (jupytext)") as note:
+        pages = resolve_pages(toc_path)
+        shutil.rmtree(BUILD / "notebooks", ignore_errors=True)
+        shutil.rmtree(BUILD / "executed", ignore_errors=True)
+        notebooks = [(e, s, convert(e, s)) for e, s, is_nb in pages if is_nb]
+        note.append(f"{len(notebooks)} notebook(s), {len(pages) - len(notebooks)} plain page(s)")
+    executed: dict[str, Path] = {}
+    failures: list[str] = []
+    for entry, source, staged in notebooks:
+        out = executed[entry] = BUILD / "executed" / f"{entry}.ipynb"
+        committed = committed_executed(source, profile)
+        with timer(f"execute {entry}") as note:
+            if committed:
+                meta = use_committed(source, committed[1], profile, out)
+                note.append(f"committed {committed[0]} notebook")
+                print(f"  {entry}: using the committed {committed[0]} notebook "
+                      f"{committed[1].relative_to(ROOT)} (executed {meta.get('date', '?')} at "
+                      f"{(meta.get('git_sha') or '?')[:10]}) instead of executing at {profile}")
+                continue
+            try:
+                meta = execute(staged, source, profile, out)
+            except BuildError as err:
+                failures.append(str(err))
+                note.append("FAILED")
+                print(f"  {entry}: FAILED")
+                continue
+            note.append(meta["device"])
+            print(f"  {entry}: executed at {profile} in {meta['wall_time_s']:.1f} s")
+    if failures:
+        print()
+        print(timer.summary(time.perf_counter() - t_start))
+        raise BuildError(f"{len(failures)} notebook(s) failed; the HTML was not built\n"
+                         + "\n".join(f"FAILED {f}" for f in failures))
+    if save_executed:
+        for entry, source, _ in notebooks:
+            dest = source.parent / "executed" / f"{source.stem}.{profile}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(executed[entry], dest)
+            print(f"  saved {dest.relative_to(ROOT)}")
+    with timer("mathjax") as note:
+        es5, cached = mathjax_dir()
+        note.append("cached" if cached else f"npm install {MATHJAX_NPM}")
+    with timer("assemble _build/src") as note:
+        src, repo = assemble(pages, executed, toc_path, es5)
+        note.append(f"repository {repo}")
+    with timer("jupyter-book build") as note:
+        jupyter_book(src)
+        note.append("-> _build/html")
+    print()
+    print(timer.summary(time.perf_counter() - t_start))
+    print(f"\nThe book is in {(BUILD / 'html' / 'index.html').relative_to(ROOT)}")
+
+
+def prepare(profile: str, toc_path: Path) -> None:
+    """Parameter-injected notebooks in ``_build/<profile>/`` for ``pytest --nbval-lax``.
+
+    nbval starts the kernel in the notebook's folder, so a first cell (tagged ``injected-cwd``)
+    moves it to the folder of the ``.md`` source, where the build executes it too.
+    """
+    import nbformat
+    import papermill as pm
+
+    out_dir = BUILD / profile
+    shutil.rmtree(out_dir, ignore_errors=True)
+    notebooks = [(e, s) for e, s, nb in resolve_pages(toc_path) if nb]
+    for entry, source in notebooks:
+        staged = out_dir / f"{entry}.ipynb"
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(read_notebook(source), staged)
+        pm.execute_notebook(staged, staged, parameters={"profile": profile}, prepare_only=True,
+                            progress_bar=False)
+        nb = nbformat.read(staged, as_version=4)
+        cell = nbformat.v4.new_code_cell(f"import os\nos.chdir({str(source.parent)!r})",
+                                         metadata={"tags": ["injected-cwd"]})
+        nb.cells.insert(0, cell)
+        stable_cell_ids(nb)
+        nbformat.write(nb, staged)
+    print(f"{len(notebooks)} notebook(s) prepared at profile '{profile}' in "
+          f"{out_dir.relative_to(ROOT)}/")
+
+
+def notebook_sources() -> list[Path]:
+    """Every notebook ``.md`` under ``book/`` (committed executed notebooks excluded)."""
+    return [p for p in sorted((ROOT / "book").rglob("*.md"))
+            if "executed" not in p.relative_to(ROOT).parts and ".ipynb_checkpoints" not in p.parts
+            and is_notebook_md(p)]
+
+
+def paired_notebook(source: Path):
+    """The ``.ipynb`` that ``make sync`` writes for ``source``: same cells, no outputs, stable ids."""
+    nb = read_notebook(source)
+    stable_cell_ids(nb)
+    return nb
+
+
+def sync() -> None:
+    import nbformat
+
+    for source in notebook_sources():
+        target = source.with_suffix(".ipynb")
+        text = nbformat.writes(paired_notebook(source)) + "\n"
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+            print(f"wrote {target.relative_to(ROOT)}")
+    print(f"{len(notebook_sources())} notebook(s) in sync")
+
+
+def main(argv: list[str] | None = None) -> int:
+    # papermill logs "Unable to parse line" for every line of a multi-line parameters cell it cannot
+    # type-infer; injecting `profile` does not need that inference.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default=os.environ.get("PROFILE", "cpu"), choices=PROFILES,
+                        help="profile to execute the notebooks at (default: $PROFILE or cpu)")
+    parser.add_argument("--prepare", metavar="PROFILE", choices=PROFILES,
+                        help="only write parameter-injected notebooks to _build/PROFILE/ (for nbval)")
+    parser.add_argument("--sync", action="store_true",
+                        help="only regenerate the paired .ipynb of every notebook .md under book/")
+    parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml",
+                        help="table of contents to build (default: _toc.yml)")
+    parser.add_argument("--save-executed", action="store_true",
+                        help="copy the executed notebooks to book/<part>/executed/<name>.<profile>.ipynb "
+                             "(gpu and paper profiles) to commit them")
+    args = parser.parse_args(argv)
+    toc = args.toc.resolve()
+    try:
+        if args.sync:
+            sync()
+        elif args.prepare:
+            prepare(args.prepare, toc)
+        else:
+            if args.save_executed and args.profile not in COMMITTED_PROFILES:
+                raise BuildError(f"--save-executed is for the {' and '.join(COMMITTED_PROFILES)} "
+                                 f"profiles, not {args.profile}.")
+            build(args.profile, toc, args.save_executed)
+    except BuildError as err:
+        print(f"build_book: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
