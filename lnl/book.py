@@ -72,11 +72,47 @@ def records_dir(default: str | Path) -> Path:
 
 
 def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[str, Any]:
-    """The record of ``cfg`` in ``out`` if it is there (same run id = same config), else train it.
+    """The record of ``cfg`` in ``out`` if it is there and current, else train it.
 
-    An interrupted run resumes from its checkpoint. ``kwargs`` go to :func:`lnl.engine.run`.
+    A record is reused only when its run id (the whole config) and its ``lnl_source_hash`` (the
+    library code that computed it) match, so a change in ``lnl`` can never leave a stale number on
+    a page. An interrupted run resumes from its checkpoint. ``kwargs`` go to
+    :func:`lnl.engine.run`; with ``per_sample=True`` a record whose per-sample arrays
+    (``<run-id>.npz``) are missing is trained again, so arrays and record come from one run.
     """
     path = Path(out) / f"{engine.run_id(cfg)}.json"
     if path.exists():
-        return records.read_record(path)
+        rec = records.read_record(path)
+        current = rec["provenance"].get("lnl_source_hash") == records.source_hash()
+        if current and not (kwargs.get("per_sample") and not path.with_suffix(".npz").exists()):
+            return rec
+        path.with_suffix(".ckpt").unlink(missing_ok=True)  # a stale checkpoint is no start either
     return engine.run(cfg, out=out, resume=True, **kwargs)
+
+
+def provenance_line(recs: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """One line naming what produced a table: record ids, git SHA, versions, device, wall time.
+
+    ``recs`` are run records (or one). Values shared by every record are written once; the wall
+    time is the total of the records' ``summary.wall_time_s`` (training and per-epoch diagnostics).
+    """
+    recs = [recs] if isinstance(recs, dict) else list(recs)
+    if not recs:
+        return "No run records."
+
+    def distinct(values) -> str:
+        return ", ".join(dict.fromkeys(str(v) for v in values))
+
+    prov = [r["provenance"] for r in recs]
+    shas = []
+    for p in prov:
+        git = p.get("git") or {}
+        sha = (git.get("sha") or "unknown")[:10]
+        shas.append(sha + (" (dirty)" if git.get("dirty") else ""))
+    wall = sum(float(r["summary"].get("wall_time_s") or 0.0) for r in recs)
+    return (f"Records: {distinct(r['run_id'] for r in recs)} | git {distinct(shas)} | "
+            f"lnl {distinct(p.get('lnl_version') for p in prov)}, "
+            f"torch {distinct(p.get('torch_version') for p in prov)}, "
+            f"Python {distinct(p.get('python_version') for p in prov)} | "
+            f"device {distinct(p.get('device') for p in prov)} | "
+            f"wall time {wall:.0f} s in {len(recs)} run{'s' if len(recs) != 1 else ''}")

@@ -554,10 +554,13 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
             opt.load_state_dict(s)
         history, epoch_s, wall = state["history"], state["epoch_s"], state["wall_time_s"]
         losses = list(state.get("losses", []))
+        if per_sample and len(losses) != state["epoch"]:  # checkpointed without per-sample losses
+            raise ValueError(f"The checkpoint {ckpt_path} has no per-sample losses for its first "
+                             f"{state['epoch']} epochs; delete it to train again with per_sample=True.")
         start_epoch, ctx.step_count = state["epoch"], state["step_count"]
 
     show = sys.stderr.isatty() if progress is None else progress
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=cfg.epochs, initial=start_epoch, desc=rid, disable=not show, leave=False)
     for epoch in range(start_epoch, cfg.epochs):

@@ -63,6 +63,25 @@ def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
         return {"sha": None, "dirty": None}
 
 
+PRESENTATION_MODULES = ("book.py", "cli.py", "plot.py")  # cannot change what a run computes
+
+
+def source_hash() -> str:
+    """SHA-256 (first 16 hex digits) of the ``lnl`` sources that decide what a run computes (all but
+    :data:`PRESENTATION_MODULES`): a record made by other library code carries another hash, so a
+    cached record is never mistaken for a current one."""
+    import hashlib
+
+    root = Path(lnl.__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        if f.name in PRESENTATION_MODULES and f.parent == root:
+            continue
+        h.update(str(f.relative_to(root)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def device_name(device: torch.device) -> str:
     """A human-readable name of the training device."""
     if device.type == "cuda":
@@ -78,6 +97,7 @@ def provenance(device: torch.device, started: datetime, ended: datetime,
     return {
         "git": git if git is not None else git_state(),
         "lnl_version": lnl.__version__,
+        "lnl_source_hash": source_hash(),
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "platform": platform.platform(),

@@ -35,3 +35,16 @@ def test_a_file_that_is_not_a_record_is_named(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(ValueError, match="is not a run record: it lacks config, history"):
         records.load_records(tmp_path)
+
+
+def test_run_or_load_reuses_only_records_of_the_current_code(tmp_path, monkeypatch):
+    from lnl import book
+
+    cfg = engine.RunConfig(method="ce", dataset="digits", rate=0.2, epochs=1, device="cpu")
+    first = book.run_or_load(cfg, tmp_path)
+    assert book.run_or_load(cfg, tmp_path)["provenance"]["started"] == first["provenance"]["started"]
+    monkeypatch.setattr(records, "source_hash", lambda: "another-library")
+    again = book.run_or_load(cfg, tmp_path)
+    assert again["provenance"]["lnl_source_hash"] == "another-library"
+    assert again["history"] == first["history"]  # same code path, retrained
+

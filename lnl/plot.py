@@ -1,0 +1,295 @@
+"""One figure style for the whole book, and the figures that several chapters share.
+
+Every figure of the book is drawn with matplotlib (seaborn only sets the theme) after
+:func:`apply_style`. A method keeps its colour in every chapter (:data:`METHOD_COLOURS`), and
+clean and mislabelled samples keep theirs (:data:`CLEAN_COLOUR`, :data:`NOISY_COLOUR`).
+
+Shared figures, each drawing on a given ``ax`` (a new one when ``None``) and returning it:
+
+- :func:`transition_heatmap`: a transition matrix ``T[i, j] = P(ỹ = j | y = i)``;
+- :func:`history_curves`: per-epoch values from the ``history`` of one or more run records;
+- :func:`loss_histogram`: per-sample losses of clean vs mislabelled samples, with the GMM's
+  P(clean) on a second axis.
+
+:func:`epoch_axis` and :func:`series_colours` help a notebook's own figures look the same.
+
+Titles and captions name the noise convention and rate: :func:`noise_caption` writes them from a
+record (``symmetric, r = 0.6 (60.0 % of labels changed)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+# A colour per method (Okabe-Ito and Tableau hues, distinct under common colour blindness).
+METHOD_COLOURS: dict[str, str] = {
+    "ce": "#4d4d4d",          # the baseline: grey
+    "mixup": "#e69f00",
+    "coteaching": "#56b4e9",
+    "dividemix": "#009e73",
+    "elr": "#cc79a7",
+    "sanm": "#d55e00",
+    "mixnn": "#0072b2",
+    "ieg": "#9467bd",
+    "alr": "#8c564b",
+}
+CLEAN_COLOUR = "#0072b2"      # correctly labelled samples: blue
+NOISY_COLOUR = "#d55e00"      # mislabelled samples: vermilion
+SPLIT_COLOURS = {"clean": CLEAN_COLOUR, "mislabelled": NOISY_COLOUR}
+TEST_COLOUR = "#222222"
+
+# What each history key means, and its unit (axis labels and legends).
+KEY_LABELS: dict[str, str] = {
+    "test_acc": "test accuracy",
+    "train_acc": "train accuracy (given labels)",
+    "clean_acc": "clean samples: predicted = label",
+    "noisy_acc_given": "mislabelled: predicted = given label",
+    "noisy_acc_true": "mislabelled: predicted = true label",
+    "loss_clean": "clean samples: loss",
+    "loss_noisy": "mislabelled samples: loss",
+    "grad_clean": "clean samples: 1 − p_ỹ",
+    "grad_noisy": "mislabelled samples: 1 − p_ỹ",
+    "loss_auroc": "AUROC of the small-loss split",
+    "test_loss": "test loss",
+    "train_loss": "training loss (batches)",
+    "lr": "learning rate",
+}
+KEY_UNITS: dict[str, str] = {
+    "acc": "accuracy (fraction of samples)",
+    "loss": "cross-entropy (nats)",
+    "grad": "gradient coefficient 1 − p_ỹ (mean)",
+    "auroc": "AUROC (clean vs mislabelled)",
+    "lr": "learning rate",
+}
+_KEY_COLOURS = {"test_acc": TEST_COLOUR, "test_loss": TEST_COLOUR, "train_acc": "#999999",
+                "train_loss": "#999999", "noisy_acc_true": "#009e73", "loss_auroc": "#6a3d9a"}
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def apply_style() -> None:
+    """The book's matplotlib style: seaborn's ``ticks`` theme, a readable size, no top/right spines."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(context="notebook", style="ticks", palette="colorblind", font_scale=0.9)
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.dpi": 150,
+        "figure.constrained_layout.use": True,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": "medium",
+        "axes.titleweight": "bold", "legend.frameon": False, "legend.fontsize": "small",
+        "lines.linewidth": 1.8, "image.cmap": "viridis",
+    })
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    return ax
+
+
+def epoch_axis(ax, label: str = "epoch"):
+    """Label the x axis ``epoch`` and put its ticks on whole epochs."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return ax
+
+
+def key_unit(key: str) -> str:
+    """The axis label of a history key, by its kind (``..._acc``, ``loss...``, ``grad...``)."""
+    if key == "lr":
+        return KEY_UNITS["lr"]
+    if "auroc" in key:
+        return KEY_UNITS["auroc"]
+    if key.startswith("grad"):
+        return KEY_UNITS["grad"]
+    if "loss" in key:
+        return KEY_UNITS["loss"]
+    if "acc" in key:
+        return KEY_UNITS["acc"]
+    return key
+
+
+def noise_caption(record: Mapping[str, Any]) -> str:
+    """``"<kind>, r = <nominal> (<effective> % of labels changed)"`` from a run record's ``noise``."""
+    noise = record.get("noise", {})
+    kind = noise.get("kind", record.get("config", {}).get("noise", "?"))
+    if kind == "none":
+        return "no added noise"
+    eff = noise.get("rate_effective")
+    changed = "" if eff is None else f" ({100 * eff:.1f} % of labels changed)"
+    if kind == "human":
+        return f"human labels ({noise.get('label_set') or 'default set'}){changed}"
+    return f"{kind}, r = {noise.get('rate_nominal', record.get('config', {}).get('rate'))}{changed}"
+
+
+def transition_heatmap(T, classes: Sequence[str] | None = None, ax=None, title: str | None = None, *,
+                       annotate: bool | None = None, vmax: float = 1.0, cbar: bool = False):
+    """Draw ``T[i, j] = P(ỹ = j | y = i)``: rows are true classes y, columns given labels ỹ.
+
+    Parameters
+    ----------
+    T : array-like ``[K, K]``, row-stochastic (the specified or a realised transition matrix).
+    classes : K class names for the tick labels; indices when None, none for K > 20.
+    ax : the matplotlib axes to draw on (a new figure when None).
+    title : the panel title; name the noise convention and rate in it.
+    annotate : write each entry ≥ 0.005 in its cell (default: when K ≤ 10).
+    vmax : top of the colour scale (entries are probabilities, 0..1).
+    cbar : add a colour bar.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = _axes(ax)
+    T = np.asarray(T, dtype=float)
+    K = T.shape[0]
+    im = ax.imshow(T, vmin=0.0, vmax=vmax, cmap="Blues", interpolation="nearest")
+    annotate = K <= 10 if annotate is None else annotate
+    if annotate:
+        for i in range(K):
+            for j in range(K):
+                if T[i, j] >= 0.005:
+                    ax.text(j, i, f"{T[i, j]:.2f}".lstrip("0") if T[i, j] < 1 else "1", ha="center",
+                            va="center", fontsize=6, color="white" if T[i, j] > 0.6 * vmax else "black")
+    names = list(classes) if classes is not None else [str(i) for i in range(K)]
+    if K <= 20:
+        ticks = np.arange(K)
+        ax.set_xticks(ticks, names, rotation=90, fontsize=7)
+        ax.set_yticks(ticks, names, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_xlabel("given label ỹ")
+    ax.set_ylabel("true label y")
+    if title:
+        ax.set_title(title)
+    ax.grid(False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(True)
+    if cbar:
+        plt.colorbar(im, ax=ax, label="P(ỹ = j | y = i)", shrink=0.8)
+    return ax
+
+
+def series_colours(n: int) -> list:
+    """``n`` colours for series that are not methods (noise rates, data sets): seaborn's
+    ``colorblind`` palette, the default colour cycle after :func:`apply_style`."""
+    import seaborn as sns
+
+    palette = sns.color_palette("colorblind", 10)
+    return [palette[i % 10] for i in range(n)]
+
+
+def _colour_for(i: int, method: str | None, methods_distinct: bool):
+    if methods_distinct and method in METHOD_COLOURS:
+        return METHOD_COLOURS[method]
+    return series_colours(i + 1)[i]
+
+
+def history_curves(records: Mapping[str, Any] | Sequence[Mapping[str, Any]], keys: str | Iterable[str],
+                   ax=None, *, labels: Sequence[str] | None = None, colours: Sequence[str] | None = None,
+                   title: str | None = None, ylabel: str | None = None, mark_best: bool = False):
+    """Per-epoch curves of ``keys`` from the ``history`` of one or more run records.
+
+    One record: each key gets its own colour (clean keys blue, mislabelled keys vermilion, test
+    accuracy black). Several records: each record gets a colour (its method's from
+    :data:`METHOD_COLOURS` when the methods differ, else a palette) and each key a line style.
+
+    Parameters
+    ----------
+    records : a run record (dict with ``history``) or a list of them.
+    keys : one history key or several (``test_acc``, ``noisy_acc_given``, ``grad_clean``, ...).
+    ax : axes to draw on (a new figure when None).
+    labels : a legend label per record (default: the record's noise caption).
+    colours : a colour per record, overriding the defaults.
+    title : the panel title (name the noise convention and rate).
+    ylabel : the y-axis label (default: the unit of the first key, see :func:`key_unit`).
+    mark_best : mark each record's best test-accuracy epoch with a dot on its ``test_acc`` curve.
+    """
+    ax = _axes(ax)
+    recs = [records] if isinstance(records, Mapping) else list(records)
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    if not recs or not keys:
+        raise ValueError("history_curves needs at least one record and one key.")
+    labels = list(labels) if labels is not None else [noise_caption(r) for r in recs]
+    methods = [r.get("config", {}).get("method") for r in recs]
+    distinct = len(set(methods)) == len(methods) and len(recs) > 1
+    for i, (rec, label) in enumerate(zip(recs, labels)):
+        hist = rec["history"]
+        epochs = np.array([h["epoch"] for h in hist])
+        for j, key in enumerate(keys):
+            y = np.array([np.nan if h.get(key) is None else h[key] for h in hist], dtype=float)
+            if len(recs) == 1:
+                colour = _KEY_COLOURS.get(key, NOISY_COLOUR if "noisy" in key else
+                                          CLEAN_COLOUR if "clean" in key else None)
+                style, name = "-", KEY_LABELS.get(key, key)
+            else:
+                colour = colours[i] if colours is not None else _colour_for(i, methods[i], distinct)
+                style = _LINESTYLES[j % len(_LINESTYLES)]
+                name = label if len(keys) == 1 else f"{label}: {KEY_LABELS.get(key, key)}"
+            if len(recs) == 1 and colours is not None:
+                colour = colours[j % len(colours)]
+            ax.plot(epochs, y, style, color=colour, label=name)
+            if mark_best and key == "test_acc" and np.isfinite(y).any():
+                b = int(np.nanargmax(y))
+                ax.plot(epochs[b], y[b], "o", color=colour, markersize=5)
+    epoch_axis(ax)
+    ax.set_ylabel(ylabel or key_unit(keys[0]))
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def loss_histogram(loss, is_clean, ax=None, p_clean=None, *, bins: int = 40, normalise: bool = True,
+                   title: str | None = None, density: bool = False):
+    """Histograms of per-sample losses of clean and of mislabelled samples (MixNN Fig. 4 (a)/(c)).
+
+    Parameters
+    ----------
+    loss : ``[N]`` per-sample cross-entropy against the given label (nats).
+    is_clean : ``[N]`` bool, True where the given label is the true one.
+    ax : axes to draw on (a new figure when None).
+    p_clean : ``[N]`` optional P(clean | loss) from :func:`lnl.gmm.clean_probability`; drawn
+        against the loss on a second y-axis (Fig. 4 (b)/(d) shows the mixture it comes from).
+    bins : number of histogram bins over the loss range.
+    normalise : min-max normalise the losses to [0, 1] first, as the GMM sees them.
+    title : the panel title (name the noise convention, rate and epoch).
+    density : plot densities (each group integrates to 1) instead of counts.
+    """
+    from lnl.gmm import normalise as minmax
+
+    ax = _axes(ax)
+    loss = np.asarray(loss, dtype=float).ravel()
+    is_clean = np.asarray(is_clean, dtype=bool).ravel()
+    if loss.shape != is_clean.shape:
+        raise ValueError(f"loss and is_clean must have one length, got {loss.size} and {is_clean.size}.")
+    x = minmax(loss) if normalise else loss
+    edges = np.linspace(x.min(), x.max() if x.max() > x.min() else x.min() + 1, bins + 1)
+    for mask, name, colour in ((is_clean, "clean", CLEAN_COLOUR), (~is_clean, "mislabelled", NOISY_COLOUR)):
+        if mask.any():
+            ax.hist(x[mask], bins=edges, color=colour, alpha=0.55, density=density,
+                    label=f"{name} (n = {int(mask.sum())})")
+    ax.set_xlabel("per-sample loss, min-max normalised to [0, 1]" if normalise
+                  else "per-sample cross-entropy (nats)")
+    ax.set_ylabel("density" if density else "samples")
+    handles, names = ax.get_legend_handles_labels()
+    if p_clean is not None:
+        p = np.asarray(p_clean, dtype=float).ravel()
+        order = np.argsort(x)
+        ax2 = ax.twinx()
+        ax2.plot(x[order], p[order], color="black", linewidth=1.5, label="GMM: P(clean | loss)")
+        ax2.set_ylim(-0.02, 1.02)
+        ax2.set_ylabel("P(clean | loss)")
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        h2, n2 = ax2.get_legend_handles_labels()
+        handles, names = handles + h2, names + n2
+    ax.legend(handles, names, loc="best")
+    if title:
+        ax.set_title(title)
+    return ax
