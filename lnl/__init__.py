@@ -2,8 +2,9 @@
 
 One module per concern: :mod:`lnl.data` (data sets), :mod:`lnl.noise` (noise models),
 :mod:`lnl.models` (networks), :mod:`lnl.engine` (the training loop and its hooks),
-:mod:`lnl.gmm` (clean probability from per-sample losses), :mod:`lnl.records` (run records),
-:mod:`lnl.methods` (one file per paper or baseline) and :mod:`lnl.cli` (the ``lnl`` command).
+:mod:`lnl.gmm` (clean probability from per-sample losses), :mod:`lnl.knn` (nearest neighbours),
+:mod:`lnl.records` (run records), :mod:`lnl.methods` (one file per paper or baseline),
+:mod:`lnl.cli` (the ``lnl`` command), and for the book :mod:`lnl.book` and :mod:`lnl.plot`.
 """
 
 __version__ = "0.1.0"

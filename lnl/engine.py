@@ -511,7 +511,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
     """
     from lnl.methods import METHODS
 
-    started, git = records.now(), records.git_state()  # the code that runs is the code at the start
+    started, code = records.now(), records.code_state()  # the code that runs is the code at the start
     prep = prepare(cfg, dataset)
     ds = prep.dataset
     device = resolve_device(cfg.device)
@@ -645,7 +645,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         "summary": summary,
         "timing": {"epoch_s": epoch_s, "device_type": device.type,
                    "precision": resolve_precision(cfg.precision, device), "channels_last": cl},
-        "provenance": records.provenance(device, started, records.now(), git),
+        "provenance": records.provenance(device, started, records.now(), code),
     }
     if losses:
         npz = record_path.with_suffix(".npz")

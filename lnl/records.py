@@ -91,13 +91,19 @@ def device_name(device: torch.device) -> str:
     return f"CPU {platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
 
 
+def code_state() -> dict[str, Any]:
+    """The git state and library source hash, taken when a run starts (the code that runs)."""
+    return {"git": git_state(), "lnl_source_hash": source_hash()}
+
+
 def provenance(device: torch.device, started: datetime, ended: datetime,
-               git: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Where a record came from; ``git`` is the state taken when the run started (default: now)."""
+               code: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Where a record came from; ``code`` is :func:`code_state` at the start of the run (default: now)."""
+    code = code if code is not None else code_state()
     return {
-        "git": git if git is not None else git_state(),
+        "git": code["git"],
         "lnl_version": lnl.__version__,
-        "lnl_source_hash": source_hash(),
+        "lnl_source_hash": code["lnl_source_hash"],
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "platform": platform.platform(),
