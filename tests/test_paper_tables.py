@@ -1,0 +1,107 @@
+"""Checks for the MixNN paper tables transcribed under data/paper_tables/."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+TABLE_DIR = Path(__file__).resolve().parents[1] / "data" / "paper_tables"
+BASE_COLUMNS = ["table", "dataset", "noise", "rate", "method", "metric", "value", "source"]
+FILES = {
+    "mixnn_table1_cifar.csv": ("I", True, 132),
+    "mixnn_table2_clothing1m.csv": ("II", False, 9),
+    "mixnn_table3_webvision.csv": ("III", False, 36),
+    "mixnn_table4_ablation.csv": ("IV", True, 42),
+}
+
+
+def load(name):
+    return pd.read_csv(TABLE_DIR / name, dtype=str, keep_default_na=False)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_file_shape_and_values(name):
+    table, has_std, n_rows = FILES[name]
+    df = load(name)
+    expected = BASE_COLUMNS + (["std"] if has_std else [])
+    assert set(expected) <= set(df.columns)
+    assert len(df) == n_rows
+    assert (df["table"] == table).all()
+    assert (df["source"].str.strip() != "").all()
+    assert (df["source"] == f"Lu & He 2024, arXiv 2406.16966, Table {table}").all()
+    values = pd.to_numeric(df["value"], errors="raise")
+    assert values.between(0, 100).all()
+    if has_std:
+        std = pd.to_numeric(df["std"].replace("", None), errors="raise").dropna()
+        assert std.between(0, 100).all()
+    key = ["dataset", "noise", "rate", "method", "metric"]
+    assert not df.duplicated(key).any()
+
+
+def cell(name, **kw):
+    df = load(name)
+    mask = pd.Series(True, index=df.index)
+    for k, v in kw.items():
+        mask &= df[k] == v
+    rows = df[mask]
+    assert len(rows) == 1, kw
+    return rows.iloc[0]
+
+
+def test_table1_spot_checks():
+    f = "mixnn_table1_cifar.csv"
+    # "MixNN (Ours) 93.91 ± 0.12 92.89 ± 0.02 91.66 ± 0.07 86.08 ± 1.01 90.25 ± 0.76 74.81 ± 0.14 ... 48.81 ± 0.06 68.18 ± 0.11"
+    r = cell(f, method="MixNN (Ours)", dataset="cifar10", noise="symm", rate="0.8")
+    assert (r["value"], r["std"]) == ("86.08", "1.01")
+    r = cell(f, method="MixNN (Ours)", dataset="cifar100", noise="asymm", rate="0.4")
+    assert (r["value"], r["std"]) == ("68.18", "0.11")
+    # "F-correction [18] ... 8.99 ± 0.58 34.44 ± 1.93"
+    r = cell(f, method="F-correction", dataset="cifar100", noise="symm", rate="0.8")
+    assert (r["value"], r["std"]) == ("8.99", "0.58")
+    # "M-correction [42] - 92.30 86.10 74.10 - - 70.10 59.50 39.50 -"
+    r = cell(f, method="M-correction", dataset="cifar10", noise="symm", rate="0.4")
+    assert (r["value"], r["std"]) == ("92.30", "")
+    # "PENCIL [17] - - - - 91.01 - 69.12 ± 0.62 57.79 ± 3.86 fail 63.61 ± 0.23"
+    assert cell(f, method="PENCIL", dataset="cifar10", noise="asymm", rate="0.4")["value"] == "91.01"
+    pencil = load(f).query("method == 'PENCIL'")
+    assert len(pencil) == 4  # dashes and the "fail" cell are not transcribed
+
+
+def test_table2_spot_checks():
+    f = "mixnn_table2_clothing1m.csv"
+    # "Test accuracy 69.21 69.84 69.75 70.15 70.63 71.02 71.74 72.16 72.39"
+    assert cell(f, method="CE")["value"] == "69.21"
+    assert cell(f, method="Joint-Optim")["value"] == "72.16"
+    assert cell(f, method="MixNN")["value"] == "72.39"
+
+
+def test_table3_spot_checks():
+    f = "mixnn_table3_webvision.csv"
+    # "WebVision top1 61.12 62.54 62.68 63.00 63.58 65.24 72.40 74.60 75.39"
+    assert cell(f, method="MentorNet", metric="webvision_top1")["value"] == "63.00"
+    # "ILSVRC12 top1 57.36 58.26 57.80 57.80 61.48 61.60 67.36 66.70 70.54"
+    assert cell(f, method="ODD", metric="ilsvrc12_top1")["value"] == "66.70"
+    # "top5 82.36 82.26 81.36 79.92 84.70 84.98 87.84 86.30 90.31" (ILSVRC12)
+    assert cell(f, method="MixNN", metric="ilsvrc12_top5")["value"] == "90.31"
+
+
+def test_table4_spot_checks():
+    f = "mixnn_table4_ablation.csv"
+    # "MixNN w/o weight estimation (RDM) 91.92 ± 0.09 78.72 ± 0.13 89.91 ± 0.27 71.08 ± 0.25 41.14 ± 0.18 72.98 ± 0.47"
+    r = cell(f, method="MixNN w/o weight estimation (RDM)", dataset="cifar100", noise="asymm", rate="0.4")
+    assert (r["value"], r["std"]) == ("72.98", "0.47")
+    # "MixNN w/o K nearest neighbours 92.19 ± 0.04 76.58 ± 0.25 ..."
+    r = cell(f, method="MixNN w/o K nearest neighbours", dataset="cifar10", noise="symm", rate="0.8")
+    assert (r["value"], r["std"]) == ("76.58", "0.25")
+    # "Mixup 89.46 ± 0.47 66.32 ± 0.92 81.66 ± 1.73 58.12 ± 0.87 18.77 ± 1.14 49.61 ± 1.39"
+    r = cell(f, method="Mixup", dataset="cifar100", noise="symm", rate="0.8")
+    assert (r["value"], r["std"]) == ("18.77", "1.14")
+
+
+def test_mixnn_rows_agree_between_tables_1_and_4():
+    t1 = load("mixnn_table1_cifar.csv").query("method == 'MixNN (Ours)'")
+    t4 = load("mixnn_table4_ablation.csv").query("method == 'MixNN'")
+    key = ["dataset", "noise", "rate"]
+    merged = t4.merge(t1, on=key, suffixes=("_4", "_1"))
+    assert len(merged) == len(t4) == 6
+    assert (merged["value_4"] == merged["value_1"]).all()
+    assert (merged["std_4"] == merged["std_1"]).all()
