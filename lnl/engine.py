@@ -612,7 +612,10 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         entry["test_acc"] = float((test_logits.argmax(1) == test_y).float().mean())
         entry["test_loss"] = float(gmm.per_sample_loss(test_logits, test_y).mean())
         if cfg.diagnostics and true is not None:
-            train_logits = evaluate_outputs(method.predict, train, cfg.batch_size * 4, ctx.autocast)
+            if type(method).predict is Method.predict:  # one network: share the pass with the method's
+                train_logits = ctx.train_logits(method.net)  # next on_epoch_start (GMM, kNN logits)
+            else:
+                train_logits = evaluate_outputs(method.predict, train, cfg.batch_size * 4, ctx.autocast)
             entry.update(training_diagnostics(train_logits, given, true))
             if per_sample:
                 losses.append(gmm.per_sample_loss(train_logits, given).cpu().numpy())

@@ -261,3 +261,24 @@ def test_per_sample_losses_are_saved_beside_the_record(tmp_path):
     auroc = gmm.detection_metrics(-arrays["loss"][-1], ~noisy)["auroc"]
     assert auroc == pytest.approx(rec["history"][-1]["loss_auroc"], abs=1e-6)
     assert arrays["loss"][-1][noisy].mean() > arrays["loss"][-1][~noisy].mean()
+
+
+def test_the_diagnostics_pass_is_shared_with_the_next_epoch_start(tmp_path, monkeypatch):
+    calls = []
+    original = engine.evaluate_outputs
+
+    def counting(fn, data, *args, **kwargs):
+        calls.append(len(data))
+        return original(fn, data, *args, **kwargs)
+
+    class UsesTrainLogits(EvenOnly):
+        name = "train-logits-test"
+
+        def on_epoch_start(self, ctx):
+            ctx.train_logits(self.net)
+
+    monkeypatch.setattr(engine, "evaluate_outputs", counting)
+    monkeypatch.setitem(METHODS, "train-logits-test", UsesTrainLogits)
+    engine.run(small("train-logits-test", epochs=3), out=tmp_path)
+    # per epoch one test pass (450) and one training-set pass (1347); epoch 1's start adds one more
+    assert calls.count(1347) == 4 and calls.count(450) == 3
