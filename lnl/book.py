@@ -77,14 +77,17 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
     A record is reused only when its run id (the whole config) and its ``lnl_source_hash`` (the
     library code that computed it) match, so a change in ``lnl`` can never leave a stale number on
     a page. An interrupted run resumes from its checkpoint. ``kwargs`` go to
-    :func:`lnl.engine.run`; with ``per_sample=True`` a record whose per-sample arrays
-    (``<run-id>.npz``) are missing is trained again, so arrays and record come from one run.
+    :func:`lnl.engine.run`; with ``per_sample=True`` (``keep_state=True``) a record whose
+    per-sample arrays ``<run-id>.npz`` (trained state ``<run-id>.state.pt``) are missing is trained
+    again, so that arrays, state and record come from one run.
     """
     path = Path(out) / f"{engine.run_id(cfg)}.json"
     if path.exists():
         rec = records.read_record(path)
         current = rec["provenance"].get("lnl_source_hash") == records.source_hash()
-        if current and not (kwargs.get("per_sample") and not path.with_suffix(".npz").exists()):
+        missing = ((kwargs.get("per_sample") and not path.with_suffix(".npz").exists())
+                   or (kwargs.get("keep_state") and not path.with_suffix(".state.pt").exists()))
+        if current and not missing:
             return rec
         path.with_suffix(".ckpt").unlink(missing_ok=True)  # a stale checkpoint is no start either
     return engine.run(cfg, out=out, resume=True, **kwargs)

@@ -148,6 +148,13 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        """The inverse of :meth:`to_dict`, also for the JSON form a record stores."""
+        sched = dict(d.get("schedule") or {})
+        sched["milestones"] = tuple(sched.get("milestones", ()))
+        return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
+
 
 def validate(cfg: RunConfig) -> None:
     """Raise ``ValueError`` with one sentence for the first invalid setting."""
@@ -236,7 +243,12 @@ class Method(nn.Module):
 
     def training_step(self, batch: dict[str, torch.Tensor], ctx: "Context") -> dict[str, torch.Tensor]:
         """One batch. Return ``{"loss": ...}`` (plus scalar metrics to log); with
-        ``automatic_optimization = False`` step the optimisers yourself (``ctx.step``)."""
+        ``automatic_optimization = False`` step the optimisers yourself (``ctx.step``).
+
+        ``"by_truth": {name: values [B]}`` in the result hands per-sample values to the engine,
+        which knows the true labels: the history gets ``<name>_clean`` and ``<name>_noisy``, the
+        epoch means over correctly and wrongly labelled samples (a gradient coefficient, MixNN
+        Fig. 7b)."""
         raise NotImplementedError
 
     def on_epoch_end(self, ctx: "Context") -> None:
@@ -496,31 +508,29 @@ def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared
     return Prepared(ds, nl.labels, true, info, probe_idx, train_idx)
 
 
-def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_after: int | None = None,
-        progress: bool | None = None, dataset: lnl_data.Dataset | None = None,
-        per_sample: bool = False) -> dict[str, Any]:
-    """Train ``cfg`` and write ``out/<run-id>.json``; return the record.
+@dataclass
+class _Setup:
+    prep: Prepared
+    device: torch.device
+    train: lnl_data.DeviceData
+    test: lnl_data.DeviceData
+    given: torch.Tensor
+    true: torch.Tensor | None
+    channels_last: bool
+    ctx: Context
+    method: Method
+    method_config: Any
 
-    A checkpoint ``out/<run-id>.ckpt`` is written after every epoch and removed when the run ends.
-    ``resume=True`` continues from it (a killed run resumes to the identical record).
-    ``stop_after=k`` stops after epoch k with the checkpoint in place, as if the run were killed
-    there, and returns ``{}``. ``progress``: tqdm bars; default on when stderr is a terminal.
-    ``per_sample=True`` also writes ``out/<run-id>.npz`` with every epoch's per-sample training loss
-    against the given label (``loss [E, N]``, eval mode, no augmentation) and ``given``/``true`` labels,
-    for loss histograms and GMM fits at any epoch (needs the diagnostics pass and known truth).
-    """
+
+def _setup(cfg: RunConfig, dataset: lnl_data.Dataset | None) -> _Setup:
+    """Data on the device, the context and the configured method: everything before epoch 1."""
     from lnl.methods import METHODS
 
-    started, code = records.now(), records.code_state()  # the code that runs is the code at the start
     prep = prepare(cfg, dataset)
     ds = prep.dataset
     device = resolve_device(cfg.device)
     method_cls = METHODS[cfg.method]
     mcfg = method_cls.make_config(cfg.method_params)
-    rid = run_id(cfg)
-    out = Path(out)
-    ckpt_path, record_path = out / f"{rid}.ckpt", out / f"{rid}.json"
-
     torch.manual_seed(derive_seed(cfg.seed, "init"))
     train_images = ds.train.images[prep.train_idx]
     cl = cfg.channels_last if cfg.channels_last is not None else device.type == "cuda"
@@ -540,6 +550,63 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
     method = method_cls(mcfg).to(device)
     method.configure(ctx)
     method.to(device)
+    return _Setup(prep, device, train, test, given, true, cl, ctx, method, mcfg)
+
+
+@dataclass
+class Restored:
+    """A finished run brought back: its trained method (eval mode), data and context.
+
+    ``ctx.train_features(method.net)`` gives the penultimate features of the training set,
+    ``method`` its buffers (MixNN's soft labels ``t``), ``prep`` the given and true labels.
+    """
+
+    record: dict[str, Any]
+    method: Method
+    ctx: Context
+    prep: Prepared
+    test: lnl_data.DeviceData
+
+
+def restore(record_path: str | Path, dataset: lnl_data.Dataset | None = None) -> Restored:
+    """The trained state of the run whose record is ``record_path``, written by
+    ``run(..., keep_state=True)`` as ``<run-id>.state.pt`` beside it."""
+    record_path = Path(record_path)
+    rec = records.read_record(record_path)
+    state_path = record_path.with_name(rec.get("state_file") or f"{rec['run_id']}.state.pt")
+    if not state_path.exists():
+        raise FileNotFoundError(f"The run {rec['run_id']} kept no trained state; run it with keep_state=True.")
+    cfg = RunConfig.from_dict(rec["config"])
+    su = _setup(cfg, dataset)
+    su.method.load_state_dict(torch.load(state_path, map_location=su.device, weights_only=False)["method"])
+    su.method.eval()
+    su.ctx.epoch = len(rec["history"])
+    return Restored(rec, su.method, su.ctx, su.prep, su.test)
+
+
+def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_after: int | None = None,
+        progress: bool | None = None, dataset: lnl_data.Dataset | None = None,
+        per_sample: bool = False, keep_state: bool = False) -> dict[str, Any]:
+    """Train ``cfg`` and write ``out/<run-id>.json``; return the record.
+
+    A checkpoint ``out/<run-id>.ckpt`` is written after every epoch and removed when the run ends.
+    ``resume=True`` continues from it (a killed run resumes to the identical record).
+    ``stop_after=k`` stops after epoch k with the checkpoint in place, as if the run were killed
+    there, and returns ``{}``. ``progress``: tqdm bars; default on when stderr is a terminal.
+    ``per_sample=True`` also writes ``out/<run-id>.npz`` with every epoch's per-sample training loss
+    against the given label (``loss [E, N]``, eval mode, no augmentation) and ``given``/``true`` labels,
+    for loss histograms and GMM fits at any epoch (needs the diagnostics pass and known truth).
+    ``keep_state=True`` keeps the trained method (networks and buffers) as ``out/<run-id>.state.pt``
+    for :func:`restore`.
+    """
+    started, code = records.now(), records.code_state()  # the code that runs is the code at the start
+    rid = run_id(cfg)
+    out = Path(out)
+    ckpt_path, record_path = out / f"{rid}.ckpt", out / f"{rid}.json"
+    su = _setup(cfg, dataset)
+    prep, ds, device, ctx, cl = su.prep, su.prep.dataset, su.device, su.ctx, su.channels_last
+    method, mcfg, train, test, given, true, probe = su.method, su.method_config, su.train, su.test, \
+        su.given, su.true, su.ctx.probe
 
     history: list[dict[str, Any]] = []
     losses: list[np.ndarray] = []  # per-sample training losses, one row per epoch (per_sample=True)
@@ -575,6 +642,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         ctx.epoch_indices = None
         method.on_epoch_start(ctx)
         sums: dict[str, torch.Tensor] = {}
+        split: dict[str, list] = {}    # "<key>_clean"/"<key>_noisy": [sum, count] of by_truth values
         n_steps = 0
         order_gen, aug_gen = ctx.generator("order"), ctx.generator("augment")
         probe_iter = _cycle(probe[0], cfg.batch_size) if probe else None
@@ -597,6 +665,15 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
                 outs = method.training_step(batch, ctx)
             ctx.step_count += 1
             n_steps += 1
+            by_truth = outs.pop("by_truth", None)
+            if by_truth and true is not None:        # per-sample values, averaged per group below
+                noisy = given[idx] != true[idx]
+                for k, v in by_truth.items():
+                    v = v.detach().float()
+                    for group, mask in (("clean", ~noisy), ("noisy", noisy)):
+                        s_n = split.setdefault(f"{k}_{group}", [0.0, 0])
+                        s_n[0] += float(v[mask].sum())
+                        s_n[1] += int(mask.sum())
             for k, v in outs.items():
                 v = v.detach().float()
                 sums[k] = sums[k] + v if k in sums else v
@@ -605,6 +682,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         entry: dict[str, Any] = {"epoch": epoch + 1, "lr": lr}
         entry.update({("train_" + k if k == "loss" else k): float(v) / max(n_steps, 1) for k, v in sums.items()})
         entry.update({k: float(np.mean(v)) for k, v in ctx._logged.items()})
+        entry.update({k: (total / n if n else None) for k, (total, n) in split.items()})
         ctx._logged.clear()
         method.eval()
         test_logits = evaluate_outputs(method.predict, test, cfg.batch_size * 4, ctx.autocast)
@@ -657,6 +735,12 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
                             epoch=np.arange(1, len(losses) + 1))
         os.replace(tmp, npz)
         record["per_sample_file"] = npz.name
+    if keep_state:
+        state_path = record_path.with_suffix(".state.pt")
+        tmp = state_path.with_name(f".{state_path.name}.tmp")
+        torch.save({"run_id": rid, "method": method.state_dict()}, tmp)
+        os.replace(tmp, state_path)
+        record["state_file"] = state_path.name
     records.write_json_atomic(record_path, record)
     ckpt_path.unlink(missing_ok=True)
     return record

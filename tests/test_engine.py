@@ -282,3 +282,65 @@ def test_the_diagnostics_pass_is_shared_with_the_next_epoch_start(tmp_path, monk
     engine.run(small("train-logits-test", epochs=3), out=tmp_path)
     # per epoch one test pass (450) and one training-set pass (1347); epoch 1's start adds one more
     assert calls.count(1347) == 4 and calls.count(450) == 3
+
+
+class ReportsIndex(Method):
+    """Hands each sample's index to the engine as a per-sample value."""
+
+    name = "by-truth-test"
+
+    def configure(self, ctx):
+        self.net = ctx.build_model()
+        ctx.optimizer(self.net.parameters())
+
+    def training_step(self, batch, ctx):
+        return {"loss": F.cross_entropy(self.net(batch["x"]), batch["y"]),
+                "by_truth": {"idx": batch["idx"].float()}}
+
+
+def test_per_sample_values_are_averaged_over_clean_and_mislabelled_samples(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "by-truth-test", ReportsIndex)
+    cfg = small("by-truth-test", epochs=1, batch_size=1347)      # one batch: every sample once
+    rec = engine.run(cfg, out=tmp_path)
+    prep = engine.prepare(cfg)
+    idx = torch.arange(1347, dtype=torch.float64)
+    noisy = torch.as_tensor(prep.labels != prep.true)
+    h = rec["history"][0]
+    assert h["idx_clean"] == pytest.approx(float(idx[~noisy].mean()))
+    assert h["idx_noisy"] == pytest.approx(float(idx[noisy].mean()))
+    clean_only = engine.run(replace(cfg, noise="none"), out=tmp_path)["history"][0]
+    assert clean_only["idx_clean"] == pytest.approx(673.0) and clean_only["idx_noisy"] is None
+
+
+def test_ce_gradient_coefficient_is_larger_for_mislabelled_samples(tmp_path):
+    h = engine.run(small(epochs=6), out=tmp_path)["history"]
+    assert all(0 < e["grad_coef_clean"] < e["grad_coef_noisy"] < 1 for e in h[2:])
+
+
+def test_a_kept_state_restores_the_trained_method(tmp_path):
+    cfg = small("mixnn", epochs=3, method_params={"warmup": 1, "e_s": 2})
+    rec = engine.run(cfg, out=tmp_path, keep_state=True)
+    path = tmp_path / f"{rec['run_id']}.json"
+    assert (tmp_path / rec["state_file"]).exists() and not path.with_suffix(".ckpt").exists()
+    r = engine.restore(path)
+    assert not r.method.training
+    logits = engine.evaluate_outputs(r.method.predict, r.test, 256, r.ctx.autocast)
+    acc = float((logits.argmax(1) == r.prep.dataset.test.labels).float().mean())
+    assert acc == pytest.approx(rec["history"][-1]["test_acc"], abs=1e-6)
+    relabelled = float((r.method.t.argmax(1).cpu() != torch.as_tensor(r.prep.labels)).float().mean())
+    assert relabelled == pytest.approx(rec["history"][-1]["t_relabelled"], abs=1e-6)
+    _, emb = r.ctx.train_features(r.method.net)
+    assert emb.shape[0] == rec["data"]["num_train"]
+
+
+def test_restore_without_a_kept_state_says_so(tmp_path):
+    rec = engine.run(small(epochs=1), out=tmp_path)
+    with pytest.raises(FileNotFoundError, match="keep_state=True"):
+        engine.restore(tmp_path / f"{rec['run_id']}.json")
+
+
+def test_run_config_round_trips_through_a_record(tmp_path):
+    cfg = small("mixnn", schedule=Schedule("multistep", milestones=(2, 3)), method_params={"K": 2})
+    stored = json.loads(json.dumps(cfg.to_dict(), default=str))
+    assert RunConfig.from_dict(stored) == cfg
+    assert engine.run_id(RunConfig.from_dict(stored)) == engine.run_id(cfg)

@@ -13,7 +13,7 @@ from lnl import knn as lnl_knn
 from lnl.engine import Method, RunConfig
 from lnl.losses import one_hot
 from lnl.methods.mixnn import (MixNN, MixNNConfig, average_weights, ema_targets, mixed_inputs, mixed_targets,
-                               mixing_weights, neg_prob_loss, random_partners, random_weights)
+                               mixing_weights, neg_prob_loss, own_label_pull, random_partners, random_weights)
 from tests.test_engine import comparable
 
 DOG, CAT, FOX, MONKEY = range(4)           # the toy classes of Fig. 5
@@ -120,6 +120,27 @@ def test_the_codes_negative_probability_loss_by_hand():
     logits = torch.log(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
     y = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
     assert neg_prob_loss(logits, y).item() == pytest.approx(-(0.7 + 0.45) / 2)
+
+
+def test_own_label_pull_is_the_own_share_of_the_logit_gradient():
+    """p̃ − ỹ = λ(p̃ − t) + β(p̃ − t̄): the pull of x_i's own label is minus its first term."""
+    g = torch.Generator().manual_seed(0)
+    B, C = 5, 4
+    logits = torch.randn(B, C, generator=g, dtype=torch.float64, requires_grad=True)
+    t, t_nn = torch.softmax(torch.randn(B, C, generator=g), -1), torch.softmax(torch.randn(B, 1, C, generator=g), -1)
+    lam, beta = mixing_weights(torch.rand(B, generator=g), torch.rand(B, 1, generator=g))
+    y_hat = torch.randint(0, C, (B,), generator=g)
+    y_mix = mixed_targets(t.double(), t_nn.double(), lam.double(), beta.double())
+    (-(y_mix * torch.log_softmax(logits, 1)).sum(1)).sum().backward()     # per-sample loss, summed
+    own = own_label_pull(logits.detach(), t, lam, y_hat)
+    other = beta[:, 0] * (t_nn[:, 0].gather(1, y_hat[:, None]).squeeze(1)
+                          - torch.softmax(logits.detach(), 1).gather(1, y_hat[:, None]).squeeze(1).float())
+    minus_grad = -logits.grad.gather(1, y_hat[:, None]).squeeze(1)
+    assert torch.allclose((own + other).double(), minus_grad, atol=1e-6)
+    # CE: λ = 1 and t = ŷ give 1 − p_ŷ
+    p = torch.softmax(logits.detach(), 1).gather(1, y_hat[:, None]).squeeze(1)
+    ce = own_label_pull(logits.detach(), one_hot(y_hat, C), torch.ones(B), y_hat)
+    assert torch.allclose(ce.double(), 1 - p, atol=1e-6)
 
 
 def test_random_partners_are_never_the_sample_itself():

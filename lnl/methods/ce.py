@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 
 from lnl.engine import Context, Method
@@ -32,5 +33,7 @@ class CE(Method):
         ctx.optimizer(self.net.parameters())
 
     def training_step(self, batch, ctx: Context):
-        logits = self.net(batch["x"])                          # [B, C]
-        return {"loss": F.cross_entropy(logits.float(), batch["y"])}
+        logits = self.net(batch["x"]).float()                  # [B, C]
+        with torch.no_grad():                                  # 1 − p_ỹ: the CE gradient on the given
+            p_given = torch.softmax(logits, 1).gather(1, batch["y"][:, None]).squeeze(1)   # logit
+        return {"loss": F.cross_entropy(logits, batch["y"]), "by_truth": {"grad_coef": 1 - p_given}}

@@ -160,6 +160,20 @@ def neg_prob_loss(logits: Tensor, targets: Tensor) -> Tensor:
     return -(targets * torch.softmax(logits.float(), dim=1)).sum(dim=1).mean()
 
 
+@torch.no_grad()
+def own_label_pull(logits: Tensor, t_self: Tensor, lam: Tensor, y_hat: Tensor) -> Tensor:
+    """Gradient coefficient of sample i's own label (Fig. 2b for CE, Fig. 7b for MixNN) ``[B]``.
+
+    The loss −ỹ_iᵀ log p̃_i has gradient p̃_i − ỹ_i in the logits of x̃_i, and x_i's own target
+    enters ỹ_i as λ_i t_i (eq. 5). Its pull on the logit of the given class ŷ_i is
+    λ_i (t_{i,ŷ_i} − p̃_{i,ŷ_i}): for CE (λ = 1, t = ŷ, no mixing) the familiar 1 − p_{ŷ_i}. A
+    mislabelled sample stops pulling towards its wrong label when λ_i → 0 (GMM weights) or when
+    t_i moves away from ŷ_i (label correction). Its pull as somebody's neighbour is not counted.
+    """
+    p = torch.softmax(logits.float(), dim=1).gather(1, y_hat[:, None]).squeeze(1)
+    return lam * (t_self.gather(1, y_hat[:, None]).squeeze(1) - p)
+
+
 def random_partners(n: int, K: int, generator: torch.Generator) -> Tensor:
     """Table IV "w/o K nearest neighbours": ``[n, K]`` partners drawn uniformly among the others."""
     r = torch.randint(0, n - 1, (n, K), generator=generator, device=generator.device)
@@ -231,7 +245,10 @@ class MixNN(Method):
         idx, x, B = batch["idx"], batch["x"], len(batch["idx"])
         phase = self.phase(e)
         if phase == "warmup":                                                    # Warmup(D̂, Θ, ℓ_ce)
-            return {"loss": F.cross_entropy(self.net(x).float(), batch["y"])}
+            logits = self.net(x).float()
+            lam1, t_self = torch.ones(B, device=x.device), one_hot(batch["y"], ctx.num_classes)
+            return {"loss": F.cross_entropy(logits, batch["y"]),
+                    "by_truth": {"grad_coef": own_label_pull(logits, t_self, lam1, batch["y"])}}
         out = None
         if self.corrects(e) or c.variant == "code":
             with torch.no_grad():                                                # l. 7: p_i, un-mixed x_i
@@ -254,8 +271,10 @@ class MixNN(Method):
         if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
             x_mix = x_mix.contiguous(memory_format=torch.channels_last)
         y_mix = mixed_targets(self.t[idx], self.t[nbr], lam, beta)               # l. 12, eq. (5)
-        loss = soft_cross_entropy(self.net(x_mix), y_mix)                        # l. 14-16, eq. (6)-(7)
-        stats = {"loss": loss, "lam_mean": lam.mean()}
+        logits = self.net(x_mix)
+        loss = soft_cross_entropy(logits, y_mix)                                 # l. 14-16, eq. (6)-(7)
+        stats = {"loss": loss, "lam_mean": lam.mean(),
+                 "by_truth": {"grad_coef": own_label_pull(logits, self.t[idx], lam, batch["y"])}}
         if c.variant == "code":
             stats["nn_same_label"] = (ctx.labels[nbr] == batch["y"][:, None]).float().mean()
         return stats
@@ -274,9 +293,11 @@ class MixNN(Method):
         perm = torch.randperm(len(x), generator=ctx.generator("mixnn-mixup-pairs"), device=ctx.device)
         logits = self.net(mix(x, x[perm], lam))
         y_mix = mix(self.t[idx], self.t[idx[perm]], lam)                         # t = ŷ before E_s
+        stats = {"lam_mean": torch.tensor(lam), "by_truth": {"grad_coef": own_label_pull(
+            logits, self.t[idx], torch.full((len(x),), lam, device=x.device), ctx.labels[idx])}}
         if self.config.neg_prob_loss and e < self.config.e_s:
-            return {"loss": neg_prob_loss(logits, y_mix), "lam_mean": torch.tensor(lam)}
-        return {"loss": soft_cross_entropy(logits, y_mix), "lam_mean": torch.tensor(lam)}
+            return {"loss": neg_prob_loss(logits, y_mix), **stats}
+        return {"loss": soft_cross_entropy(logits, y_mix), **stats}
 
     def on_epoch_end(self, ctx: Context) -> None:
         if self.phase(ctx.epoch + 1) != "warmup":           # share of samples whose argmax t left ŷ
