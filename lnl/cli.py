@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="runs", help="folder for the record (default: %(default)s)")
     r.add_argument("--resume", action="store_true", help="continue from the run's checkpoint in --out")
     r.add_argument("--stop-after", type=int, default=None, help="stop after this epoch, keeping the checkpoint")
+    r.add_argument("--keep-state", action="store_true",
+                   help="keep the trained networks and buffers beside the record (<run-id>.state.pt)")
 
     n = sub.add_parser("noise", help="print a noise model's realised transition matrix and effective rate")
     n.add_argument("--dataset", required=True)
@@ -120,7 +122,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from lnl.models import MODELS
         if cfg.model not in MODELS:
             raise ValueError(f"Unknown model '{cfg.model}'; choose one of: {', '.join(MODELS)}.")
-    rec = engine.run(cfg, out=args.out, resume=args.resume, stop_after=args.stop_after)
+    rec = engine.run(cfg, out=args.out, resume=args.resume, stop_after=args.stop_after,
+                     keep_state=args.keep_state)
     rid = engine.run_id(cfg)
     if not rec:
         print(f"stopped after epoch {args.stop_after}; continue with the same command and --resume "

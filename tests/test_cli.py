@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -118,3 +119,13 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
     res = subprocess.run([sys.executable, "-m", "lnl", "run", "--method", "nope", "--dataset", "digits",
                           "--out", str(tmp_path)], capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_keep_state_leaves_the_trained_state_for_restore(capsys, tmp_path):
+    from lnl import engine
+
+    code, out, _ = call(RUN + ["--epochs", "1", "--out", str(tmp_path), "--keep-state"], capsys)
+    record = Path(out.splitlines()[0])
+    assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == [record.name, f"{record.stem}.state.pt"]
+    r = engine.restore(record)
+    assert r.ctx.train_features(r.method.net)[1].shape[0] == r.record["data"]["num_train"]
