@@ -351,6 +351,9 @@ class Context:
 
     def _whole_set(self, net: nn.Module, what: str):
         key = (id(net), self.step_count, what)
+        features = (id(net), self.step_count, "features")
+        if what == "logits" and features in self._cache:      # one pass serves both
+            return self._cache[features][0]
         if key not in self._cache:
             self._cache = {k: v for k, v in self._cache.items() if k[1] == self.step_count}
             with eval_mode(net):
@@ -691,7 +694,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         entry["test_loss"] = float(gmm.per_sample_loss(test_logits, test_y).mean())
         if cfg.diagnostics and true is not None:
             if type(method).predict is Method.predict:  # one network: share the pass with the method's
-                train_logits = ctx.train_logits(method.net)  # next on_epoch_start (GMM, kNN logits)
+                train_logits = ctx.train_features(method.net)[0]  # next on_epoch_start (GMM, kNN)
             else:
                 train_logits = evaluate_outputs(method.predict, train, cfg.batch_size * 4, ctx.autocast)
             entry.update(training_diagnostics(train_logits, given, true))

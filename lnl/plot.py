@@ -51,7 +51,14 @@ KEY_LABELS: dict[str, str] = {
     "loss_noisy": "mislabelled samples: loss",
     "grad_clean": "clean samples: 1 − p_ỹ",
     "grad_noisy": "mislabelled samples: 1 − p_ỹ",
+    "grad_coef_clean": "clean samples: pull of own label",
+    "grad_coef_noisy": "mislabelled samples: pull of own label",
     "loss_auroc": "AUROC of the small-loss split",
+    "w_mean": "mean P(clean) of the GMM",
+    "w_clean_share": "share with P(clean) > 0.5",
+    "lam_mean": "mean λ (own share of the mix)",
+    "nn_same_label": "neighbour has the same given label",
+    "t_relabelled": "share with argmax t ≠ given label",
     "test_loss": "test loss",
     "train_loss": "training loss (batches)",
     "lr": "learning rate",
@@ -60,6 +67,7 @@ KEY_UNITS: dict[str, str] = {
     "acc": "accuracy (fraction of samples)",
     "loss": "cross-entropy (nats)",
     "grad": "gradient coefficient 1 − p_ỹ (mean)",
+    "grad_coef": "gradient coefficient λ (t − p̃) at the given label (mean)",
     "auroc": "AUROC (clean vs mislabelled)",
     "lr": "learning rate",
 }
@@ -106,6 +114,8 @@ def key_unit(key: str) -> str:
         return KEY_UNITS["lr"]
     if "auroc" in key:
         return KEY_UNITS["auroc"]
+    if key.startswith("grad_coef"):       # the training batches' own-label pull (for CE: 1 − p_ỹ)
+        return KEY_UNITS["grad_coef"]
     if key.startswith("grad"):
         return KEY_UNITS["grad"]
     if "loss" in key:

@@ -263,7 +263,8 @@ def test_per_sample_losses_are_saved_beside_the_record(tmp_path):
     assert arrays["loss"][-1][noisy].mean() > arrays["loss"][-1][~noisy].mean()
 
 
-def test_the_diagnostics_pass_is_shared_with_the_next_epoch_start(tmp_path, monkeypatch):
+@pytest.mark.parametrize("what", ["train_logits", "train_features"])
+def test_the_diagnostics_pass_is_shared_with_the_next_epoch_start(what, tmp_path, monkeypatch):
     calls = []
     original = engine.evaluate_outputs
 
@@ -275,13 +276,16 @@ def test_the_diagnostics_pass_is_shared_with_the_next_epoch_start(tmp_path, monk
         name = "train-logits-test"
 
         def on_epoch_start(self, ctx):
-            ctx.train_logits(self.net)
+            getattr(ctx, what)(self.net)
 
     monkeypatch.setattr(engine, "evaluate_outputs", counting)
     monkeypatch.setitem(METHODS, "train-logits-test", UsesTrainLogits)
     engine.run(small("train-logits-test", epochs=3), out=tmp_path)
     # per epoch one test pass (450) and one training-set pass (1347); epoch 1's start adds one more
     assert calls.count(1347) == 4 and calls.count(450) == 3
+    calls.clear()
+    engine.run(small("mixnn", epochs=3, method_params={"warmup": 1}), out=tmp_path)
+    assert calls.count(1347) == 3             # MixNN's GMM and kNN use the diagnostics pass
 
 
 class ReportsIndex(Method):
