@@ -93,6 +93,16 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
     return engine.run(cfg, out=out, resume=True, **kwargs)
 
 
+def protocol(config: dict[str, Any]) -> str:
+    """A short hash of a run's config without its seed and device: runs that share it differ only
+    by chance, so a table may average them (the leaderboard's rows)."""
+    import hashlib
+    import json
+
+    rest = {k: v for k, v in config.items() if k not in ("seed", "device")}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
 def provenance_line(recs: list[dict[str, Any]] | dict[str, Any]) -> str:
     """One line naming what produced a table: record ids, git SHA, versions, device, wall time.
 

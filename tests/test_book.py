@@ -97,3 +97,13 @@ def test_committed_notebook_of_a_higher_profile_is_preferred(tmp_path):
     assert build_book.committed_executed(source, "gpu") is None   # a gpu build executes itself
     (source.parent / "executed" / "page.paper.ipynb").write_text("{}")
     assert build_book.committed_executed(source, "smoke")[0] == "paper"
+
+
+def test_protocol_ignores_seed_and_device_only():
+    import lnl.book
+    from lnl.engine import RunConfig
+
+    cfg = RunConfig(method="mixnn", method_params={"weights": "avg"}).to_dict()
+    assert lnl.book.protocol(cfg) == lnl.book.protocol({**cfg, "seed": 3, "device": "cuda"})
+    for change in ({"method_params": {"weights": "gmm"}}, {"lr": 0.1}, {"test_per_class": 5}):
+        assert lnl.book.protocol(cfg) != lnl.book.protocol({**cfg, **change})
