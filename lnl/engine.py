@@ -608,8 +608,8 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
     ckpt_path, record_path = out / f"{rid}.ckpt", out / f"{rid}.json"
     su = _setup(cfg, dataset)
     prep, ds, device, ctx, cl = su.prep, su.prep.dataset, su.device, su.ctx, su.channels_last
-    method, mcfg, train, test, given, true, probe = su.method, su.method_config, su.train, su.test, \
-        su.given, su.true, su.ctx.probe
+    method, mcfg, probe = su.method, su.method_config, su.ctx.probe
+    train, test, given, true = su.train, su.test, su.given, su.true
 
     history: list[dict[str, Any]] = []
     losses: list[np.ndarray] = []  # per-sample training losses, one row per epoch (per_sample=True)
@@ -674,9 +674,9 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
                 for k, v in by_truth.items():
                     v = v.detach().float()
                     for group, mask in (("clean", ~noisy), ("noisy", noisy)):
-                        s_n = split.setdefault(f"{k}_{group}", [0.0, 0])
-                        s_n[0] += float(v[mask].sum())
-                        s_n[1] += int(mask.sum())
+                        s_n = split.setdefault(f"{k}_{group}", [0.0, 0])   # tensors: no sync per step
+                        s_n[0] = s_n[0] + v[mask].sum()
+                        s_n[1] = s_n[1] + mask.sum()
             for k, v in outs.items():
                 v = v.detach().float()
                 sums[k] = sums[k] + v if k in sums else v
@@ -685,7 +685,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         entry: dict[str, Any] = {"epoch": epoch + 1, "lr": lr}
         entry.update({("train_" + k if k == "loss" else k): float(v) / max(n_steps, 1) for k, v in sums.items()})
         entry.update({k: float(np.mean(v)) for k, v in ctx._logged.items()})
-        entry.update({k: (total / n if n else None) for k, (total, n) in split.items()})
+        entry.update({k: (float(total) / int(n) if int(n) else None) for k, (total, n) in split.items()})
         ctx._logged.clear()
         method.eval()
         test_logits = evaluate_outputs(method.predict, test, cfg.batch_size * 4, ctx.autocast)
