@@ -28,6 +28,12 @@ N      r        exact total (ms/s)  HNSW build, search  HNSW ms/sample, recall@4
 50000  32       84.3 (1.69)         46.5, 11.4          0.228, 0.975
 50000  512      82.4 (1.65)         69.1, 14.6          0.292, 0.857
 =====  =======  ==================  ==================  ========================
+
+On the 512-d embedding of a trained network (``--record``: the ``cnn`` after 3 epochs of CE on
+Fashion-MNIST, first 50,000 images; 2 cores, load average 1.8): exact 31.2 s (0.62 ms/sample);
+HNSW build 10.2 s (2 threads) + search 2.7 s (0.054 ms/sample), recall@4 0.9986. A trained
+embedding is easier for HNSW than the synthetic clusters, and HNSW wins at this size, as
+``lnl.knn.default_backend`` assumes from 30,000 points.
 """
 
 from __future__ import annotations
@@ -86,7 +92,10 @@ def main() -> None:
 
         r = restore(args.record)
         trained = r.ctx.train_features(r.method.net)[1].cpu().float()
-        source = (f"penultimate embedding of {r.record['run_id']} ({r.record['config']['model']}, "
+        from lnl.engine import DEFAULT_MODEL
+
+        model = r.record["config"]["model"] or DEFAULT_MODEL.get(r.record["config"]["dataset"], "resnet20")
+        source = (f"penultimate embedding of {r.record['run_id']} ({model}, "
                   f"{len(r.record['history'])} epochs), {len(trained)} x {trained.shape[1]}")
     else:
         source = f"clustered Gaussians (10 clusters, intrinsic dim r = {args.intrinsic_dim}), D = {args.d}"
