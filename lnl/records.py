@@ -18,6 +18,7 @@ A record holds
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -66,10 +67,14 @@ def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
 PRESENTATION_MODULES = ("book.py", "cli.py", "plot.py")  # cannot change what a run computes
 
 
+@functools.cache
 def source_hash() -> str:
     """SHA-256 (first 16 hex digits) of the ``lnl`` sources that decide what a run computes (all but
     :data:`PRESENTATION_MODULES`): a record made by other library code carries another hash, so a
-    cached record is never mistaken for a current one."""
+    cached record is never mistaken for a current one.
+
+    Read once per process: a notebook kernel runs the code it imported, so a source file edited
+    while it runs must not relabel its later records."""
     import hashlib
 
     root = Path(lnl.__file__).resolve().parent

@@ -48,3 +48,14 @@ def test_run_or_load_reuses_only_records_of_the_current_code(tmp_path, monkeypat
     assert again["provenance"]["lnl_source_hash"] == "another-library"
     assert again["history"] == first["history"]  # same code path, retrained
 
+
+
+def test_the_source_hash_is_read_once_per_process(tmp_path, monkeypatch):
+    first = records.source_hash()
+    monkeypatch.setattr(records.Path, "read_bytes", lambda self: b"edited while a kernel runs")
+    try:
+        assert records.source_hash() == first       # the code this process imported
+        records.source_hash.cache_clear()
+        assert records.source_hash() != first       # a fresh process would see the edit
+    finally:
+        records.source_hash.cache_clear()
