@@ -93,6 +93,30 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
     return engine.run(cfg, out=out, resume=True, **kwargs)
 
 
+def run_plan(runs, out: str | Path, **kwargs: Any) -> dict[tuple, dict[str, Any]]:
+    """``{planned.key: record}`` for the runs of a page's plan (:func:`lnl.plans.plan`), each through
+    :func:`run_or_load` with what the plan keeps (per-sample losses, trained state).
+
+    The ``gpu`` and ``paper`` plans are never trained without CUDA: on a CPU they come from the
+    campaign records in ``results/`` (:mod:`lnl.campaign`), and a run without one is an error that
+    names the command producing it. ``kwargs`` go to :func:`run_or_load` (``dataset=``).
+    """
+    from lnl import campaign
+
+    recs = {}
+    for p in runs:
+        if p.profile in ("gpu", "paper") and not torch.cuda.is_available():
+            found = campaign.find(p)
+            if found.record is None:
+                raise RuntimeError(f"The {p.profile} run {p.run_id} ({p.label}) has no record in "
+                                   f"{campaign.results_dir(p.part)} and needs a CUDA GPU: run "
+                                   f"`python scripts/gpu_campaign.py --pages {p.page}` on one.")
+            recs[p.key] = found.record
+            continue
+        recs[p.key] = run_or_load(p.config, out, per_sample=p.per_sample, keep_state=p.keep_state, **kwargs)
+    return recs
+
+
 def protocol(config: dict[str, Any]) -> str:
     """A short hash of a run's config without its seed and device: runs that share it differ only
     by chance, so a table may average them (the leaderboard's rows)."""
@@ -104,7 +128,8 @@ def protocol(config: dict[str, Any]) -> str:
 
 
 def provenance_line(recs: list[dict[str, Any]] | dict[str, Any]) -> str:
-    """One line naming what produced a table: record ids, git SHA, versions, device, wall time.
+    """One line naming what produced a table: record ids, git SHA, library hash, versions, device,
+    wall time.
 
     ``recs`` are run records (or one). Values shared by every record are written once; the wall
     time is the total of the records' ``summary.wall_time_s`` (training and per-epoch diagnostics).
@@ -124,6 +149,7 @@ def provenance_line(recs: list[dict[str, Any]] | dict[str, Any]) -> str:
         shas.append(sha + (" (dirty)" if git.get("dirty") else ""))
     wall = sum(float(r["summary"].get("wall_time_s") or 0.0) for r in recs)
     return (f"Records: {distinct(r['run_id'] for r in recs)} | git {distinct(shas)} | "
+            f"library hash {distinct(p.get('lnl_source_hash') for p in prov)} | "
             f"lnl {distinct(p.get('lnl_version') for p in prov)}, "
             f"torch {distinct(p.get('torch_version') for p in prov)}, "
             f"Python {distinct(p.get('python_version') for p in prov)} | "

@@ -64,7 +64,9 @@ def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
         return {"sha": None, "dirty": None}
 
 
-PRESENTATION_MODULES = ("book.py", "cli.py", "plot.py")  # cannot change what a run computes
+# Modules that cannot change what a run computes: how pages show records, which runs a plan lists
+# (a run is its config), how a campaign schedules and packs them.
+PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "plans.py", "plot.py")
 
 
 @functools.cache

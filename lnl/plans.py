@@ -1,0 +1,388 @@
+"""Experiment plans: every page's runs at every profile, declared once.
+
+A page of the book and ``scripts/gpu_campaign.py`` read the same plan: the notebook trains (or
+loads) the runs of its profile through :func:`lnl.book.run_plan`, and a campaign on a GPU machine
+trains the ``gpu`` (or ``paper``) plan of several pages at once and brings back their records.
+
+A plan is a list of :class:`Planned` runs in priority order, by tier:
+
+====  ===============  ===================================================================
+tier  name             what
+====  ===============  ===================================================================
+0     headline         the page's main cells at seed 0: what its claims need first
+1     more seeds       the same cells with the other seeds (error bars)
+2     ablations        one component changed at a time, other baselines, other conventions
+3     sweeps           hyper-parameter sweeps (figures, not claims)
+====  ===============  ===================================================================
+
+``SETTINGS[page][profile]`` holds every setting a page's runs depend on, with ``notes`` that give
+the source of each (the pages print them as their protocol tables). :func:`settings` returns a
+copy, :func:`plan` the runs. A page's notebook keeps only what does not change a run (figure
+sizes, paper numbers it quotes) and the overrides papermill may set (seeds).
+
+This module decides which runs exist, not what a run computes: it is left out of
+:func:`lnl.records.source_hash`, and a run's identity is its config (:func:`lnl.engine.run_id`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from lnl.engine import RunConfig, Schedule, run_id
+
+PROFILES = ("smoke", "cpu", "gpu", "paper")
+TIERS = ("headline", "more seeds", "ablations", "sweeps")
+EXTRAS = ("features", "soft_labels")   # side outputs computed from a trained network (lnl.campaign)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One run of a page's plan.
+
+    ``key`` is how the page indexes it (e.g. ``(arm, noise, rate, seed)``); ``label`` says what it
+    is in words. ``per_sample`` keeps every epoch's per-sample losses (``<run-id>.npz``),
+    ``keep_state`` the trained networks (pages on the same machine restore them); ``extras`` names
+    what a campaign computes from the trained network before it drops it (:data:`EXTRAS`), since a
+    campaign never brings weights back.
+    """
+
+    page: str
+    profile: str
+    key: tuple
+    label: str
+    tier: int
+    config: RunConfig
+    per_sample: bool = False
+    keep_state: bool = False
+    extras: tuple[str, ...] = ()
+
+    @property
+    def run_id(self) -> str:
+        return run_id(self.config)
+
+    @property
+    def part(self) -> str:
+        """The book part (``mixnn`` of ``mixnn/replication``): records live in ``records/<part>``."""
+        return self.page.split("/")[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# Settings
+# ----------------------------------------------------------------------------------------------
+
+BOOK = "this book's profile budget"
+
+# CIFAR-10 on one GPU: PreAct ResNet-18 (DivideMix's network), 60 epochs, cosine; crop + flip.
+_CIFAR_GPU = dict(dataset="cifar10", model="preact-resnet18", train_per_class=None, test_per_class=None,
+                  epochs=60, batch_size=128, lr=0.02)
+_CIFAR_PAPER = dict(dataset="cifar10", model="resnet34", train_per_class=None, test_per_class=None,
+                    epochs=300, batch_size=128, lr=0.02, weight_decay=1e-3)       # MixNN §6.1
+_RESTARTS = dict(kind="cosine-restarts", t0=10, eta_min=0.001)                       # MixNN §6.1
+_FASHION_NOTES = dict(data="Xiao et al. 2017; no augmentation, as in Co-teaching's MNIST protocol",
+                      model="lnl.models.cnn: a small CNN that trains in minutes on 2 CPU cores",
+                      optimiser="SGD, momentum 0.9 (lnl default)", schedule=f"cosine to 0; {BOOK}",
+                      epochs=f"{BOOK}; long enough for the decay", gmm_epoch="early: before the test peak")
+_CIFAR_NOTES = dict(data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip",
+                    model="PreAct ResNet-18, DivideMix's network", optimiser="SGD, momentum 0.9",
+                    schedule=f"cosine to 0; {BOOK}", epochs=f"{BOOK} (MixNN: 300)",
+                    gmm_epoch="MixNN Fig. 4: after 10 epochs")
+
+FOUNDATIONS_TUTORIAL = {
+    "smoke": dict(run=dict(dataset="digits", model="mlp", train_per_class=None, epochs=30,
+                           batch_size=32, lr=0.05, weight_decay=5e-4),
+                  schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3, threads=1,
+                  expect="about 3 s per run on 1 CPU core"),
+    "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=2000, epochs=20,
+                         batch_size=128, lr=0.02, weight_decay=5e-4),
+                schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3,
+                expect="about 2 min per run on 2 CPU cores"),
+    "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
+                early_epoch=10, expect="about 4 GPU-minutes per run (estimate)"),
+    "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS,
+                  noise="symmetric-uniform",                               # MixNN's code
+                  early_epoch=10, expect="hours per run on one GPU"),
+}
+for _s in FOUNDATIONS_TUTORIAL.values():
+    _s.update(memo_rate=0.6)    # MixNN Fig. 2: CE on CIFAR-10 with 60 % symmetric noise
+
+_FASHION = dict(name="Fashion-MNIST",
+                run=dict(dataset="fashion_mnist", model="cnn", train_per_class=None, epochs=20, batch_size=128,
+                         lr=0.02, weight_decay=5e-4),
+                schedule=dict(kind="cosine"), gmm_epoch=3, notes=_FASHION_NOTES)
+FOUNDATIONS_REPLICATION = {
+    "smoke": dict(noise="symmetric", threads=1, experiments=[dict(
+        name="digits",
+        run=dict(dataset="digits", model="mlp", train_per_class=None, epochs=30, batch_size=32,
+                 lr=0.05, weight_decay=5e-4),
+        schedule=dict(kind="cosine"), gmm_epoch=3, expect="about 3 s per run on 1 CPU core",
+        notes=dict(data="scikit-learn's 8x8 digits, embedded: seconds on any CPU", model="lnl.models.mlp",
+                   optimiser="SGD, momentum 0.9 (lnl default)", schedule="cosine to 0",
+                   epochs=BOOK, gmm_epoch="early: before the test peak"))]),
+    "cpu": dict(noise="symmetric", experiments=[dict(
+        _FASHION, run=dict(_FASHION["run"], train_per_class=1000),
+        expect="about 1 min per run on 2 CPU cores",
+        notes=dict(_FASHION_NOTES, data="Xiao et al. 2017: the first 1,000 training images per class (10,000), "
+                                        f"no augmentation; {BOOK}"))]),
+    "gpu": dict(noise="symmetric", experiments=[
+        dict(_FASHION, expect="about 1 GPU-minute per run (estimate)"),
+        dict(name="CIFAR-10", run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), gmm_epoch=10,
+             expect="about 4 GPU-minutes per run (estimate)", notes=_CIFAR_NOTES)]),
+    "paper": dict(noise="symmetric-uniform", experiments=[dict(
+        name="CIFAR-10", run=_CIFAR_PAPER, schedule=_RESTARTS, gmm_epoch=10,
+        expect="hours per run on one GPU",
+        notes=dict(data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip",
+                   model="ResNet-34, MixNN §6.1", optimiser="SGD, momentum 0.9, MixNN §6.1",
+                   schedule="cosine restarts every 10 epochs, 0.02 to 0.001, MixNN §6.1",
+                   epochs="MixNN §6.1", gmm_epoch="MixNN Fig. 4: after 10 epochs"))]),
+}
+for _s in FOUNDATIONS_REPLICATION.values():
+    _s.update(rates=(0.4, 0.8))   # MixNN Fig. 4: 40 % and 80 % symmetric noise
+
+MIXNN_TUTORIAL = {
+    "smoke": dict(run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None,
+                           epochs=20, batch_size=32, lr=0.05, weight_decay=5e-4),
+                  schedule=dict(kind="cosine"), warmup_schedule=dict(kind="constant"),
+                  mixnn=dict(warmup=3, e_s=4, alpha=0.7), noise="symmetric", tsne_points=500,
+                  threads=1, expect="a few seconds per run on 1 CPU core"),
+    "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=1000, test_per_class=500,
+                         epochs=25, batch_size=128, lr=0.02, weight_decay=1e-3),    # wd: MixNN §6.1
+                schedule=dict(kind="cosine"), warmup_schedule=dict(kind="constant"),
+                mixnn=dict(warmup=3, e_s=4, alpha=0.7), noise="symmetric", tsne_points=2000,
+                expect="about 1 min (CE) and 2 min (MixNN) per run on 2 CPU cores"),
+    "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=1e-3), schedule=dict(kind="cosine"),
+                warmup_schedule=dict(kind="constant"),
+                mixnn=dict(warmup=10, e_s=12, alpha=0.9),    # warm-up §6.1; E_s at 60/300 of the run
+                noise="symmetric", tsne_points=5000, expect="about 4 GPU-minutes per run (estimate)"),
+    "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS, warmup_schedule=_RESTARTS,
+                  mixnn=dict(warmup=10, e_s=60, alpha=0.9),                     # §6.1, Alg. 1
+                  noise="symmetric-uniform",       # MixNN's code (DivideMix's generator)
+                  tsne_points=5000, expect="hours per run on one GPU"),
+}
+for _s in MIXNN_TUTORIAL.values():
+    _s.update(rep_rates=(0.4, 0.6),   # §4.1 measures the neighbourhoods at 40 % and 60 % noise
+              train_rate=0.6)         # CE vs MixNN: 60 % (Figs. 2, 7b and 8)
+
+MIXNN_ARMS = {      # Table IV's rows: method and method_params
+    "CE": ("ce", {}),
+    "Mixup": ("mixup", {"alpha": 1.0}),
+    "MixNN": ("mixnn", {}),
+    "MixNN w/o weight estimation (AVG)": ("mixnn", {"weights": "avg"}),
+    "MixNN w/o weight estimation (RDM)": ("mixnn", {"weights": "rdm"}),
+    "MixNN w/o label correction": ("mixnn", {"correction": False}),
+    "MixNN w/o K nearest neighbours": ("mixnn", {"partners": "random"}),
+}
+MIXNN_ABLATIONS = [a for a in MIXNN_ARMS if a != "CE"]
+_SHORT = dict(      # schedules much shorter than 300 epochs: correction right after warm-up,
+    warmup=3, e_s=4, alpha=0.7)  # EMA time constant 1/(1 − α) of a few epochs (tutorial, eq. 14)
+
+MIXNN_REPLICATION = {
+    "smoke": dict(
+        name="digits", threads=1, expect="about 2 s per run on 1 CPU core",
+        run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None, epochs=12,
+                 batch_size=32, lr=0.05, weight_decay=5e-4),
+        schedule=dict(kind="cosine"), mixnn=_SHORT,
+        grid=dict(rates=(0.4, 0.8), seeds=(0, 1), ablation_seeds=(0,)),
+        sweeps=dict(K=(1, 2), alpha=(0.5, 0.7)), tsne_points=300, min_lead=0,
+        notes=dict(data="scikit-learn's 8x8 digits: seconds on any CPU", model="lnl.models.mlp",
+                   schedule="cosine to 0; this book's smoke budget",
+                   mixnn="warm-up 3, E_s 4, α 0.7: scaled to 12 epochs (paper: 10, 60, 0.9 of 300)")),
+    "cpu": dict(
+        name="Fashion-MNIST", expect="about 30 s (CE) to 60 s (MixNN) per run on 2 CPU cores",
+        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=400, test_per_class=500,
+                 epochs=25, batch_size=128, lr=0.02, weight_decay=1e-3),
+        schedule=dict(kind="cosine"), mixnn=_SHORT,
+        grid=dict(rates=(0.4, 0.8), seeds=(0, 1), ablation_seeds=(0,)),
+        sweeps={}, tsne_points=2000, min_lead=10,
+        notes=dict(data="Xiao et al. 2017: 400 training images per class (4,000), 500 test images per "
+                        "class, no augmentation; what fits 10 minutes on 2 CPU cores",
+                   model="lnl.models.cnn: a small CNN", schedule="cosine to 0; this book's cpu budget",
+                   mixnn="warm-up 3, E_s 4, α 0.7: scaled to 25 epochs (paper: 10, 60, 0.9 of 300)")),
+    "gpu": dict(
+        name="CIFAR-10", expect="about 4 GPU-minutes per run (estimate)",
+        run=dict(_CIFAR_GPU, weight_decay=1e-3),
+        schedule=dict(kind="cosine"),
+        mixnn=dict(warmup=10, e_s=12, alpha=0.9),
+        grid=dict(rates=(0.4, 0.8), seeds=(0, 1), ablation_seeds=(0,), uniform_ce=(0.4, 0.8),
+                  asymmetric=(0.4,)),
+        sweeps=dict(K=(1, 2, 4), alpha=(0.85, 0.9, 0.95)), tsne_points=5000, min_lead=10,
+        notes=dict(data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip",
+                   model="PreAct ResNet-18, DivideMix's network (paper: ResNet-34)",
+                   schedule="cosine to 0 over 60 epochs (paper: restarts over 300), as the tutorial",
+                   mixnn="warm-up 10 and α 0.9 (§6.1); E_s 12: the paper's 60/300 of the run")),
+    "paper": dict(
+        name="CIFAR-10", expect="hours per run on one GPU",
+        run=_CIFAR_PAPER, schedule=_RESTARTS,
+        mixnn=dict(warmup=10, e_s=60, alpha=0.9),
+        grid=dict(rates=(0.2, 0.4, 0.6, 0.8), seeds=(0, 1, 2), ablation_seeds=(0, 1, 2),
+                  kinds=("symmetric-uniform", "symmetric"), ablation_rates=(0.4, 0.8), asymmetric=(0.4,)),
+        sweeps=dict(K=(1, 2, 3, 4), alpha=(0.85, 0.9, 0.95)), tsne_points=5000, min_lead=10,
+        notes=dict(data="CIFAR-10; crop + flip", model="ResNet-34, MixNN §6.1",
+                   schedule="MixNN §6.1: SGD restarts every 10 epochs, 0.02 to 0.001, 300 epochs",
+                   mixnn="MixNN §6.1: warm-up 10, E_s 60, α 0.9, K 1")),
+}
+for _s in MIXNN_REPLICATION.values():
+    _s.update(sweep_rate=0.8)   # Fig. 7c-d: the K and α sweeps at the top rate
+
+SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "foundations/tutorial": FOUNDATIONS_TUTORIAL,
+    "foundations/replication": FOUNDATIONS_REPLICATION,
+    "mixnn/tutorial": MIXNN_TUTORIAL,
+    "mixnn/replication": MIXNN_REPLICATION,
+}
+
+
+def mixnn_grid(rates, seeds, ablation_seeds, kinds=("symmetric",), ablation_rates=None, uniform_ce=None,
+               asymmetric=()):
+    """MixNN replication runs as ``(arm, noise kind, rate, seeds)``: CE and MixNN at every rate (all
+    ``seeds`` at the top rate, else ``ablation_seeds``); the ablations and Mixup at ``ablation_rates``
+    (default: the top rate); MixNN w/o label correction at every rate (claim 4); CE under the other
+    noise convention at ``uniform_ce`` (default: the top rate); CE and MixNN under asymmetric noise at
+    the rates ``asymmetric``."""
+    runs = [(arm, kind, r, seeds if r == rates[-1] else ablation_seeds)
+            for kind in kinds for r in rates for arm in ("CE", "MixNN")]
+    for r in ablation_rates or rates[-1:]:
+        runs += [(arm, kinds[0], r, ablation_seeds) for arm in MIXNN_ABLATIONS if arm != "MixNN"]
+    runs += [("MixNN w/o label correction", kinds[0], r, ablation_seeds) for r in rates
+             if r not in (ablation_rates or rates[-1:])]
+    if "symmetric-uniform" not in kinds:
+        runs += [("CE", "symmetric-uniform", r, ablation_seeds) for r in (uniform_ce or rates[-1:])]
+    runs += [(arm, "asymmetric", r, ablation_seeds) for r in asymmetric for arm in ("CE", "MixNN")]
+    return runs
+
+
+def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
+    """A copy of ``page``'s settings at ``profile``, with what the plan derives from them.
+
+    ``overrides`` are the page's papermill parameters that change its runs (``None`` keeps the
+    profile's value): ``seed`` (tutorials, Foundations), ``main_seeds`` and ``ablation_seeds``
+    (MixNN replication).
+    """
+    if page not in SETTINGS:
+        raise ValueError(f"Unknown page '{page}'; pages with a plan: {', '.join(SETTINGS)}.")
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile '{profile}'; choose one of: {', '.join(PROFILES)}.")
+    S = copy.deepcopy(SETTINGS[page][profile])
+    S["seed"] = overrides.get("seed") if overrides.get("seed") is not None else 0
+    if page == "mixnn/replication":
+        for key in ("main_seeds", "ablation_seeds"):
+            if overrides.get(key) is not None:
+                S["grid"]["seeds" if key == "main_seeds" else key] = tuple(overrides[key])
+        S["runs"] = mixnn_grid(**S["grid"])
+    unknown = set(overrides) - {"seed", "main_seeds", "ablation_seeds"}
+    if unknown:
+        raise ValueError(f"Unknown plan option(s) {', '.join(sorted(unknown))} for {page}.")
+    return S
+
+
+# ----------------------------------------------------------------------------------------------
+# Plans
+# ----------------------------------------------------------------------------------------------
+
+def _config(S: dict[str, Any], *, schedule: dict | None = None, **fields: Any) -> RunConfig:
+    return RunConfig(schedule=Schedule(**(schedule or S["schedule"])), **{**S["run"], **fields})
+
+
+def _foundations_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    seed = S["seed"]
+    return [
+        Planned(page, profile, ("clean",), "CE, clean labels", 0,
+                _config(S, method="ce", noise="none", rate=0.0, seed=seed)),
+        Planned(page, profile, ("noisy",), f"CE, {S['noise']} {S['memo_rate']}", 0,
+                _config(S, method="ce", noise=S["noise"], rate=S["memo_rate"], seed=seed), per_sample=True),
+    ]
+
+
+def _foundations_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    out = []
+    for i, exp in enumerate(S["experiments"]):
+        tier = 0 if i == len(S["experiments"]) - 1 else 2     # the largest data set first
+        for rate in S["rates"]:
+            cfg = RunConfig(method="ce", noise=S["noise"], rate=rate, seed=S["seed"],
+                            schedule=Schedule(**exp["schedule"]), **exp["run"])
+            out.append(Planned(page, profile, (exp["name"], rate), f"CE, {exp['name']}, {S['noise']} {rate}", tier,
+                               cfg, per_sample=True))
+    return out
+
+
+def _mixnn_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    seed, M = S["seed"], S["mixnn"]
+    out = [Planned(page, profile, ("train", "ce"), f"CE, {S['noise']} {S['train_rate']}", 0,
+                   _config(S, method="ce", noise=S["noise"], rate=S["train_rate"], seed=seed)),
+           Planned(page, profile, ("train", "mixnn"), f"MixNN, {S['noise']} {S['train_rate']}", 0,
+                   _config(S, method="mixnn", noise=S["noise"], rate=S["train_rate"], seed=seed,
+                           method_params=dict(M)),
+                   keep_state=True, extras=("features", "soft_labels"))]
+    out += [Planned(page, profile, ("warmup", rate), f"CE warm-up ({M['warmup']} epochs), {S['noise']} {rate}", 2,
+                    _config(S, schedule=S["warmup_schedule"], method="ce", noise=S["noise"], rate=rate, seed=seed,
+                            epochs=M["warmup"]),
+                    keep_state=True, extras=("features",))
+            for rate in S["rep_rates"]]
+    return out
+
+
+def _mixnn_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    def config(arm, kind, rate, seed, **params):
+        method, arm_params = MIXNN_ARMS[arm]
+        mp = {**(S["mixnn"] if method == "mixnn" else {}), **arm_params, **params}
+        return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=mp)
+
+    out = []
+    for arm, kind, rate, seeds in S["runs"]:
+        for seed in seeds:
+            main = arm in ("CE", "MixNN")                 # Table I's cells; the rest are Table IV's
+            keep = main and kind == "symmetric" and seed == 0
+            extras = ("features", "soft_labels") if arm == "MixNN" else ("features",)
+            out.append(Planned(page, profile, (arm, kind, rate, seed), f"{arm}, {kind} {rate}, seed {seed}",
+                               (0 if seed == 0 else 1) if main else 2, config(arm, kind, rate, seed),
+                               keep_state=keep, extras=extras if keep else ()))
+    for param, values in S["sweeps"].items():
+        for v in values:
+            out.append(Planned(page, profile, ("sweep", param, v), f"MixNN, {param} = {v}, symmetric "
+                               f"{S['sweep_rate']}, seed 0", 3,
+                               config("MixNN", "symmetric", S["sweep_rate"], 0, **{param: v})))
+    return out
+
+
+BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
+    "foundations/tutorial": _foundations_tutorial,
+    "foundations/replication": _foundations_replication,
+    "mixnn/tutorial": _mixnn_tutorial,
+    "mixnn/replication": _mixnn_replication,
+}
+
+
+def plan(page: str, profile: str, **overrides: Any) -> list[Planned]:
+    """The runs of ``page`` at ``profile`` in priority order: by tier, then as declared."""
+    S = settings(page, profile, **overrides)
+    return sorted(BUILDERS[page](page, profile, S), key=lambda p: p.tier)   # stable within a tier
+
+
+def unique(runs: list[Planned]) -> list[Planned]:
+    """``runs`` with each config once (two pages may plan the same run): the first keeps its place,
+    its tier is the best of both and it keeps what any of them keeps."""
+    by_id: dict[str, Planned] = {}
+    for p in runs:
+        q = by_id.get(p.run_id)
+        by_id[p.run_id] = p if q is None else replace(
+            q, tier=min(q.tier, p.tier), per_sample=q.per_sample or p.per_sample,
+            keep_state=q.keep_state or p.keep_state, extras=tuple(dict.fromkeys(q.extras + p.extras)))
+    return sorted(by_id.values(), key=lambda p: p.tier)
+
+
+def pages() -> list[str]:
+    """Every page with a plan, in book order."""
+    return list(BUILDERS)
+
+
+def pages_of(selection: str) -> list[str]:
+    """Pages named by a comma-separated list of pages (``mixnn/replication``) or parts (``mixnn``)."""
+    out = []
+    for name in (s.strip().strip("/") for s in selection.split(",") if s.strip()):
+        hits = [p for p in BUILDERS if p == name or p.split("/")[0] == name]
+        if not hits:
+            raise ValueError(f"No page or part '{name}' has a plan; choose from: "
+                             f"{', '.join(sorted(set(p.split('/')[0] for p in BUILDERS) | set(BUILDERS)))}.")
+        out += [p for p in hits if p not in out]
+    return out
