@@ -45,8 +45,9 @@ MANIFEST = "campaign.json"
 TIMING_FILE = ROOT / "data" / "presets" / "gpu_timing.json"   # benchmarks/throughput.py --json, committed
 # Until a GPU has measured this library, runs are sized from their FLOPs at this effective rate: the
 # throughput that CE with PreAct ResNet-18 on CIFAR-10 needs to meet this book's goal of 3 s per epoch
-# on one H100 (3 × 0.56 GFLOP × 50,000 images / 3 s ≈ 28 TFLOP/s, bf16). An estimate, and said so.
-ASSUMED_TFLOPS = {"cuda": 28.0, "cpu": 0.05}
+# on one H100 (forward and backward, 3 × 1.11 GFLOP × 50,000 images / 3 s ≈ 55 TFLOP/s in bf16, a
+# FLOP being a multiply or an add). An estimate, and every plan says so until records replace it.
+ASSUMED_TFLOPS = {"cuda": 55.0, "cpu": 0.1}
 RUN_OVERHEAD_S = {"cuda": 30.0, "cpu": 8.0}    # process start, data decoding, kernel autotuning
 METHOD_COST = {"ce": 1.0, "mixup": 1.0, "mixnn": 1.1}   # training FLOPs relative to CE
 DATA_SHAPES = {  # name -> (training images, test images, classes, input shape)
@@ -121,7 +122,8 @@ def find(planned: Planned, root: str | Path | None = None) -> Found:
 
 @functools.cache
 def forward_flops(model: str, dataset: str) -> int:
-    """FLOPs of one forward pass of one image (counted by ``torch.utils.flop_counter`` on a CPU)."""
+    """FLOPs (multiplies and adds) of one forward pass of one image, counted by
+    ``torch.utils.flop_counter`` on a CPU."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -353,8 +355,12 @@ class Campaign:
             poll_s: float = 1.0, echo=print) -> None:
         """Train the items in priority order, ``jobs`` at a time, each only if its estimate at that
         concurrency fits what is left of ``budget_s``; kill what still runs at the budget."""
+        from lnl import data
+
         work = Path(work)
         (work / "logs").mkdir(parents=True, exist_ok=True)
+        for name in dict.fromkeys(i.planned.config.dataset for i in self.items):
+            data.load(name)        # found (or decoded into its cache) once, before runs start together
         factor = jobs / speedup(jobs, timing)[0]          # one run's wall time at this concurrency
         t0 = time.monotonic()
         queue = list(self.items)

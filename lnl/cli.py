@@ -1,11 +1,15 @@
-"""The ``lnl`` command: train a method, inspect a noise model, list the data sets.
+"""The ``lnl`` command: train a method, inspect a noise model, list and fetch the data sets.
 
     lnl run --method ce --dataset fashion_mnist --noise symmetric --rate 0.6 --epochs 20
     lnl noise --dataset cifar10 --kind asymmetric --rate 0.4 --json
     lnl data
+    lnl data --fetch fashion_mnist cifar10
 
-Bad input gets one sentence on stderr and exit status 2, never a traceback; records and
-checkpoints are written atomically, so nothing is left half-written.
+``lnl data --fetch NAME ...`` downloads each data set once (with internet) into ``$LNL_DATA`` or the
+project's ``data/`` folder and prints where it is; a missing data set is reported in one sentence
+naming that command. Bad input, and data that cannot be found or fetched, get one sentence on stderr
+and exit status 2, never a traceback; records and checkpoints are written atomically, so nothing is
+left half-written.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     from lnl.engine import RunConfig, Schedule
 
     d, s = RunConfig(), Schedule()
-    p = _Parser(prog="lnl", description="Learning with noisy labels: train, inspect noise, list data sets.")
+    p = _Parser(prog="lnl", description="Learning with noisy labels: train, inspect noise, list and fetch "
+                                        "data sets.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="train a method and write its run record")
@@ -95,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--label-set", default=None)
     n.add_argument("--json", action="store_true", help="print JSON: transition_matrix, effective_rate, num_samples")
 
-    sub.add_parser("data", help="list the data sets and where each was found")
+    g = sub.add_parser("data", help="list the data sets and where each was found, or fetch them (--fetch)")
+    g.add_argument("--fetch", nargs="+", metavar="NAME", default=None,
+                   help="download these data sets once (needs internet) into $LNL_DATA or the project's "
+                        "data/ folder, then print where each is")
     return p
 
 
@@ -173,15 +181,32 @@ def _cmd_noise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_data(_: argparse.Namespace) -> int:
+def _cmd_data(args: argparse.Namespace) -> int:
     from lnl import data
 
+    if args.fetch:
+        return _fetch(args.fetch)
     print(f"looking in: {', '.join(map(str, data.data_roots()))}, then known local copies")
     for name in data.DATASETS:
         where = data.locate(name)
         if name == "imagefolder":
             where = "any folder given with --root (train/<class>/, test/<class>/)"
-        print(f"  {name:<14}{where or 'not found locally (downloaded on first use when online)'}")
+        print(f"  {name:<14}{where or f'not found locally; get it with `{data.fetch_command(name)}`'}")
+    return 0
+
+
+def _fetch(names: Sequence[str]) -> int:
+    """Load each data set with downloads allowed (all names checked first), printing where each now is."""
+    from lnl import data
+
+    for name in names:
+        data._check_name(name)
+        if name == "imagefolder":
+            raise UsageError("The imagefolder data set cannot be fetched: it is your own folder with "
+                             "train/<class>/ and test/<class>/, given to `lnl run` with --root.")
+    for name in dict.fromkeys(names):  # downloads go into data.data_roots()[0]
+        data.load(name, download=True)
+        print(f"{name:<14}{data.locate(name)}")
     return 0
 
 

@@ -16,7 +16,10 @@ Look-up order (the first hit wins, nothing is downloaded while an earlier place 
 4. a torchvision download into the first of 1-2 (CIFAR-N label files: the public ``.pt`` files of
    Wei et al., ICLR 2022).
 
-Otherwise :class:`DataNotFound` says in one sentence where it looked and how to get the data.
+``lnl data --fetch NAME`` runs this once, with internet, and says where the data now is; without it,
+the first run of a data set downloads it. Otherwise :class:`DataNotFound` says in one sentence where
+it looked and names the one command that provides the data (``lnl data --fetch NAME``; offline on
+Debian, ``apt-get install dataset-fashion-mnist`` for Fashion-MNIST), never a network traceback.
 
 Named data sets: ``digits`` (scikit-learn's 8x8 digits, embedded, a fixed stratified 1347/450 split),
 ``fashion_mnist``, ``cifar10``, ``cifar100``, ``cifar10n`` and ``cifar100n`` (CIFAR images with the
@@ -33,7 +36,7 @@ import os
 import tarfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -48,6 +51,7 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_VERSION = Path("/etc/debian_version")  # present on Debian and its derivatives
 CIFARN_URLS = {  # Wei et al., "Learning with Noisy Labels Revisited", ICLR 2022 (CC BY-NC 4.0)
     "cifar10n": "https://github.com/UCSC-REAL/cifar-10-100n/raw/main/data/CIFAR-10_human.pt",
     "cifar100n": "https://github.com/UCSC-REAL/cifar-10-100n/raw/main/data/CIFAR-100_human.pt",
@@ -201,10 +205,37 @@ def _locate_cifarn(name: str) -> Path | None:
     return _first([r / f for r in data_roots() for f in (npz, pt)] + [shared_data_dir() / npz])
 
 
-def _not_found(name: str, how: str) -> DataNotFound:
+def fetch_command(name: str) -> str:
+    """The one command that provides ``name`` (run once with internet)."""
+    return f"lnl data --fetch {name}"
+
+
+def _not_found(name: str, copy: str, *, fetch: str | None = None, failed: str | None = None) -> DataNotFound:
+    """One sentence: what is missing, where we looked, why the download failed, and the command to run.
+
+    ``copy`` is what a folder in ``$LNL_DATA`` would hold; ``fetch`` the data set whose fetch command
+    provides ``name`` (``cifar10n`` for its ``cifar10`` images); ``failed`` the download's error, if any.
+    """
+    fetch = fetch or name
     looked = ", ".join(str(r) for r in data_roots())
-    return DataNotFound(f"Data set '{name}' was not found in {looked} or the known local copies and could "
-                        f"not be downloaded; {how}.")
+    what = (f"Data set '{name}' is" if fetch == name
+            else f"Data set '{fetch}' needs the {name} images, which are")
+    why = f" and the download failed ({failed})" if failed else ""
+    debian = (" (offline on Debian: `apt-get install dataset-fashion-mnist`)"
+              if name == "fashion_mnist" and DEBIAN_VERSION.exists() else "")
+    return DataNotFound(f"{what} not in {looked} or the known local copies{why}; run `{fetch_command(fetch)}` "
+                        f"once with internet{debian}, or set $LNL_DATA to a folder holding a copy of {copy}.")
+
+
+def _attempt(download: Callable[[], object]) -> str | None:
+    """Run a download; ``None`` when it finished, else its error in a few words (for :func:`_not_found`)."""
+    try:
+        download()
+    except Exception as e:  # offline, refused, a full disk, a partial file: the caller reports DataNotFound
+        lines = [" ".join(line.split()).strip("<>") for line in str(e).splitlines() if line.strip()]
+        text = lines[-1] if lines else type(e).__name__  # torchvision puts the cause on the last line
+        return text if len(text) <= 120 else text[:117] + "..."
+    return None
 
 
 def _check_name(name: str) -> None:
@@ -235,7 +266,8 @@ def load(name: str, *, download: bool = True, root: str | Path | None = None, im
     if name == "cifar100":
         return _load_cifar100(download)
     if name in ("cifar10n", "cifar100n"):
-        base = _load_cifar10(download) if name == "cifar10n" else _load_cifar100(download)
+        load_base = _load_cifar10 if name == "cifar10n" else _load_cifar100
+        base = load_base(download, fetch=name)
         return _attach_human_labels(base, name, download)
     if root is None:
         raise ValueError("The imagefolder data set needs --root, the folder holding train/ and test/.")
@@ -276,20 +308,19 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()
 
 
-def _find_or_download(name: str, download: bool, how: str) -> str:
+def _find_or_download(name: str, download: bool, copy: str, fetch: str | None = None) -> str:
     """Where ``name`` is, after a torchvision download if allowed; else :class:`DataNotFound`."""
-    where = locate(name)
+    where, failed = locate(name), None
     if where is None and download:
-        _torchvision_download(name)
+        failed = _attempt(lambda: _torchvision_download(name))
         where = locate(name)
     if where is None:
-        raise _not_found(name, how)
+        raise _not_found(name, copy, fetch=fetch, failed=failed)
     return where
 
 
 def _load_fashion(download: bool) -> Dataset:
-    where = _find_or_download("fashion_mnist", download, "on Debian run 'apt-get install dataset-fashion-mnist', "
-                              "or go online once so torchvision can download it")
+    where = _find_or_download("fashion_mnist", download, "FashionMNIST/raw/")
     files = _fashion_files(Path(where))
     assert files is not None
     train = _to_set(_read_idx(files["train_x"]), _read_idx(files["train_y"]))
@@ -300,31 +331,32 @@ def _load_fashion(download: bool) -> Dataset:
 
 
 def _torchvision_download(name: str) -> None:
+    """Download ``name`` with torchvision into the first data root; errors go to :func:`_attempt`."""
     import torchvision
 
     cls = {"fashion_mnist": torchvision.datasets.FashionMNIST, "cifar10": torchvision.datasets.CIFAR10,
            "cifar100": torchvision.datasets.CIFAR100}[name]
     target = data_roots()[0]
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        for train in (True, False):
-            cls(str(target), train=train, download=True)
-    except Exception:  # offline, refused, or a partial file: the caller reports DataNotFound
-        return
+    target.mkdir(parents=True, exist_ok=True)
+    for train in (True, False):
+        cls(str(target), train=train, download=True)
 
 
 def _load_torchvision_cifar(name: str, folder: Path) -> tuple[ImageSet, ImageSet, tuple[str, ...]]:
     import torchvision
 
     cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
-    tr = cls(str(folder.parent), train=True, download=False)
-    te = cls(str(folder.parent), train=False, download=False)
+    try:
+        tr = cls(str(folder.parent), train=True, download=False)
+        te = cls(str(folder.parent), train=False, download=False)
+    except RuntimeError:  # torchvision's "Dataset not found or corrupted": a partial copy
+        raise DataNotFound(f"The {name} copy at {folder} is incomplete or corrupted; delete it and run "
+                           f"`{fetch_command(name)}` once with internet.") from None
     return _to_set(tr.data, tr.targets), _to_set(te.data, te.targets), tuple(tr.classes)
 
 
-def _load_cifar10(download: bool) -> Dataset:
-    where = _find_or_download("cifar10", download, "go online once so torchvision can download it, or set "
-                              "LNL_DATA to a folder holding cifar-10-batches-py")
+def _load_cifar10(download: bool, fetch: str = "cifar10") -> Dataset:
+    where = _find_or_download("cifar10", download, "cifar-10-batches-py", fetch)
     path = Path(where)
     note = ""
     if path.name == "cifar-10-batches-py":
@@ -373,7 +405,7 @@ def _cifar10_jpeg_arrays(path: Path) -> dict[str, np.ndarray]:
     cache = data_roots()[0] / "cifar10-jpeg.npz"
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
+        tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.tmp.npz")   # concurrent runs: one file each
         np.savez(tmp, **out)
         os.replace(tmp, cache)
     except OSError:
@@ -391,9 +423,8 @@ def _torchvision_order(class_sorted_labels: np.ndarray, target: np.ndarray) -> n
     return starts[target] + rank
 
 
-def _load_cifar100(download: bool) -> Dataset:
-    where = _find_or_download("cifar100", download, "go online once so torchvision can download it, or set "
-                              "LNL_DATA to a folder holding cifar-100-python")
+def _load_cifar100(download: bool, fetch: str = "cifar100") -> Dataset:
+    where = _find_or_download("cifar100", download, "cifar-100-python", fetch)
     train, test, classes = _load_torchvision_cifar("cifar100", Path(where))
     return Dataset("cifar100", train, test, classes, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762), where)
 
@@ -408,19 +439,21 @@ def _read_cifarn(path: Path) -> dict[str, np.ndarray]:
     return {("noisy_label" if k == "noise_label" else k): np.asarray(v, dtype=np.int64) for k, v in raw.items()}
 
 
+def _cifarn_download(name: str) -> None:
+    """Download the CIFAR-N label file of ``name`` into the first data root; errors go to :func:`_attempt`."""
+    target = data_roots()[0]
+    target.mkdir(parents=True, exist_ok=True)
+    url = CIFARN_URLS[name]
+    torch.hub.download_url_to_file(url, str(target / Path(url).name), progress=False)
+
+
 def _attach_human_labels(base: Dataset, name: str, download: bool) -> Dataset:
-    path = _locate_cifarn(name)
+    path, failed = _locate_cifarn(name), None
     if path is None and download:
-        try:
-            target = data_roots()[0]
-            target.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(CIFARN_URLS[name], str(target / Path(CIFARN_URLS[name]).name),
-                                           progress=False)
-        except Exception:
-            pass
+        failed = _attempt(lambda: _cifarn_download(name))
         path = _locate_cifarn(name)
     if path is None:
-        raise _not_found(name, f"download {CIFARN_URLS[name]} into one of those folders")
+        raise _not_found(name, f"{Path(CIFARN_URLS[name]).name} (from {CIFARN_URLS[name]})", failed=failed)
     raw = _read_cifarn(path)
     sets = {s: raw[_CIFARN_KEYS[s]] for s in HUMAN_LABEL_SETS[name] if _CIFARN_KEYS[s] in raw}
     for s, labels in sets.items():

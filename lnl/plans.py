@@ -377,7 +377,10 @@ def pages() -> list[str]:
 
 
 def pages_of(selection: str) -> list[str]:
-    """Pages named by a comma-separated list of pages (``mixnn/replication``) or parts (``mixnn``)."""
+    """Pages named by a comma-separated list of pages (``mixnn/replication``) or parts (``mixnn``);
+    ``all`` names every page."""
+    if selection.strip() == "all":
+        return pages()
     out = []
     for name in (s.strip().strip("/") for s in selection.split(",") if s.strip()):
         hits = [p for p in BUILDERS if p == name or p.split("/")[0] == name]

@@ -148,6 +148,12 @@ def committed_executed(source: Path, profile: str) -> tuple[str, Path] | None:
     return None
 
 
+def budget_of(source: Path, profile: str) -> float | None:
+    """Seconds a notebook may take at ``profile``: ``budget_s`` in its front matter (None: none set)."""
+    budget = (front_matter(source).get("budget_s") or {}) if source.suffix == ".md" else {}
+    return float(budget[profile]) if profile in budget else None
+
+
 def code_sources(nb) -> list[str]:
     return [c.source.strip() for c in nb.cells
             if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
@@ -246,19 +252,56 @@ def use_committed(source: Path, committed: Path, profile: str, out: Path) -> dic
 # ----------------------------------------------------------------------------------------------
 
 def mathjax_dir() -> tuple[Path, bool]:
-    """``es5/`` of a local MathJax 3, installed with npm into ``_build/mathjax`` once."""
+    """``es5/`` of a local MathJax 3 in ``_build/mathjax``, fetched once: with npm where it is
+    installed, else as the same package straight from the npm registry (integrity checked)."""
     es5 = BUILD / "mathjax" / "node_modules" / "mathjax" / "es5"
     if (es5 / MATHJAX_BUNDLE).exists():
         return es5, True
     npm = shutil.which("npm")
     if npm is None:
-        raise BuildError("npm is needed once to fetch MathJax 3 into _build/mathjax "
-                         "(Debian: apt-get install npm).")
-    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix",
-                           str(BUILD / "mathjax"), MATHJAX_NPM], capture_output=True, text=True)
-    if proc.returncode != 0 or not (es5 / MATHJAX_BUNDLE).exists():
-        raise BuildError(f"npm install {MATHJAX_NPM} failed: {proc.stderr.strip()[-300:]}")
+        fetch_mathjax(es5.parent)
+    else:
+        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix",
+                               str(BUILD / "mathjax"), MATHJAX_NPM], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"npm install {MATHJAX_NPM} failed: {proc.stderr.strip()[-300:]}")
+    if not (es5 / MATHJAX_BUNDLE).exists():
+        raise BuildError(f"MathJax 3 was fetched but {es5 / MATHJAX_BUNDLE} is missing.")
     return es5, False
+
+
+def fetch_mathjax(dest: Path, registry: str = "https://registry.npmjs.org") -> None:
+    """Unpack the npm registry's ``mathjax@3`` tarball into ``dest`` (what npm would install)."""
+    import base64
+    import io
+    import json
+    import tarfile
+    import urllib.request
+
+    name, _, major = MATHJAX_NPM.partition("@")
+    try:
+        with urllib.request.urlopen(f"{registry}/{name}", timeout=60) as r:
+            versions = json.load(r)["versions"]
+        newest = max((v for v in versions if re.fullmatch(rf"{major}\.\d+\.\d+", v)),
+                     key=lambda v: tuple(map(int, v.split("."))))       # what npm picks for mathjax@3
+        dist = versions[newest]["dist"]
+        with urllib.request.urlopen(dist["tarball"], timeout=120) as r:
+            blob = r.read()
+    except (OSError, KeyError, ValueError) as exc:
+        raise BuildError(f"MathJax 3 could not be fetched from {registry} ({exc}); the book needs it "
+                         "once, online (or with npm installed).") from None
+    algo, _, digest = dist.get("integrity", "").partition("-")
+    if algo not in hashlib.algorithms_available or base64.b64decode(digest) != hashlib.new(algo, blob).digest():
+        raise BuildError(f"The MathJax tarball from {registry} failed its integrity check.")
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith("package/") and (m.isfile() or m.isdir())
+                   and ".." not in Path(m.name).parts]
+        for m in members:
+            m.name = m.name[len("package/"):]
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}   # Python >= 3.10.12
+        tar.extractall(dest, members=[m for m in members if m.name], **safe)
 
 
 def github_url(url: str) -> str | None:
@@ -393,6 +436,7 @@ def build(profile: str, toc_path: Path, save_executed: bool) -> None:
         notebooks = [(e, s, convert(e, s)) for e, s, is_nb in pages if is_nb]
         note.append(f"{len(notebooks)} notebook(s), {len(pages) - len(notebooks)} plain page(s)")
     executed: dict[str, Path] = {}
+    spent: dict[str, tuple[float, float | None]] = {}      # entry -> (seconds, budget)
     failures: list[str] = []
     for entry, source, staged in notebooks:
         out = executed[entry] = BUILD / "executed" / f"{entry}.ipynb"
@@ -413,7 +457,13 @@ def build(profile: str, toc_path: Path, save_executed: bool) -> None:
                 print(f"  {entry}: FAILED")
                 continue
             note.append(meta["device"])
-            print(f"  {entry}: executed at {profile} in {meta['wall_time_s']:.1f} s")
+            budget = budget_of(source, profile)
+            spent[entry] = (meta["wall_time_s"], budget)
+            print(f"  {entry}: executed at {profile} in {meta['wall_time_s']:.1f} s"
+                  + (f" of its {budget:.0f} s budget" if budget else " (no budget stated)"))
+            if budget and meta["wall_time_s"] > budget:
+                print(f"  warning: {entry} took {meta['wall_time_s']:.0f} s, over its {profile} budget of "
+                      f"{budget:.0f} s (budget_s in its front matter)")
     if failures:
         print()
         print(timer.summary(time.perf_counter() - t_start))
@@ -436,7 +486,22 @@ def build(profile: str, toc_path: Path, save_executed: bool) -> None:
         note.append("-> _build/html")
     print()
     print(timer.summary(time.perf_counter() - t_start))
+    if spent:
+        print("\n" + budget_summary(spent, profile))
     print(f"\nThe book is in {(BUILD / 'html' / 'index.html').relative_to(ROOT)}")
+
+
+def budget_summary(spent: dict[str, tuple[float, float | None]], profile: str) -> str:
+    """Each executed notebook's time against its budget, and the total."""
+    width = max(len(e) for e in spent)
+    lines = [f"{'notebook'.ljust(width)}  seconds  budget ({profile})"]
+    for entry, (wall, budget) in spent.items():
+        flag = "  OVER" if budget and wall > budget else ""
+        lines.append(f"{entry.ljust(width)}  {wall:7.1f}  {budget or float('nan'):7.0f}{flag}")
+    total, total_budget = sum(w for w, _ in spent.values()), sum(b or 0 for _, b in spent.values())
+    lines.append(f"{'all notebooks'.ljust(width)}  {total:7.1f}  {total_budget:7.0f}"
+                 + ("  OVER" if total > total_budget else ""))
+    return "\n".join(lines)
 
 
 def prepare(profile: str, toc_path: Path) -> None:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from lnl import campaign, plans  # noqa: E402
 from lnl.campaign import CampaignError  # noqa: E402
+from lnl.data import DataNotFound  # noqa: E402
 
 CARRY = ROOT / ".carry"
 CARRY_WHEELS = ("tqdm",)              # what lnl imports that a bare GPU machine may lack (pure Python)
@@ -57,14 +58,14 @@ def prepare_carry() -> None:
         raise CampaignError("pip could not download " + ", ".join(CARRY_WHEELS) + " into .carry/.")
     from lnl import data
 
-    src = data.shared_data_dir() / "cifar10-jpeg.tar.gz"
-    binary = [r / "cifar-10-batches-py" for r in data.data_roots() if (r / "cifar-10-batches-py").exists()]
-    if src.exists():
-        shutil.copy2(src, CARRY / src.name)
-    elif binary:
-        shutil.make_archive(str(CARRY / "cifar-10-python"), "gztar", binary[0].parent, binary[0].name)
-    else:
-        raise CampaignError("No CIFAR-10 copy to carry: run `lnl data --fetch cifar10` first.")
+    shared = data.shared_data_dir()
+    if not (shared / "cifar10-jpeg.tar.gz").exists():
+        raise CampaignError(f"No CIFAR-10 JPEG copy at {shared} to carry (the binary set is over the 64 MiB a "
+                            "bare machine receives); a GPU machine with internet needs no .carry/.")
+    # The JPEG copy, with the CIFAR-10N labels that put it in torchvision's training order (without
+    # them the order, and so every run's noise, would differ from the same run here).
+    for name in ("cifar10-jpeg.tar.gz", "cifar10n_labels.npz"):
+        shutil.copy2(shared / name, CARRY / name)
     size = sum(p.stat().st_size for p in CARRY.iterdir()) / 2**20
     print(f"{CARRY.relative_to(ROOT)}/: {', '.join(sorted(p.name for p in CARRY.iterdir()))} ({size:.0f} MiB)")
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         if left:
             print(f"left out (over the file limits): {', '.join(x['file'] for x in left)}")
         return 0 if done or not manifest["runs"] else 1
-    except (CampaignError, ValueError) as err:
+    except (CampaignError, DataNotFound, ValueError) as err:
         print(f"gpu_campaign: {err}", file=sys.stderr)
         return 2
 

@@ -107,3 +107,79 @@ def test_protocol_ignores_seed_and_device_only():
     assert lnl.book.protocol(cfg) == lnl.book.protocol({**cfg, "seed": 3, "device": "cuda"})
     for change in ({"method_params": {"weights": "gmm"}}, {"lr": 0.1}, {"test_per_class": 5}):
         assert lnl.book.protocol(cfg) != lnl.book.protocol({**cfg, **change})
+
+
+CPU_BOOK_S = 20 * 60          # `make book` at cpu, all chapters together, on 2 cores
+RENDER_S = 120                # what the build needs besides the notebooks (jupyter-book, MathJax)
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
+def test_every_notebook_states_its_budget(source):
+    for profile, most in (("smoke", 60), ("cpu", 10 * 60)):
+        budget = build_book.budget_of(source, profile)
+        assert budget is not None, f"{_ids(source)} states no {profile} budget (budget_s in its front matter)"
+        assert 0 < budget <= most, f"{_ids(source)}: a {profile} budget of {budget:.0f} s is over {most} s"
+
+
+def test_the_cpu_budgets_fit_the_book_budget():
+    pages = [source for _, source, is_nb in build_book.resolve_pages(ROOT / "_toc.yml") if is_nb]
+    total = sum(build_book.budget_of(p, "cpu") or 0 for p in pages)
+    assert total + RENDER_S <= CPU_BOOK_S, \
+        f"the cpu budgets add up to {total:.0f} s; with rendering that is over {CPU_BOOK_S // 60} minutes"
+
+
+def test_budget_summary_flags_what_is_over():
+    text = build_book.budget_summary({"book/a": (50.0, 60.0), "book/b": (70.0, 60.0)}, "cpu")
+    lines = text.splitlines()
+    assert lines[1].endswith("60") and lines[2].endswith("OVER") and lines[-1].startswith("all notebooks")
+    assert lines[-1].endswith("OVER") is False and "120" in lines[-1]
+
+
+def _fake_registry(tmp_path, tamper=False):
+    """A local npm registry serving mathjax 3.2.2 (and a 4.0.0 that must not be taken)."""
+    import base64
+    import functools
+    import hashlib
+    import io
+    import json
+    import tarfile
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in (("package/es5/tex-chtml.js", b"/* mathjax */"), ("package/package.json", b"{}")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    blob = buf.getvalue()
+    (tmp_path / "mathjax-3.2.2.tgz").write_bytes(blob + (b"x" if tamper else b""))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(blob).digest()).decode()
+    doc = {"versions": {v: {"dist": {"tarball": f"{base}/mathjax-3.2.2.tgz", "integrity": integrity}}
+                        for v in ("3.1.0", "3.2.2", "4.0.0")}}
+    (tmp_path / "mathjax").write_text(json.dumps(doc))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, base
+
+
+def test_mathjax_without_npm_comes_from_the_registry(tmp_path):
+    (tmp_path / "reg").mkdir()
+    server, base = _fake_registry(tmp_path / "reg")
+    try:
+        build_book.fetch_mathjax(tmp_path / "out", registry=base)
+    finally:
+        server.shutdown()
+    assert (tmp_path / "out" / "es5" / "tex-chtml.js").read_bytes() == b"/* mathjax */"
+
+
+def test_mathjax_tarball_failing_its_integrity_check_is_refused(tmp_path):
+    (tmp_path / "reg").mkdir()
+    server, base = _fake_registry(tmp_path / "reg", tamper=True)
+    try:
+        with pytest.raises(build_book.BuildError, match="integrity check"):
+            build_book.fetch_mathjax(tmp_path / "out", registry=base)
+    finally:
+        server.shutdown()
+    assert not (tmp_path / "out").exists()

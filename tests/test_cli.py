@@ -12,7 +12,7 @@ import pytest
 
 from lnl import cli, data
 
-from .test_data import _fake_cifar, fake_fashion
+from .test_data import _fake_cifar, fake_fashion, offline, set_debian
 
 RUN = ["run", "--dataset", "digits", "--method", "ce", "--epochs", "1", "--device", "cpu"]
 
@@ -54,15 +54,77 @@ def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-def test_missing_data_names_where_to_get_it(isolated_data, capsys, tmp_path):
+def test_missing_data_names_where_to_get_it(isolated_data, monkeypatch, capsys, tmp_path):
+    set_debian(monkeypatch, tmp_path, debian=True)
     out = tmp_path / "out"
     code, _, err = call(["run", "--method", "ce", "--dataset", "fashion_mnist", "--out", str(out)], capsys)
-    assert_usage_error(code, err, "fashion_mnist", "apt-get install dataset-fashion-mnist")
+    assert_usage_error(code, err, "run `lnl data --fetch fashion_mnist` once with internet",
+                       "`apt-get install dataset-fashion-mnist`")
     assert not out.exists()
 
 
+@pytest.mark.parametrize("argv", [
+    ["run", "--method", "ce", "--dataset", "cifar10", "--epochs", "1", "--device", "cpu"],
+    ["data", "--fetch", "cifar10"],
+    ["data", "--fetch", "digits", "cifar10"],
+])
+def test_offline_without_data_is_one_line_naming_the_fetch_command(argv, isolated_data, monkeypatch, capsys,
+                                                                   tmp_path):
+    set_debian(monkeypatch, tmp_path)
+    offline(monkeypatch)  # downloads raise OSError("offline"), as urllib does
+    out = tmp_path / "out"
+    code, stdout, err = call(argv + (["--out", str(out)] if argv[0] == "run" else []), capsys)
+    assert_usage_error(code, err, "Data set 'cifar10' is not in ", "the download failed (offline)",
+                       "; run `lnl data --fetch cifar10` once with internet, or set $LNL_DATA")
+    assert err.count("`") == 2 and not out.exists()
+    assert stdout == ("digits        scikit-learn (embedded)\n" if "digits" in argv else "")
+
+
+def test_fetch_digits_needs_nothing(capsys):
+    code, out, err = call(["data", "--fetch", "digits"], capsys)
+    assert code == 0 and err == "" and out == "digits        scikit-learn (embedded)\n"
+
+
+def test_fetch_downloads_into_the_first_root_and_prints_where(isolated_data, monkeypatch, capsys):
+    calls = []
+
+    def fake_download(name):
+        calls.append(name)
+        fake_fashion(data.data_roots()[0] / "FashionMNIST" / "raw")
+
+    monkeypatch.setattr(data, "_torchvision_download", fake_download)
+    code, out, _ = call(["data", "--fetch", "fashion_mnist", "fashion_mnist"], capsys)
+    assert code == 0 and calls == ["fashion_mnist"]
+    assert out == f"fashion_mnist {isolated_data['lnl_data'] / 'FashionMNIST' / 'raw'}\n"
+
+
+def test_fetch_cifar10n_gets_the_images_and_the_label_file(isolated_data, monkeypatch, capsys):
+    def fake_labels(name):
+        labels = (np.arange(20) % 10).astype(np.int64)
+        np.savez(data.data_roots()[0] / f"{name}_labels.npz", clean_label=labels, aggre_label=labels,
+                 worse_label=labels, random_label1=labels, random_label2=labels, random_label3=labels)
+
+    monkeypatch.setattr(data, "_load_cifar10", lambda download, fetch="cifar10": _fake_cifar(20))
+    monkeypatch.setattr(data, "locate", lambda name: f"located {name}")
+    monkeypatch.setattr(data, "_cifarn_download", fake_labels)
+    code, out, _ = call(["data", "--fetch", "cifar10n"], capsys)
+    assert code == 0 and out == "cifar10n      located cifar10n\n"
+    assert (isolated_data["lnl_data"] / "cifar10n_labels.npz").exists()
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["data", "--fetch", "imagefolder"], ["imagefolder data set cannot be fetched", "--root"]),
+    (["data", "--fetch", "digits", "mnist"], ["Unknown data set 'mnist'", "choose one of: digits"]),
+    (["data", "--fetch"], ["--fetch"]),
+])
+def test_fetch_refuses_what_cannot_be_fetched_before_fetching_anything(argv, fragments, capsys):
+    code, out, err = call(argv, capsys)
+    assert_usage_error(code, err, *fragments)
+    assert out == ""
+
+
 def test_label_file_of_the_wrong_length(isolated_data, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(data, "_load_cifar10", lambda download: _fake_cifar(20))
+    monkeypatch.setattr(data, "_load_cifar10", lambda download, fetch="cifar10": _fake_cifar(20))
     labels = (np.arange(20) % 10).astype(np.int64)
     np.savez(isolated_data["lnl_data"] / "cifar10n_labels.npz", clean_label=labels, aggre_label=labels[:17],
              worse_label=labels, random_label1=labels, random_label2=labels, random_label3=labels)
@@ -113,6 +175,11 @@ def test_data_lists_every_data_set(capsys):
     for name in data.DATASETS:
         assert name in out
     assert "scikit-learn" in out
+
+
+def test_data_points_missing_sets_to_the_fetch_command(isolated_data, capsys):
+    code, out, _ = call(["data"], capsys)
+    assert code == 0 and "cifar10       not found locally; get it with `lnl data --fetch cifar10`" in out
 
 
 def test_the_installed_command_exits_2_without_a_traceback(tmp_path):

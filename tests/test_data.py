@@ -42,7 +42,7 @@ def test_digits_is_embedded_with_a_fixed_split():
 
 def test_lookup_order_lnl_data_then_project_then_debian(isolated_data):
     d = isolated_data
-    with pytest.raises(data.DataNotFound, match="apt-get install dataset-fashion-mnist"):
+    with pytest.raises(data.DataNotFound, match="`lnl data --fetch fashion_mnist`"):
         data.load("fashion_mnist", download=False)
     fake_fashion(d["debian"], fill=3)
     assert data.locate("fashion_mnist") == str(d["debian"])
@@ -73,7 +73,104 @@ def test_missing_data_says_where_it_looked(isolated_data):
     with pytest.raises(data.DataNotFound) as e:
         data.load("cifar100")
     msg = str(e.value)
-    assert str(isolated_data["lnl_data"]) in msg and "torchvision" in msg and msg.count(".") >= 1
+    assert str(isolated_data["lnl_data"]) in msg and str(isolated_data["project"]) in msg
+    assert "`lnl data --fetch cifar100`" in msg and "$LNL_DATA" in msg
+
+
+def set_debian(monkeypatch, tmp_path, debian: bool = False) -> None:
+    """Make the Debian check of the not-found message come out as ``debian``, whatever this machine is."""
+    marker = tmp_path / "debian_version"
+    if debian:
+        marker.write_text("12.0\n")
+    monkeypatch.setattr(data, "DEBIAN_VERSION", marker)
+
+
+def offline(monkeypatch) -> None:
+    """Every download fails as urllib does without a network."""
+    def refuse(*_):
+        raise OSError("offline")
+
+    monkeypatch.setattr(data, "_torchvision_download", refuse)
+    monkeypatch.setattr(data, "_cifarn_download", refuse)
+
+
+def one_command(msg: str) -> str:
+    """The single back-quoted command of a message (and check that there is exactly one)."""
+    parts = msg.split("`")
+    assert len(parts) == 3, f"expected one `command` in: {msg}"
+    return parts[1]
+
+
+@pytest.mark.parametrize("name", ["fashion_mnist", "cifar10", "cifar100", "cifar10n", "cifar100n"])
+def test_missing_data_names_the_one_command_that_fetches_it(name, isolated_data, monkeypatch, tmp_path):
+    set_debian(monkeypatch, tmp_path)
+    offline(monkeypatch)
+    with pytest.raises(data.DataNotFound) as e:
+        data.load(name)
+    msg = str(e.value)
+    assert one_command(msg) == f"lnl data --fetch {name}"
+    assert "\n" not in msg and msg.endswith(".") and msg.count("; ") == 1  # one sentence
+    assert str(isolated_data["lnl_data"]) in msg and "the download failed (offline)" in msg
+    assert "$LNL_DATA" in msg
+
+
+def test_the_exact_messages(isolated_data, monkeypatch, tmp_path):
+    set_debian(monkeypatch, tmp_path)
+    offline(monkeypatch)
+    looked = f"{isolated_data['lnl_data']}, {isolated_data['project']}"
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("cifar10")
+    assert str(e.value) == (
+        f"Data set 'cifar10' is not in {looked} or the known local copies and the download failed (offline); "
+        "run `lnl data --fetch cifar10` once with internet, or set $LNL_DATA to a folder holding a copy of "
+        "cifar-10-batches-py.")
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("cifar10n", download=False)
+    assert str(e.value) == (
+        f"Data set 'cifar10n' needs the cifar10 images, which are not in {looked} or the known local copies; "
+        "run `lnl data --fetch cifar10n` once with internet, or set $LNL_DATA to a folder holding a copy of "
+        "cifar-10-batches-py.")
+
+
+def test_fashion_mnist_offline_on_debian_adds_apt_get(isolated_data, monkeypatch, tmp_path):
+    set_debian(monkeypatch, tmp_path, debian=True)
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("fashion_mnist", download=False)
+    msg = str(e.value)
+    assert "; run `lnl data --fetch fashion_mnist` once with internet (offline on Debian: " \
+           "`apt-get install dataset-fashion-mnist`), or set $LNL_DATA" in msg
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("cifar10", download=False)
+    assert "apt-get" not in str(e.value)
+
+
+def test_cifar10n_label_file_missing_names_the_fetch_command(isolated_data, monkeypatch, tmp_path):
+    set_debian(monkeypatch, tmp_path)
+    offline(monkeypatch)
+    monkeypatch.setattr(data, "_load_cifar10", lambda download, fetch="cifar10": _fake_cifar(20))
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("cifar10n")
+    msg = str(e.value)
+    assert msg.startswith("Data set 'cifar10n' is not in ") and "the download failed (offline)" in msg
+    assert one_command(msg) == "lnl data --fetch cifar10n" and "CIFAR-10_human.pt" in msg
+
+
+def test_a_long_download_error_becomes_its_last_line_cut_short(isolated_data, monkeypatch):
+    def fail(_):
+        raise RuntimeError("Error downloading x.gz:\nTried http://a/, got:\n<urlopen error " + "z" * 200 + ">\n")
+
+    monkeypatch.setattr(data, "_torchvision_download", fail)
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("cifar100")
+    why = str(e.value).split("the download failed (")[1].split("); run")[0]
+    assert why.startswith("urlopen error zzz") and why.endswith("...") and len(why) == 120
+
+
+def test_a_partial_cifar_copy_is_reported_not_raised(isolated_data):
+    (isolated_data["lnl_data"] / "cifar-100-python").mkdir()  # as an interrupted extraction leaves it
+    with pytest.raises(data.DataNotFound) as e:
+        data.load("cifar100")
+    assert "is incomplete or corrupted; delete it and run `lnl data --fetch cifar100`" in str(e.value)
 
 
 def test_unknown_name_lists_choices():
@@ -89,7 +186,7 @@ def _fake_cifar(n: int = 20) -> data.Dataset:
 
 
 def test_cifar10n_label_file_of_the_wrong_length(isolated_data, monkeypatch):
-    monkeypatch.setattr(data, "_load_cifar10", lambda download: _fake_cifar(20))
+    monkeypatch.setattr(data, "_load_cifar10", lambda download, fetch="cifar10": _fake_cifar(20))
     labels = (np.arange(20) % 10).astype(np.int64)
     np.savez(isolated_data["lnl_data"] / "cifar10n_labels.npz", clean_label=labels, aggre_label=labels,
              worse_label=labels[:19], random_label1=labels, random_label2=labels, random_label3=labels)
@@ -98,7 +195,7 @@ def test_cifar10n_label_file_of_the_wrong_length(isolated_data, monkeypatch):
 
 
 def test_cifar10n_label_file_in_another_order_is_refused(isolated_data, monkeypatch):
-    monkeypatch.setattr(data, "_load_cifar10", lambda download: _fake_cifar(20))
+    monkeypatch.setattr(data, "_load_cifar10", lambda download, fetch="cifar10": _fake_cifar(20))
     labels = (np.arange(20) % 10).astype(np.int64)
     sets = {k: labels for k in ("aggre_label", "worse_label", "random_label1", "random_label2", "random_label3")}
     np.savez(isolated_data["lnl_data"] / "cifar10n_labels.npz", clean_label=labels[::-1].copy(), **sets)

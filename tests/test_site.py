@@ -14,8 +14,9 @@ playwright opens each page from a local ``http.server`` on 127.0.0.1 and checks 
 Each notebook page also needs its Colab launch button, pointing at the ``.ipynb`` that is paired
 with its source in the repository.
 
-The test skips when the book has not been built (``make book``) or Chromium or playwright is
-missing; with ``LNL_REQUIRE_SITE=1`` (as ``make test`` sets) it fails instead.
+The test skips, saying why, when the book has not been built (``make book``) or Chromium or
+playwright is missing, so that ``make test`` passes on a machine with only Python; with
+``LNL_REQUIRE_SITE=1`` (as ``.ci/run`` sets) it fails instead.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def site():
     if not (HTML / "index.html").exists():
         _unavailable("the book has not been built: run `make book` (or `make test`) first")
     if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not at {CHROMIUM}: apt-get install chromium")
+        _unavailable(f"the site check needs Chromium, which is not at {CHROMIUM} "
+                     "(Debian: apt-get install chromium; $LNL_CHROMIUM names another)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

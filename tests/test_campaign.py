@@ -1,0 +1,266 @@
+"""Plans and GPU campaigns: one plan for page and campaign, skips, staleness, packing, end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lnl import book, campaign, engine, plans, records
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fake_record(planned: plans.Planned, source_hash: str | None = None, device_type: str = "cuda",
+                epoch_s: float = 2.0) -> dict:
+    """A minimal record of ``planned`` as a run would write it (no training)."""
+    cfg = json.loads(json.dumps(planned.config.to_dict(), default=str))
+    prov = records.provenance(engine.resolve_device("cpu"), records.now(), records.now())
+    prov["lnl_source_hash"] = source_hash or records.source_hash()
+    prov["git"] = {"sha": "0123456789abcdef", "dirty": False}
+    prov["device"] = "NVIDIA H100 80GB HBM3"
+    return {"run_id": planned.run_id, "config": cfg, "noise": {"rate_effective": planned.config.rate},
+            "history": [{"epoch": 1, "test_acc": 0.5, "noisy_acc_given": 0.1}],
+            "summary": {"test_acc_best": 0.6, "test_acc_last": 0.5, "test_acc_last10": 0.55, "wall_time_s": 120.0},
+            "timing": {"epoch_s": [epoch_s] * planned.config.epochs, "device_type": device_type},
+            "provenance": prov}
+
+
+def put(root: Path, planned: plans.Planned, rec: dict) -> Path:
+    return records.write_json_atomic(root / planned.part / f"{planned.run_id}.json", rec)
+
+
+# ----------------------------------------------------------------------------------------------
+# Plans
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", plans.pages())
+@pytest.mark.parametrize("profile", plans.PROFILES)
+def test_plans_are_ordered_by_tier_and_valid(page, profile):
+    runs = plans.plan(page, profile)
+    assert runs and [p.tier for p in runs] == sorted(p.tier for p in runs)
+    assert runs[0].tier == 0                                  # a headline first
+    for p in runs:
+        engine.validate(p.config)
+        assert set(p.extras) <= set(plans.EXTRAS)
+        assert p.profile == profile and p.page == page
+    assert len({p.key for p in runs}) == len(runs)           # the page indexes runs by key
+
+
+def test_mixnn_gpu_plan_has_the_table_i_cells_first():
+    """The headline tier holds what the closing comparison with Table I needs."""
+    head = {p.key for p in plans.plan("mixnn/replication", "gpu") if p.tier == 0}
+    assert {("CE", "symmetric", 0.4, 0), ("MixNN", "symmetric", 0.8, 0), ("CE", "symmetric-uniform", 0.8, 0),
+            ("CE", "symmetric-uniform", 0.4, 0), ("CE", "asymmetric", 0.4, 0), ("MixNN", "asymmetric", 0.4, 0)} <= head
+
+
+def test_plan_overrides_change_the_runs():
+    base = plans.plan("mixnn/replication", "smoke")
+    more = plans.plan("mixnn/replication", "smoke", main_seeds=[0, 1, 2])
+    assert len(more) == len(base) + 2                         # CE and MixNN at the top rate, seed 2
+    with pytest.raises(ValueError, match="Unknown plan option"):
+        plans.plan("mixnn/replication", "smoke", seeds=[1])
+    with pytest.raises(ValueError, match="Unknown page"):
+        plans.plan("nope/page", "smoke")
+
+
+def test_unique_merges_what_two_entries_keep():
+    p = plans.plan("foundations/tutorial", "smoke")[1]
+    q = plans.Planned("other/page", "smoke", ("x",), "x", 2, p.config, per_sample=False, keep_state=True,
+                      extras=("features",))
+    (merged,) = plans.unique([q, p])
+    assert merged.per_sample and merged.keep_state and merged.extras == ("features",) and merged.tier == 0
+
+
+def test_pages_of_parts_and_all():
+    assert plans.pages_of("mixnn") == ["mixnn/tutorial", "mixnn/replication"]
+    assert plans.pages_of("all") == plans.pages()
+    with pytest.raises(ValueError, match="No page or part 'sanm'"):
+        plans.pages_of("sanm")
+
+
+NOTEBOOKS = sorted(ROOT.glob("book/*/*.md"))
+
+
+@pytest.mark.parametrize("page", plans.pages())
+def test_one_plan_feeds_the_notebook_and_the_campaign(page):
+    """The page trains only through its plan, and a campaign plans exactly those runs."""
+    text = (ROOT / "book" / f"{page}.md").read_text()
+    assert f'PAGE = "{page}"' in text and "lnl.plans.plan(PAGE" in text and "lnl.book.run_plan(" in text
+    assert "run_or_load(" not in text and "engine.run(" not in text
+    assert not re.search(r"RunConfig\([^)]*method=", text)   # no training config of its own
+    c = campaign.Campaign.build([page], "smoke", "cpu", root="/nonexistent")
+    assert [i.planned.run_id for i in c.items] == [p.run_id for p in plans.unique(plans.plan(page, "smoke"))]
+
+
+def test_notebooks_without_a_plan_train_nothing():
+    for nb in NOTEBOOKS:
+        page = f"{nb.parent.name}/{nb.stem}"
+        if page not in plans.pages():
+            assert "run_plan(" not in nb.read_text() and "run_or_load(" not in nb.read_text(), page
+
+
+def test_run_plan_never_trains_a_gpu_plan_on_a_cpu(tmp_path, monkeypatch):
+    monkeypatch.setenv("LNL_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    runs = plans.plan("foundations/tutorial", "gpu")
+    with pytest.raises(RuntimeError, match="has no record .* needs a CUDA GPU: run `python scripts/gpu_campaign.py"):
+        book.run_plan(runs, tmp_path / "records")
+    for p in runs:                                            # committed records, even stale ones, are shown
+        put(tmp_path / "results", p, fake_record(p, source_hash="0" * 16))
+    got = book.run_plan(runs, tmp_path / "records")
+    assert set(got) == {p.key for p in runs} and not (tmp_path / "records").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# Skipping, staleness, estimates
+# ----------------------------------------------------------------------------------------------
+
+def test_campaign_skips_runs_with_a_current_record(tmp_path):
+    runs = plans.unique(plans.plan("foundations/replication", "gpu"))
+    current, stale = runs[0], runs[1]
+    put(tmp_path, current, fake_record(current))
+    put(tmp_path, stale, fake_record(stale, source_hash="f" * 16))
+    c = campaign.Campaign.build(["foundations/replication"], "gpu", "cuda", root=tmp_path)
+    assert [f.planned.run_id for f in c.have] == [current.run_id]
+    todo = {i.planned.run_id: i.status for i in c.items}
+    assert current.run_id not in todo and todo[stale.run_id] == "stale"
+    assert len(todo) == len(runs) - 1
+    assert "1 with a current record skipped" in c.plan_table()
+
+
+def test_stale_marker_names_the_older_library(tmp_path):
+    p = plans.plan("mixnn/replication", "gpu")[0]
+    rec = fake_record(p, source_hash="abcdabcdabcdabcd")
+    assert campaign.stale_marker(fake_record(p)) == ""
+    marker = campaign.stale_marker(rec)
+    assert "older library" in marker and "0123456789" in marker and "abcdabcdabcdabcd" in marker
+    assert records.source_hash() in marker
+    put(tmp_path, p, rec)
+    sec = campaign.section("mixnn/replication", "gpu", root=tmp_path)
+    table = sec.table()
+    assert table.loc[p.label, "library"] == marker and table.loc[p.label, "device"] == "NVIDIA H100 80GB HBM3"
+    text = sec.markdown()
+    assert "1 record(s) come from older library code" in text and "never retrained on a CPU" in text
+    assert f"**1 of {len(plans.plan('mixnn/replication', 'gpu'))}**" in text
+    assert "library hash abcdabcdabcdabcd" in text and "Missing, in the order a campaign trains them" in text
+
+
+def test_estimates_use_measured_records_before_flops(tmp_path):
+    p = plans.plan("mixnn/replication", "gpu")[0]
+    est, source = campaign.estimate_s(p, "cuda", root=tmp_path)
+    assert source == "FLOP estimate"
+    # PreAct ResNet-18 on CIFAR-10: 0.56 G multiply-adds per image forward, 1.11 GFLOP
+    assert 1.05e9 < campaign.forward_flops("preact-resnet18", "cifar10") < 1.15e9
+    assert 60 < est < 1200
+    other = next(q for q in plans.plan("mixnn/replication", "gpu")     # same method, model and data
+                 if q.config.method == p.config.method and q.run_id != p.run_id)
+    put(tmp_path, other, fake_record(other, epoch_s=1.5))
+    est2, source2 = campaign.estimate_s(p, "cuda", root=tmp_path)
+    assert source2 == "measured" and est2 == pytest.approx(campaign.RUN_OVERHEAD_S["cuda"] + 60 * 1.5)
+
+
+def test_concurrency_from_measured_figures():
+    timing = {"concurrency": [{"n": 1, "total_images_per_s": 10, "speedup": 1.0},
+                              {"n": 2, "total_images_per_s": 17, "speedup": 1.7},
+                              {"n": 4, "total_images_per_s": 21, "speedup": 2.1},
+                              {"n": 8, "total_images_per_s": 20, "speedup": 2.0}]}
+    assert campaign.best_jobs(timing) == 4 and campaign.best_jobs(None) == 1
+    assert campaign.speedup(4, timing) == (2.1, "measured")
+    assert campaign.speedup(3, timing)[0] == 1.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Packing: at most 8 files, records first; unpacking into results/
+# ----------------------------------------------------------------------------------------------
+
+def test_pack_keeps_to_eight_files_records_first(tmp_path):
+    work, out = tmp_path / "work", tmp_path / "out"
+    rng = np.random.default_rng(0)
+    runs = [{"run_id": f"run{i}"} for i in range(12)]
+    for i in range(12):
+        (work / "mixnn").mkdir(parents=True, exist_ok=True)
+        records.write_json_atomic(work / "mixnn" / f"run{i}.json",
+                                  {"run_id": f"run{i}", **{k: {} for k in records.REQUIRED_KEYS}})
+        (work / "mixnn" / f"run{i}.npz").write_bytes(rng.bytes(3000))        # incompressible
+    (work / "mixnn" / "run0.state.pt").write_bytes(b"weights")                  # never packed
+    (work / "mixnn" / "run0.ckpt").write_bytes(b"checkpoint")
+    (work / "mixnn" / "huge.npz").write_bytes(rng.bytes(9000))
+    files = campaign.pack(work, out, {"runs": runs}, max_bytes=8000)
+    assert len(files) <= campaign.MAX_FILES and len(list(out.iterdir())) == len(files)
+    assert all(f.stat().st_size <= 8000 + 1000 for f in files[1:])          # a zip's headers on top
+    manifest = json.loads((out / campaign.MANIFEST).read_text())
+    packed = [n for s in manifest["shards"] for n in zipfile.ZipFile(out / s).namelist()]
+    assert {f"mixnn/run{i}.json" for i in range(12)} <= set(packed)          # every record came back
+    assert not any(n.endswith((".state.pt", ".ckpt")) for n in packed)
+    left = {x["file"] for x in manifest["left_out"]}
+    assert "mixnn/huge.npz" in left and left | set(packed) == {f"mixnn/{p.name}" for p in work.glob("mixnn/*")
+                                                               if p.suffix in (".json", ".npz")}
+    kept_npz = [n for n in packed if n.endswith(".npz")]
+    assert kept_npz == sorted(kept_npz, key=lambda n: int(n.split("run")[1].split(".")[0]))  # plan order
+    written = campaign.unpack(out, tmp_path / "results")
+    assert {p.relative_to(tmp_path / "results").as_posix() for p in written} == set(packed)
+
+
+def test_unpack_refuses_what_a_campaign_did_not_write(tmp_path):
+    with pytest.raises(campaign.CampaignError, match="holds no campaign.json"):
+        campaign.unpack(tmp_path)
+    records.write_json_atomic(tmp_path / campaign.MANIFEST, {"shards": ["campaign-1.zip"]})
+    with pytest.raises(campaign.CampaignError, match="is missing"):
+        campaign.unpack(tmp_path, tmp_path / "results")
+    with zipfile.ZipFile(tmp_path / "campaign-1.zip", "w") as zf:
+        zf.writestr("mixnn/x.json", json.dumps({"config": {}}))
+    with pytest.raises(campaign.CampaignError, match="not a run record"):
+        campaign.unpack(tmp_path, tmp_path / "results")
+    assert not (tmp_path / "results").exists()                 # nothing half-written
+
+
+# ----------------------------------------------------------------------------------------------
+# End to end on a CPU: campaign -> pack -> unpack -> the page's section
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_smoke_campaign_end_to_end(tmp_path):
+    """The same path a GPU campaign takes, at the smoke profile: the script trains the plan, packs,
+    the files are unpacked into a results folder, and the page's section shows them as current."""
+    out, results = tmp_path / "out", tmp_path / "results"
+    cmd = [sys.executable, str(ROOT / "scripts" / "gpu_campaign.py"), "--pages", "foundations/tutorial",
+           "--profile", "smoke", "--budget", "600", "--jobs", "1", "--out", str(out), "--work",
+           str(tmp_path / "work"), "--results", str(results)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 2 run(s) done" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["campaign-1.zip", "campaign.json"]
+    unpacked = subprocess.run(cmd[:2] + ["--unpack", str(out), "--results", str(results)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert unpacked.returncode == 0, unpacked.stderr
+    sec = campaign.section("foundations/tutorial", "smoke", root=results)
+    assert not sec.missing and {f.status for f in sec.found} == {"current"}
+    noisy = next(f for f in sec.found if f.planned.key == ("noisy",))
+    assert records.per_sample(noisy.path)["loss"].dtype == np.float16       # shrunk for the trip
+    assert not list(results.glob("*/*.state.pt"))
+    again = subprocess.run(cmd[:-6] + ["--dry-run", "--results", str(results)], capture_output=True,
+                           text=True, cwd=ROOT, timeout=120)
+    assert "0 run(s) to train, 2 with a current record skipped" in again.stdout
+
+
+@pytest.mark.slow
+def test_extras_come_from_the_trained_network(tmp_path):
+    """Features and soft labels are computed before the weights are dropped."""
+    p = next(q for q in plans.plan("mixnn/replication", "smoke") if q.key == ("MixNN", "symmetric", 0.8, 0))
+    assert p.extras == ("features", "soft_labels")
+    rec = campaign.execute(p, tmp_path)
+    path = tmp_path / p.part / f"{rec['run_id']}.json"
+    assert not path.with_suffix(".state.pt").exists() and "state_file" not in records.read_record(path)
+    x = campaign.read_extras(path)
+    n = rec["data"]["num_train"]
+    assert x["features"].shape == (min(n, campaign.FEATURE_SAMPLE), campaign.FEATURE_DIMS)
+    assert x["features"].dtype == np.float16 and len(x["feature_idx"]) == len(x["features"])
+    assert x["t_argmax"].shape == (n,) and (x["given"] != x["true"]).mean() == pytest.approx(0.8, abs=0.01)
+    assert (x["t_argmax"] == x["true"]).mean() > (x["given"] == x["true"]).mean()   # correction helps
