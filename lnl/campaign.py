@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_FILES = 8                     # files a GPU machine may send back
 MAX_FILE_BYTES = 15 * 2**20       # each at most 16 MiB; a margin for the zip's own headers
 MANIFEST = "campaign.json"
+CAMPAIGN_LOG = "campaigns.jsonl"  # in results/: every unpacked campaign's manifest, a line each
 TIMING_FILE = ROOT / "data" / "presets" / "gpu_timing.json"   # benchmarks/throughput.py --json, committed
 # Until a GPU has measured this library, runs are sized from their FLOPs at this effective rate: the
 # throughput that CE with PreAct ResNet-18 on CIFAR-10 needs to meet this book's goal of 3 s per epoch
@@ -155,21 +156,35 @@ def _sizes(cfg) -> tuple[int, int]:
 
 
 def measured_epoch_s(planned: Planned, root: str | Path | None = None, device: str = "cuda") -> float | None:
-    """Mean seconds per epoch of records (any age) of runs like ``planned`` on ``device``: same
+    """Median seconds per epoch of records (any age) of runs like ``planned`` on ``device``: same
     data set, model, method, training size and batch size, in any results folder."""
     cfg = planned.config
-    times = []
-    for path in Path(root or results_root()).glob("*/*.json"):
+    like = (device, cfg.dataset, cfg.model, cfg.method, cfg.batch_size, cfg.train_per_class)
+    times = [t for kind, ts in _timings(Path(root or results_root())) if kind == like for t in ts]
+    return float(np.median(times)) if times else None
+
+
+def _timings(root: Path) -> list[tuple[tuple, list[float]]]:
+    """``(device, data set, model, method, batch size, training size)`` and epoch times of every
+    record under ``root``, read once for as long as no record there changes."""
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(root.glob("*/*.json")))
+    return _read_timings(stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_timings(stamp: tuple) -> list[tuple[tuple, list[float]]]:
+    out = []
+    for path, _ in stamp:
         try:
             rec = records.read_record(path)
         except (ValueError, json.JSONDecodeError):
             continue
         c, t = rec["config"], rec.get("timing") or {}
-        if (t.get("device_type") == device and t.get("epoch_s") and c["dataset"] == cfg.dataset
-                and c["model"] == cfg.model and c["method"] == cfg.method and c["batch_size"] == cfg.batch_size
-                and c["train_per_class"] == cfg.train_per_class):
-            times += t["epoch_s"][1:] or t["epoch_s"]        # the first epoch includes autotuning
-    return float(np.median(times)) if times else None
+        if t.get("epoch_s"):
+            kind = (t.get("device_type"), c["dataset"], c["model"], c["method"], c["batch_size"],
+                    c["train_per_class"])
+            out.append((kind, t["epoch_s"][1:] or t["epoch_s"]))     # the first epoch includes autotuning
+    return out
 
 
 def estimate_s(planned: Planned, device: str = "cuda", root: str | Path | None = None) -> tuple[float, str]:
@@ -498,7 +513,8 @@ def unpack(folder: str | Path, root: str | Path | None = None,
 
     Every record is checked before anything is written; a file already there is replaced only by
     the campaign's newer one. ``gpu_timing.json``, when the campaign measured it, goes to
-    :data:`TIMING_FILE`. Returns the files written."""
+    :data:`TIMING_FILE`; the manifest is appended to ``results/campaigns.jsonl``. Returns the files
+    written."""
     folder = Path(folder)
     if not (folder / MANIFEST).exists():
         raise CampaignError(f"{folder} holds no {MANIFEST}: it is not what a campaign wrote.")
@@ -524,6 +540,9 @@ def unpack(folder: str | Path, root: str | Path | None = None,
                     if missing:
                         raise CampaignError(f"{shard}: {name} is not a run record (it lacks {', '.join(missing)}).")
                 staged.append((root / part / fname, data))
+    log = root / CAMPAIGN_LOG            # what each campaign ran, failed, left out: one JSON line each
+    staged.append((log, (log.read_bytes() if log.exists() else b"")
+                   + json.dumps(manifest, sort_keys=True).encode() + b"\n"))
     written = []
     for path, data in staged:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -546,6 +565,7 @@ class Section:
     profile: str
     found: list[Found]
     missing: list[Found]
+    root: str | Path | None = None
 
     @property
     def records(self) -> dict[tuple, dict[str, Any]]:
@@ -558,7 +578,8 @@ class Section:
     def minutes(self) -> tuple[float, float, str]:
         """GPU-minutes of the page's plan: measured wall time of what ran, estimate of what did not."""
         done = sum(float(f.record["summary"].get("wall_time_s") or 0) for f in self.found) / 60
-        est = [estimate_s(f.planned) for f in self.missing]
+        device = "cuda" if self.profile in ("gpu", "paper") else "cpu"
+        est = [estimate_s(f.planned, device, self.root) for f in self.missing]
         sources = sorted({s for _, s in est})
         return done, sum(e for e, _ in est) / 60, ", ".join(sources) or "nothing missing"
 
@@ -588,9 +609,9 @@ class Section:
         done, est, source = self.minutes()
         stale = [f for f in self.found if f.status == "stale"]
         cmd = command or f"python scripts/gpu_campaign.py --pages {self.page.split('/')[0]} --profile {self.profile}"
+        unit = "GPU-minutes" if self.profile in ("gpu", "paper") else "CPU-minutes"
         out = [f"**{len(self.found)} of {n}** runs of this page's `{self.profile}` plan have records "
-               f"({done:.1f} GPU-minutes measured); {len(self.missing)} missing "
-               f"({est:.1f} GPU-minutes, {source})."]
+               f"({done:.1f} {unit} measured); {len(self.missing)} missing ({est:.1f} {unit}, {source})."]
         if stale:
             out.append(f"{len(stale)} record(s) come from older library code; each is marked in the "
                        "table and kept until a GPU recomputes it, never retrained on a CPU.")
@@ -608,7 +629,7 @@ def section(page: str, profile: str = "gpu", root: str | Path | None = None, **o
     """``page``'s runs at ``profile`` as found under ``results/`` (``root`` overrides it)."""
     found = [find(p, root) for p in plans.plan(page, profile, **overrides)]
     return Section(page, profile, [f for f in found if f.record is not None],
-                   [f for f in found if f.record is None])
+                   [f for f in found if f.record is None], root)
 
 
 def main(argv: list[str] | None = None) -> int:

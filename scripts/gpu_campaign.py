@@ -39,7 +39,7 @@ def measure_concurrency(work: Path, echo=print) -> dict | None:
     """Throughput of 1, 2, 4 and 8 concurrent runs (benchmarks/throughput.py), about a minute."""
     out = work / "gpu_timing.json"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--skip-models", "--skip-data",
-           "--skip-data-share", "--json", str(out)]
+           "--skip-data-share", "--concurrency-seconds", "5", "--json", str(out)]
     echo("measuring 1, 2, 4 and 8 concurrent runs: " + " ".join(cmd[1:]))
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     echo(proc.stdout.strip())

@@ -60,6 +60,19 @@ def test_mixnn_gpu_plan_has_the_table_i_cells_first():
             ("CE", "symmetric-uniform", 0.4, 0), ("CE", "asymmetric", 0.4, 0), ("MixNN", "asymmetric", 0.4, 0)} <= head
 
 
+@pytest.mark.parametrize("profile", ["cpu", "gpu", "paper"])
+def test_mixnn_tutorial_shares_its_training_runs_with_the_replication(profile):
+    """Trained once for both pages: same configs, and kept alike (else one page would retrain)."""
+    rep = {p.run_id: p for p in plans.plan("mixnn/replication", profile)}
+    for p in plans.plan("mixnn/tutorial", profile):
+        if p.key[0] == "train":
+            q = rep.get(p.run_id)
+            assert q is not None, f"{p.label} is not one of the replication's {profile} runs"
+            assert (p.per_sample, p.keep_state, p.extras) == (q.per_sample, q.keep_state, q.extras)
+    c = campaign.Campaign.build(plans.pages_of("mixnn"), profile, "cuda", root="/nonexistent")
+    assert len(c.items) == len(plans.unique(plans.plan("mixnn/replication", profile))) + 2   # + the warm-ups
+
+
 def test_plan_overrides_change_the_runs():
     base = plans.plan("mixnn/replication", "smoke")
     more = plans.plan("mixnn/replication", "smoke", main_seeds=[0, 1, 2])
@@ -205,7 +218,10 @@ def test_pack_keeps_to_eight_files_records_first(tmp_path):
     kept_npz = [n for n in packed if n.endswith(".npz")]
     assert kept_npz == sorted(kept_npz, key=lambda n: int(n.split("run")[1].split(".")[0]))  # plan order
     written = campaign.unpack(out, tmp_path / "results")
-    assert {p.relative_to(tmp_path / "results").as_posix() for p in written} == set(packed)
+    assert {p.relative_to(tmp_path / "results").as_posix() for p in written} == set(packed) | {"campaigns.jsonl"}
+    campaign.unpack(out, tmp_path / "results")                                 # a second campaign: a second line
+    lines = (tmp_path / "results" / "campaigns.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])["left_out"] == manifest["left_out"]
 
 
 def test_unpack_refuses_what_a_campaign_did_not_write(tmp_path):
