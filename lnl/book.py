@@ -6,7 +6,7 @@ per-profile table of settings; papermill overrides them):
 =========  ==========================================================================
 ``smoke``  seconds per notebook: digits or tiny subsets; what CI executes under nbval
 ``cpu``    minutes per notebook on 2 cores: Fashion-MNIST, the CIFAR-10 copy with a small net
-``gpu``    CIFAR-10/100 with a reduced schedule, about 10 minutes per run on one H100
+``gpu``    CIFAR-10/100 with a reduced schedule, minutes per run on one H100 (lnl.campaign estimates them)
 ``paper``  the paper's exact protocol
 ``auto``   ``gpu`` when CUDA is present, ``cpu`` otherwise (the default)
 =========  ==========================================================================
@@ -29,7 +29,7 @@ PROFILES = ("smoke", "cpu", "gpu", "paper")
 HARDWARE = {
     "smoke": "any CPU, seconds",
     "cpu": "2 CPU cores, minutes",
-    "gpu": "one GPU (H100 class), about 10 minutes per run",
+    "gpu": "one GPU (H100 class), minutes per run",
     "paper": "one GPU, hours per run",
 }
 

@@ -222,10 +222,12 @@ def best_jobs(timing: dict[str, Any] | None, most: int = 8) -> int:
 # One run: train, compute the extras, drop the weights
 # ----------------------------------------------------------------------------------------------
 
-def planned_run(page: str, profile: str, run_id: str) -> Planned:
-    hit = [p for p in plans.plan(page, profile) if p.run_id == run_id]
+def planned_run(pages: str, profile: str, run_id: str) -> Planned:
+    """The run ``run_id`` of the ``profile`` plans of ``pages`` (comma-separated), with what any of
+    them keeps of it."""
+    hit = [p for page in pages.split(",") for p in plans.plan(page, profile) if p.run_id == run_id]
     if not hit:
-        raise CampaignError(f"The {profile} plan of {page} has no run {run_id}.")
+        raise CampaignError(f"The {profile} plan of {pages} has no run {run_id}.")
     return plans.unique(hit)[0]
 
 
@@ -353,17 +355,18 @@ class Campaign:
 
     def plan_table(self) -> str:
         """The dry run: per page, its runs without a current record and their estimated minutes."""
+        unit = "GPU-minutes" if self.device == "cuda" else "CPU-minutes"
         lines = [f"Campaign at profile '{self.profile}' on {self.device}: {len(self.items)} run(s) to train, "
                  f"{len(self.have)} with a current record skipped"]
         for page in self.pages:
             mine = [i for i in self.items if i.pages[0] == page]
             have = [f for f in self.have if f.planned.page == page]
             total = sum(i.estimate_s for i in mine) / 60
-            lines.append(f"\n{page}: {len(mine)} to train ({total:.1f} GPU-minutes), {len(have)} current")
+            lines.append(f"\n{page}: {len(mine)} to train ({total:.1f} {unit}), {len(have)} current")
             lines += [f"  tier {i.planned.tier} {plans.TIERS[i.planned.tier]:<10} {i.estimate_s / 60:6.1f} min "
                       f"({i.source}) {i.status:<7} {i.planned.run_id}  {i.planned.label}" for i in mine]
         total = sum(i.estimate_s for i in self.items) / 60
-        lines.append(f"\nTotal: {total:.1f} GPU-minutes for one run at a time")
+        lines.append(f"\nTotal: {total:.1f} {unit} for one run at a time")
         return "\n".join(lines)
 
     def run(self, budget_s: float, jobs: int, work: str | Path, timing: dict[str, Any] | None = None,
@@ -372,12 +375,12 @@ class Campaign:
         concurrency fits what is left of ``budget_s``; kill what still runs at the budget."""
         from lnl import data
 
+        t0 = time.monotonic()
         work = Path(work)
         (work / "logs").mkdir(parents=True, exist_ok=True)
         for name in dict.fromkeys(i.planned.config.dataset for i in self.items):
             data.load(name)        # found (or decoded into its cache) once, before runs start together
         factor = jobs / speedup(jobs, timing)[0]          # one run's wall time at this concurrency
-        t0 = time.monotonic()
         queue = list(self.items)
         running: dict[int, tuple[Item, subprocess.Popen, float, Any]] = {}
         while queue or running:
@@ -391,7 +394,7 @@ class Campaign:
                     break
                 queue.remove(fits)
                 log = open(work / "logs" / f"{fits.planned.run_id}.log", "w")
-                cmd = [sys.executable, "-m", "lnl.campaign", "--worker", fits.planned.page, self.profile,
+                cmd = [sys.executable, "-m", "lnl.campaign", "--worker", ",".join(fits.pages), self.profile,
                        fits.planned.run_id, str(work)]
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(
                     [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
@@ -442,14 +445,14 @@ class Campaign:
         }
 
 
-def worker(page: str, profile: str, run_id: str, work: str) -> int:
-    """One run in its own process (``python -m lnl.campaign --worker PAGE PROFILE RUN_ID WORK``);
+def worker(pages: str, profile: str, run_id: str, work: str) -> int:
+    """One run in its own process (``python -m lnl.campaign --worker PAGES PROFILE RUN_ID WORK``);
     ``$LNL_THREADS`` sets its CPU threads."""
     if os.environ.get("LNL_THREADS"):
         import torch
 
         torch.set_num_threads(int(os.environ["LNL_THREADS"]))
-    rec = execute(planned_run(page, profile, run_id), work)
+    rec = execute(planned_run(pages, profile, run_id), work)
     s = rec["summary"]
     print(f"{run_id}: test accuracy best {s['test_acc_best']:.4f}, last {s['test_acc_last']:.4f}, "
           f"last 10 {s['test_acc_last10']:.4f}; {s['wall_time_s']:.0f} s")
@@ -608,7 +611,8 @@ class Section:
         n = len(self.found) + len(self.missing)
         done, est, source = self.minutes()
         stale = [f for f in self.found if f.status == "stale"]
-        cmd = command or f"python scripts/gpu_campaign.py --pages {self.page.split('/')[0]} --profile {self.profile}"
+        cmd = command or (f"python scripts/gpu_campaign.py --pages {self.page.split('/')[0]}"
+                          + ("" if self.profile == "gpu" else f" --profile {self.profile}"))
         unit = "GPU-minutes" if self.profile in ("gpu", "paper") else "CPU-minutes"
         out = [f"**{len(self.found)} of {n}** runs of this page's `{self.profile}` plan have records "
                f"({done:.1f} {unit} measured); {len(self.missing)} missing ({est:.1f} {unit}, {source})."]
@@ -636,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 5 and argv[0] == "--worker":
         return worker(*argv[1:])
-    print("usage: python -m lnl.campaign --worker PAGE PROFILE RUN_ID WORK "
+    print("usage: python -m lnl.campaign --worker PAGES PROFILE RUN_ID WORK "
           "(scripts/gpu_campaign.py is the command line)", file=sys.stderr)
     return 2
 

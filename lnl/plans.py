@@ -73,6 +73,7 @@ class Planned:
 # ----------------------------------------------------------------------------------------------
 
 BOOK = "this book's profile budget"
+_GPU_EXPECT = "minutes per run on one GPU: see the page's GPU section (measured, or estimated from FLOPs)"
 
 # CIFAR-10 on one GPU: PreAct ResNet-18 (DivideMix's network), 60 epochs, cosine; crop + flip.
 _CIFAR_GPU = dict(dataset="cifar10", model="preact-resnet18", train_per_class=None, test_per_class=None,
@@ -97,9 +98,9 @@ FOUNDATIONS_TUTORIAL = {
     "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=1000, epochs=20,
                          batch_size=128, lr=0.02, weight_decay=5e-4),   # the replication's data
                 schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3,
-                expect="about 1 min per run on 2 CPU cores"),
+                expect="about 70 s per run on 2 CPU cores"),
     "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
-                early_epoch=10, expect="about 4 GPU-minutes per run (estimate)"),
+                early_epoch=10, expect=_GPU_EXPECT),
     "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS,
                   noise="symmetric-uniform",                               # MixNN's code
                   early_epoch=10, expect="hours per run on one GPU"),
@@ -122,13 +123,13 @@ FOUNDATIONS_REPLICATION = {
                    epochs=BOOK, gmm_epoch="early: before the test peak"))]),
     "cpu": dict(noise="symmetric", experiments=[dict(
         _FASHION, run=dict(_FASHION["run"], train_per_class=1000),
-        expect="about 1 min per run on 2 CPU cores",
+        expect="about 70 s per run on 2 CPU cores",
         notes=dict(_FASHION_NOTES, data="Xiao et al. 2017: the first 1,000 training images per class (10,000), "
                                         f"no augmentation; {BOOK}"))]),
     "gpu": dict(noise="symmetric", experiments=[
-        dict(_FASHION, expect="about 1 GPU-minute per run (estimate)"),
+        dict(_FASHION, expect=_GPU_EXPECT),
         dict(name="CIFAR-10", run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), gmm_epoch=10,
-             expect="about 4 GPU-minutes per run (estimate)", notes=_CIFAR_NOTES)]),
+             expect=_GPU_EXPECT, notes=_CIFAR_NOTES)]),
     "paper": dict(noise="symmetric-uniform", experiments=[dict(
         name="CIFAR-10", run=_CIFAR_PAPER, schedule=_RESTARTS, gmm_epoch=10,
         expect="hours per run on one GPU",
@@ -150,11 +151,11 @@ MIXNN_TUTORIAL = {
                          epochs=20, batch_size=128, lr=0.02, weight_decay=1e-3),    # wd: MixNN §6.1
                 schedule=dict(kind="cosine"), warmup_schedule=dict(kind="constant"),
                 mixnn=dict(warmup=3, e_s=4, alpha=0.7), noise="symmetric", tsne_points=2000,
-                expect="about 35 s (CE) and 50 s (MixNN) per run on 2 CPU cores"),
+                expect="about 30 s (CE) and 40 s (MixNN) per run on 2 CPU cores"),
     "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=1e-3), schedule=dict(kind="cosine"),
                 warmup_schedule=dict(kind="constant"),
                 mixnn=dict(warmup=10, e_s=12, alpha=0.9),    # warm-up §6.1; E_s at 60/300 of the run
-                noise="symmetric", tsne_points=5000, expect="about 4 GPU-minutes per run (estimate)"),
+                noise="symmetric", tsne_points=5000, expect=_GPU_EXPECT),
     "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS, warmup_schedule=_RESTARTS,
                   mixnn=dict(warmup=10, e_s=60, alpha=0.9),                     # §6.1, Alg. 1
                   noise="symmetric-uniform",       # MixNN's code (DivideMix's generator)
@@ -191,7 +192,7 @@ MIXNN_REPLICATION = {
                    schedule="cosine to 0; this book's smoke budget",
                    mixnn="warm-up 3, E_s 4, α 0.7: scaled to 12 epochs (paper: 10, 60, 0.9 of 300)")),
     "cpu": dict(
-        name="Fashion-MNIST", expect="about 35 s (CE) to 50 s (MixNN) per run on 2 CPU cores",
+        name="Fashion-MNIST", expect="about 30 s (CE) to 40 s (MixNN) per run on 2 CPU cores",
         run=dict(dataset="fashion_mnist", model="cnn", train_per_class=400, test_per_class=500,
                  epochs=20, batch_size=128, lr=0.02, weight_decay=1e-3),
         schedule=dict(kind="cosine"), mixnn=_SHORT,
@@ -204,7 +205,7 @@ MIXNN_REPLICATION = {
                    model="lnl.models.cnn: a small CNN", schedule="cosine to 0 over 20 epochs; this book's cpu budget",
                    mixnn="warm-up 3, E_s 4, α 0.7: scaled to 20 epochs (paper: 10, 60, 0.9 of 300)")),
     "gpu": dict(
-        name="CIFAR-10", expect="about 4 GPU-minutes per run (estimate)",
+        name="CIFAR-10", expect=_GPU_EXPECT,
         run=dict(_CIFAR_GPU, weight_decay=1e-3),
         schedule=dict(kind="cosine"),
         mixnn=dict(warmup=10, e_s=12, alpha=0.9),

@@ -24,5 +24,6 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("LNL_SHARED", str(dirs["shared"]))
     monkeypatch.setattr(data, "project_data_dir", lambda: dirs["project"])
     monkeypatch.setattr(data, "DEBIAN_FASHION", dirs["debian"])
-    monkeypatch.setattr(data, "_torchvision_download", lambda name: None)
+    monkeypatch.setattr(data, "_torchvision_download", lambda name: None)   # never the network
+    monkeypatch.setattr(data, "_cifarn_download", lambda name: None)
     return dirs
