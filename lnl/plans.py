@@ -11,7 +11,8 @@ tier  name             what
 ====  ===============  ===================================================================
 0     headline         the page's main cells at seed 0: what its claims need first
 1     more seeds       the same cells with the other seeds (error bars)
-2     ablations        one component changed at a time, other baselines, other conventions
+2     ablations+       one component changed at a time, other baselines, other conventions, and
+                       runs a page uses on the side (the MixNN tutorial's warm-ups)
 3     sweeps           hyper-parameter sweeps (figures, not claims)
 ====  ===============  ===================================================================
 
@@ -33,7 +34,7 @@ from typing import Any, Callable
 from lnl.engine import RunConfig, Schedule, run_id
 
 PROFILES = ("smoke", "cpu", "gpu", "paper")
-TIERS = ("headline", "more seeds", "ablations", "sweeps")
+TIERS = ("headline", "more seeds", "ablations+", "sweeps")
 EXTRAS = ("features", "soft_labels")   # side outputs computed from a trained network (lnl.campaign)
 
 

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             written = campaign.unpack(args.unpack, args.results)
             for path in written:
                 print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-            print(f"{len(written)} file(s) written; commit them: git add -f "
+            print(f"{len(written)} file(s) written; commit them: git add "
                   f"{(args.results or campaign.results_root()).relative_to(ROOT) if (args.results or campaign.results_root()).is_relative_to(ROOT) else args.results} data/presets")
             return 0
         import torch
