@@ -98,22 +98,27 @@ def run_plan(runs, out: str | Path, **kwargs: Any) -> dict[tuple, dict[str, Any]
     :func:`run_or_load` with what the plan keeps (per-sample losses, trained state).
 
     The ``gpu`` and ``paper`` plans are never trained without CUDA: on a CPU they come from the
-    campaign records in ``results/`` (:mod:`lnl.campaign`), and a run without one is an error that
-    names the command producing it. ``kwargs`` go to :func:`run_or_load` (``dataset=``).
+    campaign records in ``results/`` (:mod:`lnl.campaign`), current or not, and a run without one is
+    an error that names the command producing it. On a GPU a current campaign record is used where
+    the page needs no trained state from it. ``kwargs`` go to :func:`run_or_load` (``dataset=``).
     """
     from lnl import campaign
 
     recs = {}
     for p in runs:
-        if p.profile in ("gpu", "paper") and not torch.cuda.is_available():
-            found = campaign.find(p)
+        found = campaign.find(p) if p.profile in ("gpu", "paper") else None
+        if found is not None and not torch.cuda.is_available():
             if found.record is None:
                 raise RuntimeError(f"The {p.profile} run {p.run_id} ({p.label}) has no record in "
                                    f"{campaign.results_dir(p.part)} and needs a CUDA GPU: run "
                                    f"`python scripts/gpu_campaign.py --pages {p.page}` on one.")
-            recs[p.key] = found.record
-            continue
-        recs[p.key] = run_or_load(p.config, out, per_sample=p.per_sample, keep_state=p.keep_state, **kwargs)
+            recs[p.key] = found.record                # current or not: never retrained on a CPU
+        elif (found is not None and found.status == "current" and not p.keep_state
+              and (not p.per_sample or found.path.with_suffix(".npz").exists())):
+            recs[p.key] = found.record                # a campaign computed it with this very code
+        else:
+            recs[p.key] = run_or_load(p.config, out, per_sample=p.per_sample, keep_state=p.keep_state,
+                                      **kwargs)
     return recs
 
 

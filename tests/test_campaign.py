@@ -280,3 +280,18 @@ def test_extras_come_from_the_trained_network(tmp_path):
     assert x["features"].dtype == np.float16 and len(x["feature_idx"]) == len(x["features"])
     assert x["t_argmax"].shape == (n,) and (x["given"] != x["true"]).mean() == pytest.approx(0.8, abs=0.01)
     assert (x["t_argmax"] == x["true"]).mean() > (x["given"] == x["true"]).mean()   # correction helps
+
+
+def test_run_plan_on_a_gpu_uses_current_campaign_records(tmp_path, monkeypatch):
+    """A current record needs no retraining; a stale one, or one whose state a page needs, does."""
+    monkeypatch.setenv("LNL_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    trained = []
+    monkeypatch.setattr(book, "run_or_load", lambda cfg, out, **kw: trained.append(cfg) or {"trained": True})
+    clean, noisy = plans.plan("foundations/tutorial", "gpu")                    # noisy keeps per-sample losses
+    put(tmp_path / "results", clean, fake_record(clean))
+    put(tmp_path / "results", noisy, fake_record(noisy))                        # but its .npz is not there
+    got = book.run_plan([clean, noisy], tmp_path / "records")
+    assert got[clean.key]["run_id"] == clean.run_id and got[noisy.key] == {"trained": True}
+    put(tmp_path / "results", clean, fake_record(clean, source_hash="e" * 16))   # stale: train again on a GPU
+    assert book.run_plan([clean], tmp_path / "records")[clean.key] == {"trained": True}
