@@ -295,3 +295,20 @@ def test_run_plan_on_a_gpu_uses_current_campaign_records(tmp_path, monkeypatch):
     assert got[clean.key]["run_id"] == clean.run_id and got[noisy.key] == {"trained": True}
     put(tmp_path / "results", clean, fake_record(clean, source_hash="e" * 16))   # stale: train again on a GPU
     assert book.run_plan([clean], tmp_path / "records")[clean.key] == {"trained": True}
+
+
+@pytest.mark.slow
+def test_a_run_starts_only_if_it_fits_and_stops_at_the_budget(tmp_path):
+    c = campaign.Campaign.build(["foundations/tutorial"], "smoke", "cpu", root=tmp_path / "results")
+    big, small = c.items
+    big.estimate_s, small.estimate_s = 1e6, 1.0           # the headline does not fit; the next one does
+    c.run(600, 1, tmp_path / "work", echo=lambda line: None)
+    assert (big.outcome, small.outcome) == ("does not fit the budget left", "done")
+    assert (tmp_path / "work" / "foundations" / f"{small.planned.run_id}.json").exists()
+    assert not (tmp_path / "work" / "foundations" / f"{big.planned.run_id}.json").exists()
+    c = campaign.Campaign.build(["foundations/tutorial"], "smoke", "cpu", root=tmp_path / "results")
+    for item in c.items:
+        item.estimate_s = 0.01                            # fits, but the budget ends first: a worker
+    c.run(2.0, 1, tmp_path / "work2", echo=lambda line: None)   # needs seconds to import torch alone
+    assert c.items[0].outcome == "killed at the budget" and c.items[1].outcome == "does not fit the budget left"
+    assert not list((tmp_path / "work2").glob("*/*.json"))
