@@ -570,14 +570,6 @@ class Section:
     missing: list[Found]
     root: str | Path | None = None
 
-    @property
-    def records(self) -> dict[tuple, dict[str, Any]]:
-        """``{planned key: record}`` of every run that has one, current or stale."""
-        return {f.planned.key: f.record for f in self.found}
-
-    def path(self, key: tuple) -> Path | None:
-        return next((f.path for f in self.found if f.planned.key == key), None)
-
     def minutes(self) -> tuple[float, float, str]:
         """GPU-minutes of the page's plan: measured wall time of what ran, estimate of what did not."""
         done = sum(float(f.record["summary"].get("wall_time_s") or 0) for f in self.found) / 60

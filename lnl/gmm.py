@@ -98,3 +98,11 @@ def clean_probability_of(logits: Tensor, targets: Tensor, **kwargs) -> np.ndarra
     """Shorthand: :func:`clean_probability` of :func:`per_sample_loss` ``(logits, targets)``."""
     with torch.no_grad():
         return clean_probability(per_sample_loss(logits, targets), **kwargs)
+
+
+def auroc_by_epoch(losses: np.ndarray, is_clean: np.ndarray, seed: int = 0) -> np.ndarray:
+    """AUROC of :func:`clean_probability` against the truth for each row of ``losses [E, N]``:
+    how well the small-loss split works after every epoch (the per-sample arrays of a record,
+    :func:`lnl.records.per_sample`)."""
+    return np.array([detection_metrics(clean_probability(np.asarray(loss, dtype=np.float64), seed=seed),
+                                       is_clean)["auroc"] for loss in losses])

@@ -231,6 +231,12 @@ MIXNN_REPLICATION = {
 for _s in MIXNN_REPLICATION.values():
     _s.update(sweep_rate=0.8)   # Fig. 7c-d: the K and α sweeps at the top rate
 
+OPTIONS = {         # the papermill parameters of each page that change its runs
+    "foundations/tutorial": ("seed",),
+    "foundations/replication": ("seed",),
+    "mixnn/tutorial": ("seed",),
+    "mixnn/replication": ("main_seeds", "ablation_seeds"),
+}
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
     "foundations/replication": FOUNDATIONS_REPLICATION,
@@ -269,16 +275,17 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
         raise ValueError(f"Unknown page '{page}'; pages with a plan: {', '.join(SETTINGS)}.")
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile '{profile}'; choose one of: {', '.join(PROFILES)}.")
+    unknown = set(overrides) - set(OPTIONS[page])
+    if unknown:
+        raise ValueError(f"Unknown plan option(s) {', '.join(sorted(unknown))} for {page}; "
+                         f"it takes {', '.join(OPTIONS[page])}.")
     S = copy.deepcopy(SETTINGS[page][profile])
     S["seed"] = overrides.get("seed") if overrides.get("seed") is not None else 0
-    if page == "mixnn/replication":
-        for key in ("main_seeds", "ablation_seeds"):
+    if page == "mixnn/replication":             # its runs are a grid over arms, rates and seeds
+        for key, field in (("main_seeds", "seeds"), ("ablation_seeds", "ablation_seeds")):
             if overrides.get(key) is not None:
-                S["grid"]["seeds" if key == "main_seeds" else key] = tuple(overrides[key])
+                S["grid"][field] = tuple(overrides[key])
         S["runs"] = mixnn_grid(**S["grid"])
-    unknown = set(overrides) - {"seed", "main_seeds", "ablation_seeds"}
-    if unknown:
-        raise ValueError(f"Unknown plan option(s) {', '.join(sorted(unknown))} for {page}.")
     return S
 
 

@@ -70,6 +70,11 @@ def prepare_carry() -> None:
     print(f"{CARRY.relative_to(ROOT)}/: {', '.join(sorted(p.name for p in CARRY.iterdir()))} ({size:.0f} MiB)")
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the repository where it is inside it."""
+    return str(path.relative_to(ROOT)) if path.resolve().is_relative_to(ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pages", default="foundations,mixnn",
@@ -92,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             prepare_carry()
             return 0
         if args.unpack:
-            written = campaign.unpack(args.unpack, args.results)
+            root = args.results or campaign.results_root()
+            written = campaign.unpack(args.unpack, root)
             for path in written:
-                print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-            print(f"{len(written)} file(s) written; commit them: git add "
-                  f"{(args.results or campaign.results_root()).relative_to(ROOT) if (args.results or campaign.results_root()).is_relative_to(ROOT) else args.results} data/presets")
+                print(f"  {shown(path)}")
+            print(f"{len(written)} file(s) written; commit them: git add {shown(root)} data/presets")
             return 0
         import torch
 

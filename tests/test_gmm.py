@@ -64,3 +64,14 @@ def test_per_sample_loss_hard_and_soft_targets_agree():
 def test_same_seed_same_probabilities():
     losses, _ = synthetic_losses(500, 500, gap=1.0)
     assert np.array_equal(gmm.clean_probability(losses, seed=1), gmm.clean_probability(losses, seed=1))
+
+
+def test_auroc_by_epoch_scores_each_epoch_separately():
+    """Epoch 1: the clean samples have the small losses (AUROC 1); epoch 2: the mislabelled ones (0)."""
+    from lnl.gmm import auroc_by_epoch
+
+    rng = np.random.default_rng(0)
+    is_clean = np.arange(200) < 150
+    small, large = rng.uniform(0.0, 0.2, 200), rng.uniform(2.0, 3.0, 200)
+    losses = np.stack([np.where(is_clean, small, large), np.where(is_clean, large, small)]).astype(np.float16)
+    np.testing.assert_allclose(auroc_by_epoch(losses, is_clean, seed=0), [1.0, 0.0])
