@@ -530,7 +530,8 @@ class DeviceData:
     ``batch(idx, generator)`` returns normalised float images ``[B, C, H, W]`` for sample indices
     ``idx``: a random crop after zero-padding by ``pad`` pixels (as torchvision's
     ``RandomCrop(size, padding=pad)``) and a random horizontal flip, each drawn per sample from
-    ``generator``; ``batch(idx)`` without a generator returns the plain (test-time) images.
+    ``generator`` (the ``weak`` policy; ``strong`` adds RandAugment); ``batch(idx)`` without a
+    generator returns the plain (test-time) images.
     """
 
     def __init__(self, images: torch.Tensor, mean, std, *, device: str | torch.device = "cpu",
@@ -545,13 +546,21 @@ class DeviceData:
     def __len__(self) -> int:
         return len(self.images)
 
-    def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def batch(self, idx: torch.Tensor, generator: torch.Generator | None = None, policy: str = "weak") -> torch.Tensor:
+        """Normalised images ``[B, C, H, W]`` of samples ``idx`` under an augmentation ``policy``:
+        ``none`` (plain images, also without a generator), ``weak`` (the set's own crop and flip), or
+        ``strong`` (weak, then RandAugment, :func:`lnl.augment.rand_augment`)."""
         x = self.images[idx]
+        if generator is None or policy == "none":
+            generator = None
         if generator is not None and "crop" in self.augment and self.pad > 0:
             x = random_crop(x, self.pad, generator)
         if generator is not None and "flip" in self.augment:
             flip = torch.rand(len(x), generator=generator, device=generator.device) < 0.5
             x = torch.where(flip.to(x.device).view(-1, 1, 1, 1), x.flip(3), x)
+        if generator is not None and policy == "strong":
+            from lnl.augment import rand_augment
+            x = rand_augment(x, generator)
         x = (x.float() - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 

@@ -94,12 +94,6 @@ def detection_metrics(p_clean: np.ndarray, is_clean: np.ndarray, threshold: floa
     return {"auroc": auroc, "precision": precision, "recall": recall, "f1": f1, "selected": float(sel.mean())}
 
 
-def clean_probability_of(logits: Tensor, targets: Tensor, **kwargs) -> np.ndarray:
-    """Shorthand: :func:`clean_probability` of :func:`per_sample_loss` ``(logits, targets)``."""
-    with torch.no_grad():
-        return clean_probability(per_sample_loss(logits, targets), **kwargs)
-
-
 def auroc_by_epoch(losses: np.ndarray, is_clean: np.ndarray, seed: int = 0) -> np.ndarray:
     """AUROC of :func:`clean_probability` against the truth for each row of ``losses [E, N]``:
     how well the small-loss split works after every epoch (the per-sample arrays of a record,

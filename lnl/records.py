@@ -18,6 +18,7 @@ A record holds
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -26,7 +27,7 @@ import subprocess
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import torch
 
@@ -35,20 +36,33 @@ import lnl
 REQUIRED_KEYS = ("config", "history", "summary", "provenance")
 
 
-def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and ``os.replace``: never half-written."""
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; on success it replaces ``path`` in one
+    ``os.replace``, on failure it is removed: a reader never sees a half-written file.
+
+        with atomic_path(out / "x.npz") as tmp:
+            np.savez_compressed(tmp, ...)
+
+    The temporary name keeps ``path``'s suffix (``np.savez`` and ``torch.save`` need no other)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, allow_nan=True)
-            f.write("\n")
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, allow_nan=True)
+        f.write("\n")
+    return Path(path)
 
 
 def git_state(cwd: str | Path | None = None) -> dict[str, Any]:

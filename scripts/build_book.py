@@ -46,7 +46,7 @@ MATHJAX_NPM = "mathjax@3"
 MATHJAX_BUNDLE = "tex-chtml.js"                      # = sphinx.config.mathjax_path in _config.yml
 # Repository folders a page may include files from ({literalinclude} of library code, CSV tables),
 # linked into the build tree at the same relative paths (not data/ itself: it may hold data sets).
-LINKED_DIRS = ("lnl", "data/paper_tables", "data/presets", "records")
+LINKED_DIRS = ("lnl", "data/paper_tables", "records")
 
 
 class BuildError(Exception):

@@ -189,6 +189,7 @@ class MixNN(Method):
 
     name = "mixnn"
     Config = MixNNConfig
+    transient = ("w", "nbr")              # refit in on_epoch_start before any use
 
     def configure(self, ctx: Context) -> None:
         c = self.config

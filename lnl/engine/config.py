@@ -1,0 +1,225 @@
+"""What decides a run: the run's configuration, its LR schedule, and the device it resolves to.
+
+A :class:`RunConfig` is data: it is hashed into the run id, stored in the record, and turned back
+into the same object by :meth:`RunConfig.from_dict`. Everything a method adds lives in its own
+``Config`` dataclass (``method_params``), parsed by :mod:`lnl.params`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from lnl import data as lnl_data
+from lnl import noise
+
+PRECISIONS = ("auto", "fp32", "bf16")
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("constant", "multistep", "cosine", "cosine-restarts", "linear")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+NOISE_KINDS = ("none",) + tuple(noise.KINDS)
+DEFAULT_MODEL = {"digits": "mlp", "fashion_mnist": "cnn"}  # CIFAR and image folders: resnet20
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A hyper-parameter (the LR unless said otherwise) as a function of the epoch: declared data,
+    logged every epoch.
+
+    ``constant``; ``multistep``: ×``gamma`` at each of ``milestones``; ``cosine``: from the base
+    value to ``eta_min`` over the run; ``cosine-restarts``: SGDR (Loshchilov & Hutter, 2017) with
+    period ``t0`` epochs, each period ``t_mult`` times longer (MixNN's code: t0 = 10, t_mult = 1);
+    ``linear``: constant until epoch ``milestones[0]`` (0 without one), then linearly down to reach
+    ``eta_min`` one epoch after the last (Co-teaching's code: ``(n − e) / (n − e_decay) · lr``).
+    ``warmup`` epochs of linear ramp-up come first in every kind.
+    """
+
+    kind: str = "cosine"
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.1
+    eta_min: float = 0.0
+    t0: int = 10
+    t_mult: int = 1
+    warmup: int = 0
+
+    def value(self, base: float, epoch: int, epochs: int) -> float:
+        """The value for 0-based ``epoch`` of ``epochs``, starting from ``base``."""
+        if epoch < self.warmup:
+            return base * (epoch + 1) / (self.warmup + 1)
+        if self.kind == "constant":
+            return base
+        if self.kind == "multistep":
+            return base * self.gamma ** sum(epoch >= m for m in self.milestones)
+        if self.kind == "linear":
+            start = max(self.milestones[0] if self.milestones else 0, self.warmup)
+            if epoch < start:
+                return base
+            return self.eta_min + (base - self.eta_min) * (epochs - epoch) / max(1, epochs - start)
+        if self.kind == "cosine":
+            t, span = epoch - self.warmup, max(1, epochs - self.warmup)
+            return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * t / span)) / 2
+        t, period = epoch - self.warmup, self.t0
+        while t >= period:
+            t, period = t - period, period * self.t_mult
+        return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * t / period)) / 2
+
+    def lr(self, base_lr: float, epoch: int, epochs: int) -> float:
+        """The LR for 0-based ``epoch`` of ``epochs`` (:meth:`value` of the LR)."""
+        return self.value(base_lr, epoch, epochs)
+
+
+@dataclass(frozen=True)
+class Piecewise:
+    """A hyper-parameter that takes ``values[k]`` from epoch ``milestones[k-1]`` (0-based) on:
+    ``Piecewise((80,), (0.9, 0.1))`` is Co-teaching's Adam β₁, 0.9 and then 0.1 from epoch 80."""
+
+    milestones: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self):
+        if len(self.values) != len(self.milestones) + 1 or list(self.milestones) != sorted(self.milestones):
+            raise ValueError("A piecewise schedule needs sorted milestones and one value more than milestones.")
+
+    def value(self, base: float, epoch: int, epochs: int) -> float:
+        return self.values[sum(epoch >= m for m in self.milestones)]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run, except the method's own settings (``method_params``).
+
+    Fields that only change how a run executes, not what it computes (``out``, ``resume``,
+    ``stop_after``, ``progress``), are not part of it; see :func:`lnl.engine.run`.
+    """
+
+    method: str = "ce"
+    dataset: str = "fashion_mnist"
+    noise: str = "symmetric"                 # a name from NOISE_KINDS; "none" keeps the labels as given
+    rate: float = 0.0                        # nominal rate r (ignored by "human" and "none")
+    sampling: str = "exact"                  # exact counts per class, or per-sample Bernoulli draws
+    label_set: str | None = None             # CIFAR-N human label set for noise="human"
+    model: str | None = None                 # default: DEFAULT_MODEL, else resnet20
+    epochs: int = 20
+    batch_size: int = 128
+    optimizer: str = "sgd"                   # sgd (with momentum) or adam
+    lr: float = 0.02
+    momentum: float = 0.9                    # SGD only
+    weight_decay: float = 5e-4
+    schedule: Schedule = field(default_factory=Schedule)
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"                  # auto: bf16 on CUDA, fp32 elsewhere
+    channels_last: bool | None = None        # auto: on CUDA (CPU: as each model is built)
+    train_per_class: int | None = None       # small profiles: the first n training images per class
+    test_per_class: int | None = None
+    probe_per_class: int = 0                 # clean probe set held out before noise (IEG: 10 per class)
+    root: str | None = None                  # imagefolder only
+    image_size: int = 32                     # imagefolder only
+    augment: bool = True                     # the data set's training augmentation (CIFAR: crop + flip;
+                                             # Fashion-MNIST and digits have none)
+    diagnostics: bool = True                 # true-label diagnostics on the training set every epoch
+    method_params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        """The inverse of :meth:`to_dict`, also for the JSON form a record stores."""
+        sched = dict(d.get("schedule") or {})
+        sched["milestones"] = tuple(sched.get("milestones", ()))
+        return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
+
+
+def config_json(cfg: RunConfig) -> dict[str, Any]:
+    """``cfg`` as the JSON object a record and a checkpoint store (tuples become lists)."""
+    return json.loads(json.dumps(cfg.to_dict(), default=str))
+
+
+def run_id(cfg: RunConfig) -> str:
+    """``<method>-<dataset>-<noise><rate>-s<seed>-<hash>``; the hash covers the whole config."""
+    digest = hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    rate = "" if cfg.noise in ("none", "human") else f"{cfg.rate:g}"
+    kind = (cfg.label_set or lnl_data.HUMAN_LABEL_SETS[cfg.dataset][0]) if cfg.noise == "human" else cfg.noise
+    return f"{cfg.method}-{cfg.dataset}-{kind}{rate}-s{cfg.seed}-{digest}"
+
+
+def validate(cfg: RunConfig) -> None:
+    """Raise ``ValueError`` with one sentence for the first invalid setting."""
+    from lnl.methods import METHODS
+
+    def choose(what: str, value: Any, valid) -> None:
+        if value not in valid:
+            raise ValueError(f"Unknown {what} '{value}'; choose one of: {', '.join(map(str, valid))}.")
+
+    def at_least(flag: str, value: Any, low: float, *, integer: bool = True, optional: bool = False) -> None:
+        if optional and value is None:
+            return
+        kind = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value < low:
+            what = "an integer" if integer else "a number"
+            raise ValueError(f"{flag} must be {what} of at least {low:g}, got {value!r}.")
+
+    choose("method", cfg.method, METHODS)
+    choose("data set", cfg.dataset, lnl_data.DATASETS)
+    choose("noise kind", cfg.noise, NOISE_KINDS)
+    choose("noise sampling", cfg.sampling, noise.SAMPLING)
+    choose("device", cfg.device, DEVICES)
+    choose("precision", cfg.precision, PRECISIONS)
+    choose("optimiser", cfg.optimizer, OPTIMIZERS)
+    choose("LR schedule", cfg.schedule.kind, SCHEDULES)
+    if isinstance(cfg.rate, bool) or not (isinstance(cfg.rate, (int, float)) and 0.0 <= cfg.rate <= 1.0):
+        raise ValueError(f"The noise rate must be within [0, 1], got {cfg.rate}.")
+    at_least("--epochs", cfg.epochs, 1)
+    at_least("--batch-size", cfg.batch_size, 1)
+    at_least("--seed", cfg.seed, 0)
+    at_least("--train-per-class", cfg.train_per_class, 1, optional=True)
+    at_least("--test-per-class", cfg.test_per_class, 1, optional=True)
+    at_least("--probe-per-class", cfg.probe_per_class, 0)
+    at_least("--image-size", cfg.image_size, 8)
+    at_least("--momentum", cfg.momentum, 0, integer=False)
+    at_least("--weight-decay", cfg.weight_decay, 0, integer=False)
+    at_least("--warmup", cfg.schedule.warmup, 0)
+    at_least("--eta-min", cfg.schedule.eta_min, 0, integer=False)
+    at_least("--gamma", cfg.schedule.gamma, 0, integer=False)
+    at_least("--t0", cfg.schedule.t0, 1)
+    at_least("--t-mult", cfg.schedule.t_mult, 1)
+    for m in cfg.schedule.milestones:
+        at_least("Every milestone", m, 0)
+    if isinstance(cfg.lr, bool) or not isinstance(cfg.lr, (int, float)) or not cfg.lr > 0 or not math.isfinite(cfg.lr):
+        raise ValueError(f"The learning rate must be positive, got {cfg.lr}.")
+    if cfg.schedule.eta_min > cfg.lr:
+        raise ValueError(f"--eta-min ({cfg.schedule.eta_min:g}) must not exceed the learning rate ({cfg.lr:g}).")
+    if cfg.momentum >= 1:
+        raise ValueError(f"--momentum must be below 1, got {cfg.momentum:g}.")
+    if cfg.noise == "human":
+        valid = lnl_data.HUMAN_LABEL_SETS.get(cfg.dataset)
+        if not valid:
+            raise ValueError(f"Human noise needs a data set with human labels: "
+                             f"{', '.join(lnl_data.HUMAN_LABEL_SETS)}.")
+        choose("label set", cfg.label_set or valid[0], valid)
+    METHODS[cfg.method].make_config(cfg.method_params)  # raises on unknown or ill-typed parameters
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: CUDA, else Apple MPS, else CPU. A requested device that is absent is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA device is available; use --device auto or cpu.")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("--device mps was asked for but no Apple MPS device is available; use --device auto or cpu.")
+    return torch.device(name)
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    return ("bf16" if device.type == "cuda" else "fp32") if name == "auto" else name

@@ -1,0 +1,115 @@
+"""Data preparation: load, subset, hold out the probe set, draw the noise, and put it all on the
+device with the configured method. Everything before epoch 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from lnl import data as lnl_data
+from lnl import noise
+from lnl.engine.api import Context, Method
+from lnl.engine.config import RunConfig, resolve_device, validate
+from lnl.rng import derive_seed, numpy_generator
+
+
+@dataclass
+class Prepared:
+    """Data and labels of a run before training: what the book inspects without training."""
+
+    dataset: lnl_data.Dataset
+    labels: np.ndarray                 # [N] given (noisy) training labels
+    true: np.ndarray | None            # [N] true labels, None for real-world noisy sets
+    noise: dict[str, Any]              # convention, nominal/effective rate, realised matrix
+    probe_idx: np.ndarray | None       # indices (into dataset.train) of the clean probe set
+    train_idx: np.ndarray              # indices of the samples trained on
+
+
+def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared:
+    """Load the data, take the profile's subset, hold out the probe set, then draw the noise."""
+    validate(cfg)
+    ds = dataset or lnl_data.load(cfg.dataset, root=cfg.root, image_size=cfg.image_size)
+    ds = ds.subset(cfg.train_per_class, cfg.test_per_class)
+    y = ds.train.labels.numpy()
+    train_idx = np.arange(len(y))
+    probe_idx = None
+    if cfg.probe_per_class > 0:  # clean and class-balanced, held out before noise (IEG)
+        order = numpy_generator(cfg.seed, "probe").permutation(len(y))
+        probe_idx = np.sort(np.concatenate([order[y[order] == c][:cfg.probe_per_class]
+                                            for c in range(ds.num_classes)]))
+        train_idx = np.setdiff1d(train_idx, probe_idx)
+    true = y[train_idx]
+    if cfg.noise == "none":
+        labels = true.copy()
+        info = {"kind": "none", "rate_nominal": 0.0,
+                "rate_effective": 0.0 if ds.labels_are_clean else None,
+                "note": None if ds.labels_are_clean else "real-world labels: their noise rate is unknown"}
+        return Prepared(ds, labels, true if ds.labels_are_clean else None, info, probe_idx, train_idx)
+    if not ds.labels_are_clean:
+        raise ValueError(f"The {cfg.dataset} labels are already noisy and their truth unknown; use --noise none.")
+    human = None
+    if cfg.noise == "human":
+        label_set = cfg.label_set or lnl_data.HUMAN_LABEL_SETS[cfg.dataset][0]
+        human = ds.human_labels[label_set][train_idx]
+    images = ds.train.images[train_idx].numpy() if cfg.noise == "instance" else None
+    nl = noise.sample(cfg.noise, true, cfg.rate, num_classes=ds.num_classes, seed=cfg.seed,
+                      sampling=cfg.sampling, dataset=cfg.dataset, images=images, human_labels=human)
+    info = {"kind": cfg.noise, "sampling": cfg.sampling, "rate_nominal": cfg.rate,
+            "rate_effective": nl.effective_rate, "label_set": cfg.label_set if cfg.noise == "human" else None,
+            "rate_expected": (noise.effective_rate(nl.transition, np.bincount(true, minlength=ds.num_classes)
+                                                   / len(true)) if nl.transition is not None else None),
+            "realised_matrix": np.round(nl.realised, 6).tolist()}
+    return Prepared(ds, nl.labels, true, info, probe_idx, train_idx)
+
+
+@dataclass
+class Setup:
+    """A run ready for epoch 1: prepared data on the device, the context and the configured method."""
+
+    cfg: RunConfig
+    prep: Prepared
+    device: torch.device
+    train: lnl_data.DeviceData
+    test: lnl_data.DeviceData
+    test_labels: torch.Tensor
+    given: torch.Tensor
+    true: torch.Tensor | None          # the engine's alone: never handed to the method
+    channels_last: bool
+    ctx: Context
+    method: Method
+    method_config: Any
+
+
+def setup(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Setup:
+    """Data on the device, the context and the configured method."""
+    from lnl.methods import METHODS
+
+    prep = prepare(cfg, dataset)
+    ds = prep.dataset
+    device = resolve_device(cfg.device)
+    method_cls = METHODS[cfg.method]
+    mcfg = method_cls.make_config(cfg.method_params)
+    torch.manual_seed(derive_seed(cfg.seed, "init"))
+    cl = cfg.channels_last if cfg.channels_last is not None else device.type == "cuda"
+    augment = ds.augment if cfg.augment else ()
+    train = lnl_data.DeviceData(ds.train.images[prep.train_idx], ds.mean, ds.std, device=device,
+                                augment=augment, channels_last=cl)
+    test = lnl_data.DeviceData(ds.test.images, ds.mean, ds.std, device=device, augment=(), channels_last=cl)
+    given = torch.tensor(prep.labels, device=device)
+    true = torch.tensor(prep.true, device=device) if prep.true is not None else None
+    probe = None
+    if prep.probe_idx is not None:
+        probe = (lnl_data.DeviceData(ds.train.images[prep.probe_idx], ds.mean, ds.std, device=device,
+                                     augment=augment, channels_last=cl),
+                 ds.train.labels[prep.probe_idx].to(device))
+    elif method_cls.uses_probe:
+        raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set probe_per_class > 0.")
+    ctx = Context(cfg, device, train, given, ds.num_classes, ds.image_shape, probe)
+    method = method_cls(mcfg).to(device)
+    method.configure(ctx)
+    method.to(device)
+    method._mark_configured()
+    return Setup(cfg, prep, device, train, test, ds.test.labels.to(device), given, true, cl, ctx, method, mcfg)
