@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="train a method and write its run record")
-    r.add_argument("--method", required=True, help="ce, mixup, mixnn")
+    r.add_argument("--method", required=True, help="ce, mixup, mixnn, coteaching, elr")
+    r.add_argument("--preset", default=None, help="the method's paper settings, e.g. cifar10 (coteaching, elr); "
+                   "flags given on the command line override them")
     r.add_argument("--dataset", required=True, help="see 'lnl data'")
     r.add_argument("--noise", default=d.noise, help="none, symmetric, symmetric-uniform, asymmetric, "
                    "asymmetric-blocks, pairflip, instance, human (default: %(default)s)")
@@ -74,11 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--milestones", type=_milestones, default=(), help="multistep epochs, e.g. 150,225")
     r.add_argument("--gamma", type=float, default=s.gamma, help="multistep factor")
     r.add_argument("--warmup", type=int, default=s.warmup, help="epochs of linear LR warm-up")
+    r.add_argument("--eta-min", type=float, default=s.eta_min, help="the LR that cosine and linear schedules end at")
     r.add_argument("--seed", type=int, default=d.seed)
     r.add_argument("--device", default=d.device, help="auto, cpu, cuda, mps")
     r.add_argument("--precision", default=d.precision, help="auto (bf16 on CUDA), fp32, bf16")
     r.add_argument("--train-per-class", type=int, default=None, help="train on the first n images per class")
     r.add_argument("--test-per-class", type=int, default=None, help="test on the first n images per class")
+    r.add_argument("--probe-per-class", type=int, default=d.probe_per_class,
+                   help="clean training images per class held out before noise, as a probe set (IEG)")
     r.add_argument("--root", default=None, help="imagefolder: folder with train/ and test/")
     r.add_argument("--image-size", type=int, default=d.image_size, help="imagefolder: resize to this side")
     r.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
@@ -107,24 +112,52 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _config_from(args: argparse.Namespace):
-    from lnl.engine import RunConfig, Schedule
+SCHEDULE_FLAGS = ("schedule", "milestones", "gamma", "warmup", "eta_min")
 
-    return RunConfig(
+
+def _config_from(args: argparse.Namespace, given: frozenset[str] = frozenset()):
+    """The run's config from the flags; with ``--preset``, the preset's settings for every flag not
+    in ``given`` (the flags on the command line)."""
+    from dataclasses import replace
+
+    from lnl.engine import RunConfig, Schedule
+    from lnl.methods import METHODS
+
+    cfg = RunConfig(
         method=args.method, dataset=args.dataset, noise=args.noise, rate=args.rate, sampling=args.sampling,
         label_set=args.label_set, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay,
-        schedule=Schedule(kind=args.schedule, milestones=args.milestones, gamma=args.gamma, warmup=args.warmup),
+        schedule=Schedule(kind=args.schedule, milestones=args.milestones, gamma=args.gamma, warmup=args.warmup,
+                          eta_min=args.eta_min),
         seed=args.seed, device=args.device, precision=args.precision, train_per_class=args.train_per_class,
-        test_per_class=args.test_per_class, root=args.root, image_size=args.image_size,
-        augment=not args.no_augment, diagnostics=not args.no_diagnostics, method_params=dict(args.param))
+        test_per_class=args.test_per_class, probe_per_class=args.probe_per_class, root=args.root,
+        image_size=args.image_size, augment=not args.no_augment, diagnostics=not args.no_diagnostics,
+        method_params=dict(args.param))
+    if args.preset is None:
+        return cfg
+    presets = METHODS[args.method].presets if args.method in METHODS else {}
+    if args.preset not in presets:
+        raise UsageError(f"Method '{args.method}' has no preset '{args.preset}'; its presets: "
+                         f"{', '.join(presets) or 'none'}.")
+    preset = dict(presets[args.preset])
+    params = {**preset.pop("method_params", {}), **cfg.method_params}
+    if given & set(SCHEDULE_FLAGS):
+        preset.pop("schedule", None)
+    return replace(cfg, **{k: v for k, v in preset.items() if k not in given}, method_params=params)
+
+
+def _given(parser: argparse.ArgumentParser, argv: Sequence[str]) -> frozenset[str]:
+    """The destinations of the ``run`` flags that ``argv`` names."""
+    run = next(a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith(" run"))
+    flags = run._option_string_actions
+    return frozenset(flags[t.split("=", 1)[0]].dest for t in argv if t.split("=", 1)[0] in flags)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from lnl import engine
 
-    cfg = _config_from(args)
+    cfg = _config_from(args, args.given)
     engine.validate(cfg)
     if cfg.model is not None:
         from lnl.models import MODELS
@@ -214,7 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lnl.data import DataNotFound
 
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = parser.parse_args(argv)
+        args.given = _given(parser, argv)
         return {"run": _cmd_run, "noise": _cmd_noise, "data": _cmd_data}[args.command](args)
     except (UsageError, ValueError, DataNotFound) as e:
         print(f"lnl: error: {e}", file=sys.stderr)

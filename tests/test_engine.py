@@ -335,7 +335,7 @@ def test_a_kept_state_restores_the_trained_method(tmp_path):
     logits = engine.evaluate_outputs(r.method.predict, r.test, 256, r.ctx.autocast)
     acc = float((logits.argmax(1) == r.prep.dataset.test.labels).float().mean())
     assert acc == pytest.approx(rec["history"][-1]["test_acc"], abs=1e-6)
-    relabelled = float((r.method.t.argmax(1).cpu() != torch.as_tensor(r.prep.labels)).float().mean())
+    relabelled = float((r.method.t.argmax(1).cpu() != torch.as_tensor(r.prep.labels.copy())).float().mean())
     assert relabelled == pytest.approx(rec["history"][-1]["t_relabelled"], abs=1e-6)
     _, emb = r.ctx.train_features(r.method.net)
     assert emb.shape[0] == rec["data"]["num_train"]
@@ -372,3 +372,217 @@ def test_records_are_bit_identical_to_the_golden_ones():
             for got, want in zip(now[name]["history"], rec["history"], strict=True):
                 assert got.keys() == want.keys()
                 assert got == pytest.approx(want, rel=1e-5, abs=1e-6)
+
+
+# --- passes and streams -------------------------------------------------------------------------
+
+def crop_flip_digits():
+    from tests.golden.make_golden import digits_with_crop_and_flip
+    return digits_with_crop_and_flip()
+
+
+class StreamSpy(Method):
+    """Records every batch it gets; ``side`` names the side streams to add to the default pass."""
+
+    name = "stream-spy"
+    Config = TwoNetConfig
+    side: tuple = ()
+    passes: list | None = None
+
+    def configure(self, ctx):
+        self.net = ctx.build_model()
+        ctx.optimizer(self.net.parameters())
+        self.seen = []
+
+    def on_epoch_start(self, ctx):
+        if self.passes is not None:
+            ctx.passes = self.passes(ctx)
+        elif self.side:
+            ctx.passes = [engine.Pass(engine.Stream("train"), side=self.side)]
+
+    def training_step(self, batch, ctx):
+        self.seen.append({"epoch": ctx.epoch, "tag": ctx.current_pass.tag, "progress": ctx.progress,
+                          **{k: (v.clone() if torch.is_tensor(v) else v) for k, v in batch.items() if k != "views"},
+                          "views": [v.clone() for v in batch.get("views", [])]})
+        return {"loss": F.cross_entropy(self.net(batch["x"]), batch["y"])}
+
+
+def spy(monkeypatch, tmp_path, cfg, **attrs):
+    cls = type("Spy", (StreamSpy,), attrs)
+    made = []
+    monkeypatch.setitem(METHODS, "stream-spy", cls)
+    monkeypatch.setattr(cls, "__init__", lambda self, c: (Method.__init__(self, c), made.append(self))[0])
+    rec = engine.run(cfg, out=tmp_path / str(len(list(tmp_path.iterdir()))), dataset=crop_flip_digits())
+    return made[0].seen, rec
+
+
+def test_adding_streams_leaves_the_main_stream_unchanged(tmp_path, monkeypatch):
+    cfg = small("stream-spy", epochs=2, probe_per_class=5)
+    alone, _ = spy(monkeypatch, tmp_path, cfg)
+    side = (engine.Stream("unlabelled", indices=torch.arange(0, 300), views=("weak", "strong")),
+            engine.Stream("probe", source="probe", shuffle=False))
+    beside, _ = spy(monkeypatch, tmp_path, cfg, side=side)
+    assert len(alone) == len(beside) == 2 * (1297 // 64)
+    for a, b in zip(alone, beside):
+        assert torch.equal(a["idx"], b["idx"]) and torch.equal(a["x"], b["x"]) and torch.equal(a["y"], b["y"])
+    assert not torch.equal(alone[0]["x"], crop_flip_digits().train.images[alone[0]["idx"]].float())  # augmented
+    u = [b["unlabelled"] for b in beside]
+    assert all(len(v["views"]) == 2 and not torch.equal(*v["views"]) for v in u)     # two different views
+    epoch0 = torch.cat([v["idx"] for v, b in zip(u, beside) if b["epoch"] == 0])
+    assert set(epoch0[:256].tolist()) <= set(range(300)) and len(set(epoch0[:256].tolist())) == 256  # one sweep,
+    assert len(epoch0) == 20 * 64 and set(epoch0.tolist()) == set(range(300))           # then cycles
+    probe = [b["probe"] for b in beside]
+    assert torch.equal(probe[0]["idx"], torch.arange(50)) and torch.equal(probe[1]["idx"], torch.arange(50))
+
+
+def test_stream_randomness_is_keyed_by_its_name(tmp_path, monkeypatch):
+    cfg = small("stream-spy", epochs=1)
+    one = lambda name: (engine.Stream(name, indices=torch.arange(0, 640)),)  # noqa: E731
+    a, _ = spy(monkeypatch, tmp_path, cfg, side=one("u"))
+    b, _ = spy(monkeypatch, tmp_path, cfg, side=one("u"))
+    c, _ = spy(monkeypatch, tmp_path, cfg, side=one("other"))
+    assert all(torch.equal(x["u"]["idx"], y["u"]["idx"]) and torch.equal(x["u"]["x"], y["u"]["x"]) for x, y in zip(a, b))
+    assert not torch.equal(a[0]["u"]["idx"], c[0]["other"]["idx"])
+
+
+def test_passes_in_order_with_their_tags_batch_sizes_and_progress(tmp_path, monkeypatch):
+    def two_passes(ctx):
+        return [engine.Pass(engine.Stream("first", indices=torch.arange(0, 400)), batch_size=100, tag="net1"),
+                engine.Pass(engine.Stream("second", indices=torch.arange(400, 600)), tag="net2")]
+
+    seen, rec = spy(monkeypatch, tmp_path, small("stream-spy", epochs=2), passes=staticmethod(two_passes))
+    e0 = [s for s in seen if s["epoch"] == 0]
+    assert [s["tag"] for s in e0] == ["net1"] * 4 + ["net2"] * 3
+    assert [len(s["idx"]) for s in e0] == [100] * 4 + [64] * 3                 # drop_last on the second
+    assert all(s["idx"].max() < 400 for s in e0[:4]) and all(s["idx"].min() >= 400 for s in e0[4:])
+    assert [s["progress"] for s in e0] == pytest.approx([k / 7 for k in range(7)])
+    assert [s["progress"] for s in seen if s["epoch"] == 1][0] == 1.0
+    with pytest.raises(ValueError, match="distinct names"):
+        spy(monkeypatch, tmp_path, small("stream-spy", epochs=1),
+            side=(engine.Stream("x", indices=torch.arange(10)),))
+
+
+class AutocastSpy(SmallLossExchange):
+    name = "autocast-spy"
+
+    def training_step(self, batch, ctx):
+        self.autocast_on = getattr(self, "autocast_on", []) + [torch.is_autocast_enabled("cpu")]
+        return super().training_step(batch, ctx)
+
+
+def test_manual_optimisation_runs_under_autocast(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "autocast-spy", AutocastSpy)
+    made = []
+    monkeypatch.setattr(AutocastSpy, "__init__", lambda self, c: (Method.__init__(self, c), made.append(self))[0])
+    AutocastSpy.transient = ("autocast_on",)
+    engine.run(small("autocast-spy", epochs=1, precision="bf16"), out=tmp_path)
+    assert made[0].autocast_on and all(made[0].autocast_on)
+    engine.run(small("autocast-spy", epochs=1), out=tmp_path)
+    assert not any(made[1].autocast_on)
+
+
+class AdamBeta(Method):
+    name = "adam-beta"
+    Config = TwoNetConfig
+
+    def configure(self, ctx):
+        self.net = ctx.build_model()
+        self.opt = ctx.optimizer(self.net.parameters(), name="net",
+                                 schedules={"beta1": engine.Piecewise((2,), (0.9, 0.1)),
+                                            "weight_decay": Schedule("multistep", milestones=(1,), gamma=0.5)})
+
+    def training_step(self, batch, ctx):
+        return {"loss": F.cross_entropy(self.net(batch["x"]), batch["y"])}
+
+
+def test_each_optimiser_has_its_own_logged_schedules(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "adam-beta", AdamBeta)
+    rec = engine.run(small("adam-beta", epochs=4, optimizer="adam", lr=1e-3, weight_decay=1e-4,
+                           schedule=Schedule("linear", milestones=(2,))), out=tmp_path)
+    h = rec["history"]
+    assert [e["beta1_net"] for e in h] == [0.9, 0.9, 0.1, 0.1]
+    assert [e["weight_decay_net"] for e in h] == pytest.approx([1e-4, 5e-5, 5e-5, 5e-5])
+    assert [e["lr"] for e in h] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])       # (4 − e) / (4 − 2)
+    with pytest.raises(ValueError, match="Cannot schedule beta1 of a sgd"):
+        engine.run(small("adam-beta", epochs=1), out=tmp_path)
+
+
+class ScoreLogger(Method):
+    """Logs a fixed per-sample score from on_epoch_start: the sample index parity, plus noise."""
+
+    name = "score-test"
+    Config = TwoNetConfig
+
+    def configure(self, ctx):
+        self.net = ctx.build_model()
+        ctx.optimizer(self.net.parameters())
+
+    def on_epoch_start(self, ctx):
+        g = torch.Generator().manual_seed(0)
+        ctx.log_per_sample("score", torch.rand(ctx.num_train, generator=g) + (ctx.labels % 2).float() * 0.3)
+
+    def training_step(self, batch, ctx):
+        return {"loss": F.cross_entropy(self.net(batch["x"]), batch["y"])}
+
+
+def test_log_per_sample_is_scored_against_the_truth(tmp_path, monkeypatch):
+    from lnl import gmm
+
+    monkeypatch.setitem(METHODS, "score-test", ScoreLogger)
+    cfg = small("score-test", epochs=1)
+    rec = engine.run(cfg, out=tmp_path)
+    prep = engine.prepare(cfg)
+    labels = torch.as_tensor(prep.labels.copy())
+    score = (torch.rand(len(labels), generator=torch.Generator().manual_seed(0)) + (labels % 2).float() * 0.3).numpy()
+    clean = prep.labels == prep.true
+    want = gmm.detection_metrics(score, clean, threshold=0.5)
+    h = rec["history"][0]
+    assert h["score_auroc"] == pytest.approx(want["auroc"], abs=1e-12)
+    assert h["score_precision"] == pytest.approx(want["precision"]) and h["score_recall"] == pytest.approx(want["recall"])
+    assert h["score_clean"] == pytest.approx(score[clean].mean(), rel=1e-6)
+    assert h["score_noisy"] == pytest.approx(score[~clean].mean(), rel=1e-6)
+
+
+class Counter(EvenOnly):
+    """Keeps a Python dict of counts and a list: state that is no tensor."""
+
+    name = "counter-test"
+    persistent = ("counts",)
+
+    def configure(self, ctx):
+        super().configure(ctx)
+        self.counts = {"steps": 0, "epochs": []}
+
+    def on_epoch_start(self, ctx):
+        self.counts = {"steps": self.counts["steps"], "epochs": self.counts["epochs"] + [ctx.epoch]}
+
+    def training_step(self, batch, ctx):
+        self.counts["steps"] += 1
+        ctx.log(steps_so_far=self.counts["steps"], epochs_seen=len(self.counts["epochs"]))
+        return super().training_step(batch, ctx)
+
+
+def test_state_that_is_no_tensor_survives_a_resume(tmp_path, monkeypatch):
+    monkeypatch.setitem(METHODS, "counter-test", Counter)
+    cfg = small("counter-test", epochs=3)
+    whole = engine.run(cfg, out=tmp_path / "a")
+    engine.run(cfg, out=tmp_path / "b", stop_after=1)
+    resumed = engine.run(cfg, out=tmp_path / "b", resume=True)
+    assert comparable(resumed) == comparable(whole)
+    assert whole["history"][-1]["epochs_seen"] == 3
+    monkeypatch.setattr(Counter, "persistent", ())
+    with pytest.raises(RuntimeError, match="changed counts outside its buffers"):
+        engine.run(cfg, out=tmp_path / "c")
+
+
+def test_a_phase_that_cannot_start_is_reported(tmp_path, capsys):
+    rec = engine.run(small("mixnn", epochs=3, method_params={"warmup": 1, "e_s": 5}), out=tmp_path)
+    assert rec["warnings"] == ["mixnn: label correction (E_s = 5) would start at epoch 5, after the run's 3 "
+                               "epochs, so it never runs."]
+    assert rec["warnings"][0] in capsys.readouterr().err
+    shares = {"warmup": 0.25, "e_s": 0.75}                                         # 1 and 3 of 4 epochs
+    rec = engine.run(small("mixnn", epochs=4, method_params=shares), out=tmp_path)
+    assert "warnings" not in rec
+    assert "lam_mean" not in rec["history"][0] and "lam_mean" in rec["history"][1]  # mixing from epoch 2
+    fixed = engine.run(small("mixnn", epochs=4, method_params={**shares, "correction": False}), out=tmp_path)
+    assert fixed["history"][:2] == rec["history"][:2] and fixed["history"][2:] != rec["history"][2:]

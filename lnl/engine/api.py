@@ -103,6 +103,7 @@ class Method(nn.Module):
     persistent: tuple[str, ...] = ()
     transient: tuple[str, ...] = ()
     reported_output: str | None = None       # which of predict's named outputs is "test_acc"
+    presets: dict[str, dict[str, Any]] = {}  # named run settings of the paper (RunConfig fields)
 
     def __init__(self, config: Any):
         super().__init__()
@@ -121,6 +122,11 @@ class Method(nn.Module):
     def phases(self, ctx: "Context") -> dict[str, int]:
         """The first epoch (from 1) of each phase of the method, e.g. ``{"label correction (E_s)":
         60}``: the engine reports, on stderr and in the record, any that cannot start in the run."""
+        return {}
+
+    def assumptions(self, ctx: "Context") -> dict[str, Any]:
+        """What the method took as known that the paper assumes (Co-teaching's noise rate τ), for the
+        record's ``assumptions``."""
         return {}
 
     def on_epoch_start(self, ctx: "Context") -> None:
@@ -230,11 +236,11 @@ class Context:
             opt = torch.optim.SGD(parameters, lr=lr, momentum=overrides.get("momentum", self.cfg.momentum),
                                   weight_decay=wd)
         schedules = dict(schedules or {})
-        unknown = sorted(set(schedules) - set(HYPERS))
-        if unknown or ("beta1" in schedules and self.cfg.optimizer != "adam") or \
-                ("momentum" in schedules and self.cfg.optimizer != "sgd"):
-            raise ValueError(f"Cannot schedule {', '.join(unknown or schedules)} of a {self.cfg.optimizer} "
-                             f"optimiser; schedulable: lr, weight_decay, momentum (sgd), beta1 (adam).")
+        foreign = {"adam": "momentum", "sgd": "beta1"}[self.cfg.optimizer]
+        bad = [h for h in schedules if h not in HYPERS or h == foreign]
+        if bad:
+            raise ValueError(f"Cannot schedule {', '.join(bad)} of a {self.cfg.optimizer} optimiser; "
+                             f"schedulable: lr, weight_decay, momentum (sgd), beta1 (adam).")
         for g in opt.param_groups:
             g["base_lr"] = g["lr"]
             g["base"] = {"lr": g["lr"], "weight_decay": g["weight_decay"], "momentum": g.get("momentum"),

@@ -273,6 +273,9 @@ def make_record(su: Setup, done: Progress, rid: str, started, code, warnings: li
     }
     if warnings:
         record["warnings"] = warnings
+    assumed = su.method.assumptions(su.ctx)
+    if assumed:
+        record["assumptions"] = assumed
     return record
 
 

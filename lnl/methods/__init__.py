@@ -4,9 +4,11 @@
 """
 
 from lnl.methods.ce import CE
+from lnl.methods.coteaching import Coteaching
+from lnl.methods.elr import ELR
 from lnl.methods.mixnn import MixNN
 from lnl.methods.mixup import Mixup
 
-METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN}
+METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR}
 
-__all__ = ["METHODS", "CE", "Mixup", "MixNN"]
+__all__ = ["METHODS", "CE", "Coteaching", "ELR", "Mixup", "MixNN"]

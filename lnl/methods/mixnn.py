@@ -71,6 +71,7 @@ from lnl import gmm
 from lnl import knn as lnl_knn
 from lnl.engine import Context, Method
 from lnl.losses import mix, one_hot, soft_cross_entropy
+from lnl.params import Epochs, epochs_of
 
 EPS = 1e-10               # keeps eq. (10)-(11) away from 0/0 (the code: 1e-10)
 CODE_T_EVERY = 10         # code: t updated when epoch % 10 == 0 (loss.py, ANNLoss_K_2)
@@ -81,9 +82,9 @@ CHOICES = {"weights": ("gmm", "avg", "rdm"), "partners": ("knn", "random"), "var
 
 @dataclass(frozen=True)
 class MixNNConfig:
-    warmup: int = 10             # CE warm-up epochs; §6.1: 10 for CIFAR-10, 30 for CIFAR-100 (code --warmup 10)
+    warmup: Epochs = 10          # CE warm-up epochs; §6.1: 10 for CIFAR-10, 30 for CIFAR-100 (code --warmup 10)
     K: int = 1                   # K neighbours; §6.1 "We set K = 1" (code --K 2 = self + 1 neighbour)
-    e_s: int = 60                # E_s, first epoch of label correction; Alg. 1, §6.1 (code --es 60)
+    e_s: Epochs = 60             # E_s, first epoch of label correction; Alg. 1, §6.1 (code --es 60)
     alpha: float = 0.9           # α, EMA momentum of eq. (14); Alg. 1, §6.1, Fig. 7d (code --m 0.9)
     weights: str = "gmm"         # λ, β: gmm eq. (10)-(11); avg, rdm: Table IV "w/o weight estimation"
     rdm_alpha: float = 1.0       # Dirichlet/Beta parameter of "rdm"; §6.3 names no value (code's mixup: 1)
@@ -99,8 +100,14 @@ class MixNNConfig:
         for name, valid in CHOICES.items():
             if getattr(self, name) not in valid:
                 raise ValueError(f"MixNN {name} must be one of: {', '.join(valid)}; got '{getattr(self, name)}'.")
-        for name, low in (("warmup", 0), ("K", 1), ("e_s", 1), ("t_every", 0), ("gmm_window", 1)):
-            if getattr(self, name) < low:
+        for name in ("warmup", "e_s"):                   # epochs, or a share of the run (a float)
+            try:
+                epochs_of(getattr(self, name), 1)
+            except ValueError:
+                raise ValueError(f"MixNN {name} must be a number of epochs or a share of the run in [0, 1], "
+                                 f"got {getattr(self, name)!r}.") from None
+        for name, low in (("K", 1), ("e_s", 1), ("t_every", 0), ("gmm_window", 1)):
+            if isinstance(getattr(self, name), int) and getattr(self, name) < low:
                 raise ValueError(f"MixNN {name} must be at least {low}, got {getattr(self, name)}.")
         if not (0 <= self.alpha < 1 and self.rdm_alpha > 0):
             raise ValueError(f"MixNN needs 0 ≤ alpha < 1 and rdm_alpha > 0, got {self.alpha}, {self.rdm_alpha}.")
@@ -193,6 +200,7 @@ class MixNN(Method):
 
     def configure(self, ctx: Context) -> None:
         c = self.config
+        self.run_epochs = ctx.cfg.epochs                  # resolves warm-up and E_s given as shares
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
         self.register_buffer("t", one_hot(ctx.labels, ctx.num_classes))                 # Alg. 1 l. 1
@@ -204,18 +212,40 @@ class MixNN(Method):
         self.backend = c.knn_backend if c.knn_backend != "auto" else lnl_knn.default_backend(ctx.device, n)
 
     # schedule -----------------------------------------------------------------------------------
+    @property
+    def warmup(self) -> int:
+        """Warm-up epochs (a share of the run resolved against its epochs)."""
+        return epochs_of(self.config.warmup, getattr(self, "run_epochs", None) or 1)
+
+    @property
+    def e_s(self) -> int:
+        """E_s in epochs."""
+        return epochs_of(self.config.e_s, getattr(self, "run_epochs", None) or 1)
+
     def phase(self, e: int) -> str:
         """What epoch ``e`` (from 1) does: ``warmup`` (CE), ``mixup`` (code, e ≤ E_s) or ``mixnn``."""
-        c = self.config
-        if e <= c.warmup:
+        if e <= self.warmup:
             return "warmup"
-        return "mixup" if c.variant == "code" and e <= c.e_s else "mixnn"
+        return "mixup" if self.config.variant == "code" and e <= self.e_s else "mixnn"
 
     def corrects(self, e: int) -> bool:
         """Whether eq. (14) updates t in epoch ``e`` (from 1)."""
         c = self.config
         every = c.t_every or (CODE_T_EVERY if c.variant == "code" else 1)
-        return c.correction and e > c.warmup and e >= c.e_s and e % every == 0
+        return c.correction and e > self.warmup and e >= self.e_s and e % every == 0
+
+    def phases(self, ctx: Context) -> dict[str, int]:
+        """Mixing starts after the warm-up; label correction (eq. 14) at the first corrected epoch."""
+        every = self.config.t_every or (CODE_T_EVERY if self.config.variant == "code" else 1)
+        first = max(self.e_s, self.warmup + 1)
+        first += -first % every
+        if self.config.variant == "code":
+            out = {"mixup (after the warm-up)": self.warmup + 1, "mixing with neighbours": max(self.e_s, self.warmup) + 1}
+        else:
+            out = {"mixing with neighbours (after the warm-up)": self.warmup + 1}
+        if self.config.correction:
+            out[f"label correction (E_s = {self.e_s})"] = first
+        return out
 
     # hooks ----------------------------------------------------------------------------------------
     def on_epoch_start(self, ctx: Context) -> None:
@@ -296,7 +326,7 @@ class MixNN(Method):
         y_mix = mix(self.t[idx], self.t[idx[perm]], lam)                         # t = ŷ before E_s
         stats = {"lam_mean": torch.tensor(lam), "by_truth": {"grad_coef": own_label_pull(
             logits, self.t[idx], torch.full((len(x),), lam, device=x.device), ctx.labels[idx])}}
-        if self.config.neg_prob_loss and e < self.config.e_s:
+        if self.config.neg_prob_loss and e < self.e_s:
             return {"loss": neg_prob_loss(logits, y_mix), **stats}
         return {"loss": soft_cross_entropy(logits, y_mix), **stats}
 

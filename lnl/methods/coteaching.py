@@ -1,0 +1,160 @@
+"""Co-teaching: two networks, each training on the small-loss samples its peer selects.
+
+B. Han, Q. Yao, X. Yu, G. Niu, M. Xu, W. Hu, I. Tsang, M. Sugiyama, "Co-teaching: Robust Training
+of Deep Neural Networks with Extremely Noisy Labels", NeurIPS 2018 (arXiv 1804.06872). Official
+code: bhanML/Co-teaching.
+
+=============  ==========================================================================
+f, g           the two networks (``net1``, ``net2``), same architecture, different initialisations
+ℓ(f, x_i)      per-sample cross-entropy of f against the given label ỹ_i
+R(T)           share of each mini-batch kept as "clean" in epoch T
+τ              the forget rate: the noise rate, assumed known (§3; ``tau=None`` takes the run's
+               nominal rate, and the record's ``assumptions`` says so)
+T_k            epochs over which R(T) falls from 1 to 1 − τ (paper: 10)
+=============  ==========================================================================
+
+Algorithm 1, per mini-batch D̄ of a shuffled epoch T (counted from 1):
+
+- l. 4: D̄_f = argmin_{D': |D'| ≥ R(T)|D̄|} ℓ(f, D'), the R(T)|D̄| samples of smallest loss under f;
+- l. 5: D̄_g likewise under g;
+- l. 6: update f on D̄_g, the peer's selection: w_f ← w_f − η∇ℓ(f, D̄_g);
+- l. 7: update g on D̄_f;
+- l. 8, at the end of epoch T: R(T) = 1 − min(T/T_k · τ, τ). Epoch T thus uses R(T − 1): all of the
+  first epoch's samples are kept.
+
+Each network's errors are filtered by the other, whose different initialisation makes it select
+differently: the "exchange" the paper credits for beating self-selection (its Fig. 4 ablation).
+
+The paper's optimiser (§4, and the code): Adam, lr 0.001, batch 128, 200 epochs; from epoch 80 the LR
+decays linearly to 0 and Adam's β₁ drops from 0.9 to 0.1. As a run: ``optimizer="adam", lr=1e-3,
+weight_decay=0, schedule=Schedule("linear", milestones=(80,))``: the β₁ switch follows the linear
+schedule's start (``beta1_after``). :data:`PRESETS` holds these settings.
+
+Paper and code differ in the ramp of R(T); ``ramp="code"`` selects the code's
+``np.linspace(0, τ^c, T_k)``, which reaches τ at epoch T_k − 1 (0-based) rather than T_k, with
+``exponent`` c (1 in the paper's runs). Both keep ``int(R · |D̄|)`` samples (floor). The paper's CIFAR
+network is a 9-layer CNN; the run's model is used here.
+
+Per-sample scores for the engine (``ctx.log_per_sample``): ``selected``, whether net1 kept sample i
+in its last batch of the epoch (the paper's "label precision" is its precision), and
+``small_loss``, minus net1's loss on it, whose AUROC measures the small-loss split before the cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lnl.engine import Context, Method, Piecewise, RunConfig, Schedule
+from lnl.params import Epochs
+
+RAMPS = ("paper", "code")
+
+# The paper's settings (§4 and the code), as run fields: CIFAR-10 and CIFAR-100 share them.
+PRESETS = {
+    "cifar10": dict(optimizer="adam", lr=1e-3, weight_decay=0.0, batch_size=128, epochs=200,
+                    schedule=Schedule("linear", milestones=(80,))),
+    "cifar100": dict(optimizer="adam", lr=1e-3, weight_decay=0.0, batch_size=128, epochs=200,
+                     schedule=Schedule("linear", milestones=(80,))),
+}
+
+
+@dataclass(frozen=True)
+class CoteachingConfig:
+    tau: float | None = None          # τ, forget rate; None: the run's nominal noise rate (assumed known, §3)
+    t_k: Epochs = 10                  # T_k, epochs of the ramp of R(T) (§4: 10); a float is a share of the run
+    ramp: str = "paper"               # paper: min(T/T_k, 1) τ; code: linspace(0, τ^c, T_k)
+    exponent: float = 1.0             # c of the code's ramp (its --exponent, 1)
+    beta1_after: float | None = 0.1   # Adam β₁ from the start of a "linear" LR decay (code: 0.1); None: keep
+
+    def __post_init__(self):
+        if self.tau is not None and not 0 <= self.tau < 1:
+            raise ValueError(f"Co-teaching needs 0 ≤ tau < 1, got {self.tau}.")
+        if self.ramp not in RAMPS:
+            raise ValueError(f"Co-teaching ramp must be one of: {', '.join(RAMPS)}; got '{self.ramp}'.")
+        if self.exponent <= 0 or (self.beta1_after is not None and not 0 <= self.beta1_after < 1):
+            raise ValueError("Co-teaching needs exponent > 0 and 0 ≤ beta1_after < 1.")
+
+
+def forget_rate(e: int, tau: float, t_k: int, ramp: str = "paper", exponent: float = 1.0) -> float:
+    """1 − R for 0-based epoch ``e``: l. 8 with T = e (the rate set at the end of the previous epoch)."""
+    if ramp == "code":                                     # np.linspace(0, τ^c, T_k)[e], then τ
+        return tau ** exponent * e / (t_k - 1) if e < t_k and t_k > 1 else tau
+    return tau * min(e / t_k, 1.0) if t_k > 0 else tau
+
+
+def small_loss_selection(losses: Tensor, keep: float) -> Tensor:
+    """Indices of the ``int(keep · B)`` smallest of ``losses [B]`` (l. 4-5)."""
+    return losses.detach().argsort()[: int(keep * len(losses))]
+
+
+class Coteaching(Method):
+    """Alg. 1: ``configure`` the two networks; ``training_step`` l. 3-7; R(T) of l. 8 from the epoch."""
+
+    name = "coteaching"
+    Config = CoteachingConfig
+    presets = PRESETS
+    automatic_optimization = False
+    reported_output = "net1"
+
+    def configure(self, ctx: Context) -> None:
+        c, cfg = self.config, ctx.cfg
+        self.tau = c.tau if c.tau is not None else self.known_noise_rate(cfg)
+        self.t_k = ctx.epochs_of(c.t_k)
+        self.net1, self.net2 = ctx.build_model(), ctx.build_model()     # f, g: different initialisations
+        schedules = {}
+        if c.beta1_after is not None and cfg.optimizer == "adam" and cfg.schedule.kind == "linear":
+            start = cfg.schedule.milestones[0] if cfg.schedule.milestones else 0
+            schedules = {"beta1": Piecewise((start,), (0.9, c.beta1_after))}
+        self.opt1 = ctx.optimizer(self.net1.parameters(), name="net1", schedules=schedules)
+        self.opt2 = ctx.optimizer(self.net2.parameters(), name="net2", schedules=schedules)
+        n = ctx.num_train
+        self.register_buffer("selected", torch.zeros(n, device=ctx.device))     # net1's D̄_f, last seen
+        self.register_buffer("loss1", torch.zeros(n, device=ctx.device))        # ℓ(f, x_i), last seen
+
+    @staticmethod
+    def known_noise_rate(cfg: RunConfig) -> float:
+        if cfg.noise in ("none", "human"):
+            raise ValueError(f"Co-teaching's forget rate τ is the noise rate, which a run with noise "
+                             f"'{cfg.noise}' does not state; set it with --param tau=<estimate>.")
+        return cfg.rate
+
+    def assumptions(self, ctx: Context) -> dict:
+        source = "set by the user" if self.config.tau is not None else \
+            "the run's nominal noise rate: the paper assumes the noise rate known (§3)"
+        return {"tau": self.tau, "tau_source": source}
+
+    def keep_rate(self, e: int) -> float:
+        """R for 0-based epoch ``e``."""
+        c = self.config
+        return 1.0 - forget_rate(e, self.tau, self.t_k, c.ramp, c.exponent)
+
+    def phases(self, ctx: Context) -> dict[str, int]:
+        return {f"the full forget rate τ = {self.tau:g}": self.t_k + 1} if self.tau > 0 else {}
+
+    def training_step(self, batch, ctx: Context):
+        x, y, idx = batch["x"], batch["y"], batch["idx"]
+        R = self.keep_rate(ctx.epoch)
+        loss_f = F.cross_entropy(self.net1(x).float(), y, reduction="none")    # ℓ(f, x_i), [B]
+        loss_g = F.cross_entropy(self.net2(x).float(), y, reduction="none")    # ℓ(g, x_i), [B]
+        keep_f = small_loss_selection(loss_f, R)                               # l. 4: D̄_f
+        keep_g = small_loss_selection(loss_g, R)                               # l. 5: D̄_g
+        ctx.step(loss_f[keep_g].mean(), self.opt1)                             # l. 6: f learns from D̄_g
+        ctx.step(loss_g[keep_f].mean(), self.opt2)                             # l. 7: g learns from D̄_f
+        self.loss1.index_copy_(0, idx, loss_f.detach())
+        self.selected[idx] = 0.0
+        self.selected[idx[keep_f]] = 1.0
+        return {"loss": loss_f[keep_g].detach().mean(), "loss_net2": loss_g[keep_f].detach().mean(),
+                "keep_rate": torch.tensor(R)}
+
+    def on_epoch_end(self, ctx: Context) -> None:
+        ctx.log_per_sample("selected", self.selected, threshold=0.5)
+        ctx.log_per_sample("small_loss", -self.loss1, threshold=None)
+
+    def predict(self, x: Tensor) -> dict[str, Tensor]:
+        z1, z2 = self.net1(x).float(), self.net2(x).float()
+        p = (torch.softmax(z1, 1) + torch.softmax(z2, 1)) / 2                  # averaged probabilities
+        return {"net1": z1, "net2": z2, "ensemble": torch.log(p.clamp_min(1e-12))}

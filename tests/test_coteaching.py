@@ -1,0 +1,107 @@
+"""Co-teaching: R(T), the peer exchange, the paper's optimiser, named outputs, resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lnl import engine
+from lnl.engine import RunConfig, Schedule
+from lnl.methods.coteaching import Coteaching, CoteachingConfig, forget_rate, small_loss_selection
+
+
+def small(**kw) -> RunConfig:
+    base = dict(method="coteaching", dataset="digits", noise="symmetric", rate=0.4, epochs=3, batch_size=64,
+                lr=0.05, seed=0, device="cpu")
+    return RunConfig(**{**base, **kw})
+
+
+def comparable(record: dict) -> dict:
+    rec = {k: v for k, v in record.items() if k not in ("timing", "provenance")}
+    rec["summary"] = {k: v for k, v in rec["summary"].items() if k != "wall_time_s"}
+    return rec
+
+
+def test_forget_rate_ramps_to_tau_over_t_k_epochs():
+    # paper: R(T) = 1 − τ min(T/T_k, 1), set at the end of epoch T, used in epoch T + 1
+    assert [forget_rate(e, 0.5, 10) for e in (0, 1, 5, 10, 30)] == pytest.approx([0, 0.05, 0.25, 0.5, 0.5])
+    # code: np.linspace(0, τ^c, T_k)[e], τ from epoch T_k − 1 on
+    assert [forget_rate(e, 0.5, 10, "code") for e in (0, 1, 9, 10)] == pytest.approx([0, 0.5 / 9, 0.5, 0.5])
+    assert forget_rate(3, 0.5, 10, "code", exponent=2) == pytest.approx(0.25 * 3 / 9)
+    assert forget_rate(0, 0.5, 0) == 0.5
+
+
+def test_small_loss_selection_keeps_the_floor_of_r_b_smallest():
+    losses = torch.tensor([0.5, 0.1, 0.9, 0.3, 0.7])
+    assert small_loss_selection(losses, 0.6).tolist() == [1, 3, 0]      # int(0.6 · 5) = 3
+    assert small_loss_selection(losses, 1.0).tolist() == [1, 3, 0, 4, 2]
+
+
+def test_each_network_learns_only_from_its_peers_selection():
+    su = engine.setup(small())
+    m, ctx = su.method, su.ctx
+    ctx.epoch = 5                                                         # R = 1 − 0.4 · 0.5 = 0.8
+    idx = torch.arange(0, 640, 10)
+    batch = {"idx": idx, "x": su.train.batch(idx), "y": su.given[idx]}
+    with torch.no_grad():
+        loss_f = F.cross_entropy(m.net1(batch["x"]), batch["y"], reduction="none")
+        loss_g = F.cross_entropy(m.net2(batch["x"]), batch["y"], reduction="none")
+    keep_f, keep_g = loss_f.argsort()[:51], loss_g.argsort()[:51]         # int(0.8 · 64) = 51
+    assert set(keep_f.tolist()) != set(keep_g.tolist())                  # the nets disagree
+    steps = []
+
+    def record(loss, opt):
+        nets = [name for name, net in (("net1", m.net1), ("net2", m.net2))
+                if torch.autograd.grad(loss, list(net.parameters()), allow_unused=True, retain_graph=True)[0]
+                is not None]
+        steps.append((float(loss.detach()), opt, nets))
+
+    ctx.step = record
+    m.training_step(batch, ctx)
+    (l1, o1, n1), (l2, o2, n2) = steps
+    assert o1 is m.opt1 and n1 == ["net1"] and l1 == pytest.approx(float(loss_f[keep_g].mean()), rel=1e-5)
+    assert o2 is m.opt2 and n2 == ["net2"] and l2 == pytest.approx(float(loss_g[keep_f].mean()), rel=1e-5)
+    assert m.selected[idx].sum() == 51 and set(torch.nonzero(m.selected).flatten().tolist()) == set(idx[keep_f].tolist())
+
+
+def test_paper_optimiser_switches_beta1_where_the_lr_decay_starts(tmp_path):
+    cfg = small(epochs=4, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule=Schedule("linear", milestones=(2,)))
+    rec = engine.run(cfg, out=tmp_path)
+    h = rec["history"]
+    assert [e["beta1_net1"] for e in h] == [e["beta1_net2"] for e in h] == [0.9, 0.9, 0.1, 0.1]
+    assert [e["lr"] for e in h] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
+    assert "beta1_net1" not in engine.run(small(epochs=1), out=tmp_path)["history"][0]   # SGD: no β₁
+
+
+def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
+    rec = engine.run(small(), out=tmp_path)
+    last = rec["history"][-1]
+    assert last["test_acc"] == last["test_acc_net1"] and rec["summary"]["reported_output"] == "net1"
+    assert {"test_acc_net2", "test_acc_ensemble", "selected_precision", "selected_auroc", "small_loss_auroc"} <= set(last)
+    assert [e["keep_rate"] for e in rec["history"]] == pytest.approx([1.0, 0.96, 0.92])
+    assert rec["assumptions"]["tau"] == 0.4 and "assumes the noise rate known" in rec["assumptions"]["tau_source"]
+    assert "the full forget rate" in rec["warnings"][0] and rec["warnings"][0] in capsys.readouterr().err
+    assert last["small_loss_auroc"] > 0.9 and last["selected_precision"] > 1 - 0.4   # beats the base rate
+    rec = engine.run(small(epochs=1, method_params={"tau": "0.2", "t_k": 0.5}), out=tmp_path)
+    assert rec["assumptions"] == {"tau": 0.2, "tau_source": "set by the user"}
+    with pytest.raises(ValueError, match="--param tau"):
+        engine.run(small(noise="none", epochs=1), out=tmp_path)
+
+
+def test_a_killed_run_resumes_to_the_identical_record(tmp_path):
+    cfg = small(epochs=3)
+    whole = engine.run(cfg, out=tmp_path / "whole")
+    assert engine.run(cfg, out=tmp_path / "cut", stop_after=1) == {}
+    resumed = engine.run(cfg, out=tmp_path / "cut", resume=True)
+    assert comparable(resumed) == comparable(whole)
+    assert json.loads(json.dumps(whole["history"])) == resumed["history"]
+
+
+def test_config_checks():
+    for kw in ({"tau": 1.0}, {"ramp": "linear"}, {"exponent": 0.0}):
+        with pytest.raises(ValueError, match="Co-teaching"):
+            CoteachingConfig(**kw)
+    assert Coteaching.make_config({"tau": "none"}).tau is None

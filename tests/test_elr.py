@@ -1,0 +1,89 @@
+"""ELR: the target EMA, the regulariser and its gradient, presets, per-sample scores, resume."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lnl import engine
+from lnl.engine import RunConfig
+from lnl.methods.elr import (ELR, PRESETS, clamped_probabilities, elr_gradient, elr_regulariser,
+                             ema_targets)
+
+
+def small(**kw) -> RunConfig:
+    base = dict(method="elr", dataset="digits", noise="symmetric", rate=0.4, epochs=3, batch_size=64, lr=0.05,
+                seed=0, device="cpu")
+    return RunConfig(**{**base, **kw})
+
+
+def comparable(record: dict) -> dict:
+    rec = {k: v for k, v in record.items() if k not in ("timing", "provenance")}
+    rec["summary"] = {k: v for k, v in rec["summary"].items() if k != "wall_time_s"}
+    return rec
+
+
+def test_target_ema_by_hand():
+    t = torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.25, 0.25]])
+    p = torch.tensor([[0.5, 0.3, 0.2], [0.2, 0.2, 0.4]])           # second row sums to 0.8: renormalised
+    want = torch.tensor([[0.15, 0.09, 0.06], [0.35 + 0.075, 0.175 + 0.075, 0.175 + 0.15]])
+    assert torch.allclose(ema_targets(t, p, 0.7), want)
+
+
+def test_regulariser_by_hand_and_the_clamp():
+    p = torch.tensor([[0.5, 0.5]])
+    t = torch.tensor([[1.0, 0.0]])
+    assert float(elr_regulariser(p, t)) == pytest.approx(torch.log(torch.tensor(0.5)).item())
+    q = clamped_probabilities(torch.tensor([[30.0, 0.0, 0.0]]))
+    assert q.min() == pytest.approx(1e-4) and q.max() == pytest.approx(1 - 1e-4)
+
+
+def test_gradient_matches_lemma_and_finite_differences():
+    torch.manual_seed(0)
+    z = torch.randn(6, 10, dtype=torch.float64, requires_grad=True)
+    t = torch.softmax(torch.randn(6, 10, dtype=torch.float64) * 2, 1)
+    reg = elr_regulariser(torch.softmax(z, 1), t).sum()
+    (auto,) = torch.autograd.grad(reg, z)
+    assert torch.allclose(auto, elr_gradient(z.detach(), t).to(torch.float64), atol=1e-6)
+    eps, zd = 1e-6, z.detach()
+    for i, c in [(0, 0), (3, 7), (5, 2)]:
+        dz = torch.zeros_like(zd)
+        dz[i, c] = eps
+        fd = (elr_regulariser(torch.softmax(zd + dz, 1), t).sum() - elr_regulariser(torch.softmax(zd - dz, 1), t).sum()) / (2 * eps)
+        assert float(fd) == pytest.approx(float(auto[i, c]), rel=1e-5, abs=1e-8)
+    # the training loss: CE + λ · mean reg, whose gradient is the CE gradient plus λ/B times the lemma's
+    m = ELR(ELR.Config(beta=0.7, lam=3.0))
+    y = torch.tensor([1, 2, 3, 4, 5, 6])
+    loss = F.cross_entropy(z, y) + m.config.lam * elr_regulariser(torch.softmax(z, 1), t).mean()
+    (g,) = torch.autograd.grad(loss, z)
+    want = (torch.softmax(z, 1) - F.one_hot(y, 10)) / 6 + 3.0 / 6 * elr_gradient(z.detach(), t)
+    assert torch.allclose(g, want.detach(), atol=1e-6)
+
+
+def test_a_mislabelled_sample_whose_target_is_the_true_class_is_pulled_back():
+    z = torch.tensor([[2.0, 0.0, 0.0]])             # the network predicts class 0 (the true class)
+    t = torch.tensor([[0.9, 0.05, 0.05]])           # and so does the early-learning target
+    ce = torch.softmax(z, 1) - F.one_hot(torch.tensor([1]), 3)   # the given label is 1
+    total = ce + 3.0 * elr_gradient(z, t)
+    assert total[0, 0] < ce[0, 0]                   # gradient descent raises z_0 more with ELR
+
+
+def test_run_logs_the_target_score_and_resumes(tmp_path):
+    cfg = small()
+    whole = engine.run(cfg, out=tmp_path / "whole")
+    last = whole["history"][-1]
+    assert {"ce", "elr_reg", "target_given_clean", "target_given_noisy", "target_given_auroc"} <= set(last)
+    assert last["target_given_auroc"] > 0.9 and last["target_given_clean"] > last["target_given_noisy"]
+    assert "target_given_precision" not in last
+    engine.run(cfg, out=tmp_path / "cut", stop_after=2)
+    assert comparable(engine.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
+
+
+def test_presets_are_the_official_configs():
+    assert PRESETS["cifar10"]["method_params"] == {"beta": 0.7, "lam": 3.0}
+    assert PRESETS["cifar100"]["method_params"] == {"beta": 0.9, "lam": 7.0}
+    for p in PRESETS.values():
+        engine.validate(RunConfig(method="elr", dataset="cifar10", **p))
+    with pytest.raises(ValueError, match="ELR needs"):
+        ELR.make_config({"beta": "1"})
