@@ -40,9 +40,11 @@ test: $(BIN)/.installed-test
 	$(BIN)/python scripts/build_book.py --profile smoke
 	$(BIN)/python -m pytest -q -rs tests/test_site.py
 
-## bench: training throughput per model and fast data path vs DataLoader on this machine
+## bench: training throughput per model, fast data path vs DataLoader, and each method's epoch time
+## as a ratio to CE's, on this machine
 bench: $(BIN)/.installed-test
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/methods.py
 
 ## campaign-dry-run: the GPU plans of every page, and what is still to train, in GPU-minutes
 campaign-dry-run: $(BIN)/.installed-test

@@ -284,9 +284,8 @@ def write_extras(record_path: str | Path, extras: Iterable[str]) -> Path:
         arrays["t_argmax"] = t.argmax(1).cpu().numpy().astype(np.int16)
         arrays["t_max"] = t.max(1).values.float().cpu().numpy().astype(np.float16)
     out = record_path.with_name(f"{record_path.stem}.extras.npz")
-    tmp = out.with_name(f".{out.name}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, out)
+    with records.atomic_path(out) as tmp:
+        np.savez_compressed(tmp, **arrays)
     return out
 
 
@@ -304,9 +303,8 @@ def shrink_per_sample(npz: Path) -> None:
     with np.load(npz) as z:
         arrays = {k: z[k] for k in z.files}
     arrays["loss"] = arrays["loss"].astype(np.float16)
-    tmp = npz.with_name(f".{npz.name}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, npz)
+    with records.atomic_path(npz) as tmp:
+        np.savez_compressed(tmp, **arrays)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -548,10 +546,8 @@ def unpack(folder: str | Path, root: str | Path | None = None,
                    + json.dumps(manifest, sort_keys=True).encode() + b"\n"))
     written = []
     for path, data in staged:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        with records.atomic_path(path) as tmp:
+            tmp.write_bytes(data)
         written.append(path)
     return written
 

@@ -404,10 +404,10 @@ def _cifar10_jpeg_arrays(path: Path) -> dict[str, np.ndarray]:
         out["train_x"], out["train_y"] = out["train_x"][order], out["train_y"][order]
     cache = data_roots()[0] / "cifar10-jpeg.npz"
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.tmp.npz")   # concurrent runs: one file each
-        np.savez(tmp, **out)
-        os.replace(tmp, cache)
+        from lnl.records import atomic_path
+
+        with atomic_path(cache) as tmp:                  # a unique name: concurrent runs write their own
+            np.savez(tmp, **out)
     except OSError:
         pass  # a read-only data folder: decode again next time
     return out

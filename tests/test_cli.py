@@ -46,6 +46,31 @@ def assert_usage_error(code, err, *fragments):
     (["noise", "--dataset", "digits", "--kind", "blur", "--rate", "0.2"], ["choose one of"]),
     (["noise", "--dataset", "digits", "--kind", "symmetric", "--rate", "2"], ["within [0, 1]"]),
     (["fly"], ["invalid choice"]),
+    (RUN + ["--train-per-class", "-3"], ["--train-per-class must be an integer of at least 1, got -3"]),
+    (RUN + ["--test-per-class", "0"], ["--test-per-class must be an integer of at least 1"]),
+    (RUN + ["--epochs", "0"], ["--epochs must be an integer of at least 1, got 0"]),
+    (RUN + ["--batch-size", "-1"], ["--batch-size must be"]),
+    (RUN + ["--probe-per-class", "-1"], ["--probe-per-class must be an integer of at least 0"]),
+    (RUN + ["--lr", "0"], ["learning rate must be positive"]),
+    (RUN + ["--lr", "nan"], ["learning rate must be positive"]),
+    (RUN + ["--momentum", "1.5"], ["--momentum must be below 1"]),
+    (RUN + ["--weight-decay=-1e-4"], ["--weight-decay must be a number of at least 0"]),
+    (RUN + ["--eta-min", "0.5"], ["--eta-min (0.5) must not exceed the learning rate"]),
+    (RUN + ["--warmup", "-2"], ["--warmup must be"]),
+    (RUN + ["--milestones", "5,-1"], ["Every milestone must be"]),
+    (RUN + ["--schedule", "step"], ["LR schedule 'step'", "linear"]),
+    (RUN + ["--seed", "-1"], ["--seed must be"]),
+    (["run", "--dataset", "digits", "--method", "mixnn", "--param", "K=2.5"],
+     ["Parameter K of method 'mixnn' must be an int, got '2.5'"]),
+    (["run", "--dataset", "digits", "--method", "mixnn", "--param", "e_s=1.5"], ["MixNN e_s must be"]),
+    (["run", "--dataset", "digits", "--method", "mixnn", "--param", "correction=maybe"],
+     ["Parameter correction of method 'mixnn' must be true or false"]),
+    (["run", "--dataset", "digits", "--method", "coteaching", "--param", "tau=high"],
+     ["Parameter tau of method 'coteaching' must be a float or none"]),
+    (["run", "--dataset", "digits", "--method", "coteaching", "--noise", "none"], ["--param tau="]),
+    (["run", "--dataset", "digits", "--method", "elr", "--preset", "imagenet"],
+     ["Method 'elr' has no preset 'imagenet'; its presets: cifar10, cifar100"]),
+    (["run", "--dataset", "digits", "--method", "ce", "--preset", "cifar10"], ["its presets: none"]),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path):
     argv = argv + (["--out", str(tmp_path)] if argv[0] == "run" else [])
@@ -196,3 +221,24 @@ def test_keep_state_leaves_the_trained_state_for_restore(capsys, tmp_path):
     assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == [record.name, f"{record.stem}.state.pt"]
     r = engine.restore(record)
     assert r.ctx.train_features(r.method.net)[1].shape[0] == r.record["data"]["num_train"]
+
+
+def test_a_preset_fills_every_setting_not_given_on_the_command_line(capsys, tmp_path):
+    code, out, _ = call(["run", "--dataset", "digits", "--method", "elr", "--preset", "cifar100", "--model", "mlp",
+                         "--epochs", "1", "--lr", "0.05", "--param", "lam=2", "--device", "cpu",
+                         "--out", str(tmp_path)], capsys)
+    assert code == 0
+    cfg = json.loads(Path(out.splitlines()[0]).read_text())["config"]
+    assert (cfg["model"], cfg["epochs"], cfg["lr"]) == ("mlp", 1, 0.05)               # given: kept
+    assert (cfg["weight_decay"], cfg["schedule"]["kind"], cfg["schedule"]["milestones"]) == (1e-3, "multistep", [80, 120])
+    assert cfg["method_params"] == {"beta": 0.9, "lam": "2"}                          # --param wins
+    code, out, _ = call(["run", "--dataset", "digits", "--method", "elr", "--preset", "cifar100", "--model", "mlp",
+                         "--epochs", "1", "--schedule", "cosine", "--device", "cpu", "--out", str(tmp_path)], capsys)
+    assert json.loads(Path(out.splitlines()[0]).read_text())["config"]["schedule"]["kind"] == "cosine"
+
+
+def test_a_phase_beyond_the_run_is_one_line_on_stderr(capsys, tmp_path):
+    code, out, err = call(["run", "--dataset", "digits", "--method", "mixnn", "--epochs", "2", "--param", "warmup=1",
+                           "--device", "cpu", "--out", str(tmp_path)], capsys)
+    assert code == 0 and err.strip() == ("mixnn: label correction (E_s = 60) would start at epoch 60, after the "
+                                         "run's 2 epochs, so it never runs.")

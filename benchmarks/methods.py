@@ -1,0 +1,68 @@
+"""What each method costs: its epoch time as a ratio to CE's, on this device, in one process.
+
+    python benchmarks/methods.py                                  # Fashion-MNIST, 5,000 images, CNN
+    python benchmarks/methods.py --dataset cifar10 --train-per-class 1000 --epochs 3
+    python benchmarks/methods.py --json runs/methods.json
+
+Every method of :data:`lnl.methods.METHODS` trains the same run (data, model, batch, precision the
+engine picks for the device) for ``--epochs`` epochs through :func:`lnl.engine.run`, without the
+true-label diagnostics pass (evaluation on the test set stays, as in every run). The figure is the
+median of the epochs after the first (which pays for warm-up and allocation), so a method's own
+cost is measured in its steady state: MixNN is set to mix and correct labels from epoch 1
+(``warmup=0, e_s=1``), Co-teaching keeps its forget-rate ramp. Prints one row per method: seconds
+per epoch and the ratio to CE's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from lnl import engine, records
+from lnl.engine import RunConfig
+from lnl.methods import METHODS
+
+STEADY = {"mixnn": {"warmup": 0, "e_s": 1}}   # the method's full work from the first epoch
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default="fashion_mnist")
+    p.add_argument("--train-per-class", type=int, default=500)
+    p.add_argument("--epochs", type=int, default=3, help="at least 2: the first is not timed")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--methods", nargs="*", default=list(METHODS))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", default=None, metavar="PATH", help="also write the figures to PATH as JSON")
+    args = p.parse_args()
+    if args.epochs < 2:
+        sys.exit("methods.py: --epochs must be at least 2 (the first epoch is not timed).")
+    device = engine.resolve_device(args.device)
+    methods = ["ce"] + [m for m in args.methods if m != "ce"]
+    print(f"{records.device_name(device)}, torch {torch.__version__}, {torch.get_num_threads()} threads: "
+          f"{args.dataset}, {args.train_per_class} per class, batch {args.batch_size}, median of epochs 2-{args.epochs}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in methods:
+            cfg = RunConfig(method=name, dataset=args.dataset, noise="symmetric", rate=0.4, epochs=args.epochs,
+                            batch_size=args.batch_size, train_per_class=args.train_per_class, diagnostics=False,
+                            device=args.device, method_params=STEADY.get(name, {}))
+            rec = engine.run(cfg, out=tmp, progress=False)
+            s = statistics.median(rec["timing"]["epoch_s"][1:])
+            ratio = s / rows[0]["epoch_s"] if rows else 1.0
+            rows.append({"method": name, "epoch_s": s, "ratio_to_ce": ratio})
+            print(f"  {name:<12}{s:8.2f} s/epoch   {ratio:5.2f} × CE", flush=True)
+    if args.json:
+        records.write_json_atomic(args.json, {"device": records.device_name(device), "torch": torch.__version__,
+                                              "dataset": args.dataset, "train_per_class": args.train_per_class,
+                                              "batch_size": args.batch_size, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
