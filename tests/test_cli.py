@@ -230,7 +230,8 @@ def test_a_preset_fills_every_setting_not_given_on_the_command_line(capsys, tmp_
     assert code == 0
     cfg = json.loads(Path(out.splitlines()[0]).read_text())["config"]
     assert (cfg["model"], cfg["epochs"], cfg["lr"]) == ("mlp", 1, 0.05)               # given: kept
-    assert (cfg["weight_decay"], cfg["schedule"]["kind"], cfg["schedule"]["milestones"]) == (1e-3, "multistep", [80, 120])
+    schedule = cfg["schedule"]
+    assert (cfg["weight_decay"], schedule["kind"], schedule["milestones"]) == (1e-3, "multistep", [80, 120])
     assert cfg["method_params"] == {"beta": 0.9, "lam": "2"}                          # --param wins
     code, out, _ = call(["run", "--dataset", "digits", "--method", "elr", "--preset", "cifar100", "--model", "mlp",
                          "--epochs", "1", "--schedule", "cosine", "--device", "cpu", "--out", str(tmp_path)], capsys)

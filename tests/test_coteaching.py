@@ -12,17 +12,13 @@ from lnl import engine
 from lnl.engine import RunConfig, Schedule
 from lnl.methods.coteaching import Coteaching, CoteachingConfig, forget_rate, small_loss_selection
 
+from .test_engine import comparable
+
 
 def small(**kw) -> RunConfig:
     base = dict(method="coteaching", dataset="digits", noise="symmetric", rate=0.4, epochs=3, batch_size=64,
                 lr=0.05, seed=0, device="cpu")
     return RunConfig(**{**base, **kw})
-
-
-def comparable(record: dict) -> dict:
-    rec = {k: v for k, v in record.items() if k not in ("timing", "provenance")}
-    rec["summary"] = {k: v for k, v in rec["summary"].items() if k != "wall_time_s"}
-    return rec
 
 
 def test_forget_rate_ramps_to_tau_over_t_k_epochs():
@@ -64,7 +60,8 @@ def test_each_network_learns_only_from_its_peers_selection():
     (l1, o1, n1), (l2, o2, n2) = steps
     assert o1 is m.opt1 and n1 == ["net1"] and l1 == pytest.approx(float(loss_f[keep_g].mean()), rel=1e-5)
     assert o2 is m.opt2 and n2 == ["net2"] and l2 == pytest.approx(float(loss_g[keep_f].mean()), rel=1e-5)
-    assert m.selected[idx].sum() == 51 and set(torch.nonzero(m.selected).flatten().tolist()) == set(idx[keep_f].tolist())
+    assert m.selected[idx].sum() == 51
+    assert set(torch.nonzero(m.selected).flatten().tolist()) == set(idx[keep_f].tolist())
 
 
 def test_paper_optimiser_switches_beta1_where_the_lr_decay_starts(tmp_path):
@@ -80,7 +77,8 @@ def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
     rec = engine.run(small(), out=tmp_path)
     last = rec["history"][-1]
     assert last["test_acc"] == last["test_acc_net1"] and rec["summary"]["reported_output"] == "net1"
-    assert {"test_acc_net2", "test_acc_ensemble", "selected_precision", "selected_auroc", "small_loss_auroc"} <= set(last)
+    assert {"test_acc_net2", "test_acc_ensemble", "selected_precision", "selected_auroc",
+            "small_loss_auroc"} <= set(last)
     assert [e["keep_rate"] for e in rec["history"]] == pytest.approx([1.0, 0.96, 0.92])
     assert rec["assumptions"]["tau"] == 0.4 and "assumes the noise rate known" in rec["assumptions"]["tau_source"]
     assert "the full forget rate" in rec["warnings"][0] and rec["warnings"][0] in capsys.readouterr().err

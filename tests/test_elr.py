@@ -11,17 +11,13 @@ from lnl.engine import RunConfig
 from lnl.methods.elr import (ELR, PRESETS, clamped_probabilities, elr_gradient, elr_regulariser,
                              ema_targets)
 
+from .test_engine import comparable
+
 
 def small(**kw) -> RunConfig:
     base = dict(method="elr", dataset="digits", noise="symmetric", rate=0.4, epochs=3, batch_size=64, lr=0.05,
                 seed=0, device="cpu")
     return RunConfig(**{**base, **kw})
-
-
-def comparable(record: dict) -> dict:
-    rec = {k: v for k, v in record.items() if k not in ("timing", "provenance")}
-    rec["summary"] = {k: v for k, v in rec["summary"].items() if k != "wall_time_s"}
-    return rec
 
 
 def test_target_ema_by_hand():
@@ -50,7 +46,8 @@ def test_gradient_matches_lemma_and_finite_differences():
     for i, c in [(0, 0), (3, 7), (5, 2)]:
         dz = torch.zeros_like(zd)
         dz[i, c] = eps
-        fd = (elr_regulariser(torch.softmax(zd + dz, 1), t).sum() - elr_regulariser(torch.softmax(zd - dz, 1), t).sum()) / (2 * eps)
+        reg_at = lambda zz: elr_regulariser(torch.softmax(zz, 1), t).sum()  # noqa: E731
+        fd = (reg_at(zd + dz) - reg_at(zd - dz)) / (2 * eps)
         assert float(fd) == pytest.approx(float(auto[i, c]), rel=1e-5, abs=1e-8)
     # the training loss: CE + λ · mean reg, whose gradient is the CE gradient plus λ/B times the lemma's
     m = ELR(ELR.Config(beta=0.7, lam=3.0))

@@ -441,7 +441,8 @@ def test_stream_randomness_is_keyed_by_its_name(tmp_path, monkeypatch):
     a, _ = spy(monkeypatch, tmp_path, cfg, side=one("u"))
     b, _ = spy(monkeypatch, tmp_path, cfg, side=one("u"))
     c, _ = spy(monkeypatch, tmp_path, cfg, side=one("other"))
-    assert all(torch.equal(x["u"]["idx"], y["u"]["idx"]) and torch.equal(x["u"]["x"], y["u"]["x"]) for x, y in zip(a, b))
+    assert all(torch.equal(x["u"]["idx"], y["u"]["idx"]) and torch.equal(x["u"]["x"], y["u"]["x"])
+               for x, y in zip(a, b))
     assert not torch.equal(a[0]["u"]["idx"], c[0]["other"]["idx"])
 
 
@@ -538,7 +539,8 @@ def test_log_per_sample_is_scored_against_the_truth(tmp_path, monkeypatch):
     want = gmm.detection_metrics(score, clean, threshold=0.5)
     h = rec["history"][0]
     assert h["score_auroc"] == pytest.approx(want["auroc"], abs=1e-12)
-    assert h["score_precision"] == pytest.approx(want["precision"]) and h["score_recall"] == pytest.approx(want["recall"])
+    assert h["score_precision"] == pytest.approx(want["precision"])
+    assert h["score_recall"] == pytest.approx(want["recall"])
     assert h["score_clean"] == pytest.approx(score[clean].mean(), rel=1e-6)
     assert h["score_noisy"] == pytest.approx(score[~clean].mean(), rel=1e-6)
 

@@ -240,7 +240,8 @@ class MixNN(Method):
         first = max(self.e_s, self.warmup + 1)
         first += -first % every
         if self.config.variant == "code":
-            out = {"mixup (after the warm-up)": self.warmup + 1, "mixing with neighbours": max(self.e_s, self.warmup) + 1}
+            out = {"mixup (after the warm-up)": self.warmup + 1,
+                   "mixing with neighbours": max(self.e_s, self.warmup) + 1}
         else:
             out = {"mixing with neighbours (after the warm-up)": self.warmup + 1}
         if self.config.correction:
