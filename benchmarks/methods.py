@@ -28,7 +28,7 @@ from lnl import engine, records
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
-STEADY = {"mixnn": {"warmup": 0, "e_s": 1}}   # the method's full work from the first epoch
+X
 
 
 def main() -> None:

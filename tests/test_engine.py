@@ -402,6 +402,7 @@ class StreamSpy(Method):
 
     def training_step(self, batch, ctx):
         self.seen.append({"epoch": ctx.epoch, "tag": ctx.current_pass.tag, "progress": ctx.progress,
+                          "pass_progress": ctx.pass_progress,
                           **{k: (v.clone() if torch.is_tensor(v) else v) for k, v in batch.items() if k != "views"},
                           "views": [v.clone() for v in batch.get("views", [])]})
         return {"loss": F.cross_entropy(self.net(batch["x"]), batch["y"])}
@@ -457,6 +458,7 @@ def test_passes_in_order_with_their_tags_batch_sizes_and_progress(tmp_path, monk
     assert [len(s["idx"]) for s in e0] == [100] * 4 + [64] * 3                 # drop_last on the second
     assert all(s["idx"].max() < 400 for s in e0[:4]) and all(s["idx"].min() >= 400 for s in e0[4:])
     assert [s["progress"] for s in e0] == pytest.approx([k / 7 for k in range(7)])
+    assert [s["pass_progress"] for s in e0] == pytest.approx([0, 1 / 4, 2 / 4, 3 / 4, 0, 1 / 3, 2 / 3])
     assert [s["progress"] for s in seen if s["epoch"] == 1][0] == 1.0
     with pytest.raises(ValueError, match="distinct names"):
         spy(monkeypatch, tmp_path, small("stream-spy", epochs=1),

@@ -34,7 +34,7 @@ ELR            per-sample target buffer, updated in ``training_step`` (``index_c
 Co-teaching    two networks, ``automatic_optimization = False``, ``ctx.step`` per network;
                R(T) from ``ctx.epoch``; Adam's β₁ as a ``Piecewise`` optimiser schedule;
                ``predict`` returns ``{"net1", "net2", "ensemble"}``
-DivideMix*     ``on_epoch_start``: ``ctx.train_logits`` + :mod:`lnl.gmm` per network, then two
+DivideMix      ``on_epoch_start``: ``ctx.train_logits`` + :mod:`lnl.gmm` per network, then two
                ``Pass``-es (tag ``net1``/``net2``): the labelled set as main stream and the
                unlabelled set as a side stream, two ``weak`` views each; λ_u from ``ctx.progress``
 SANM*          DivideMix's passes + ``net(x, features=True).feature_map`` for the masks
@@ -44,7 +44,7 @@ IEG*           a ``probe`` side stream; ``views=("weak", "strong", ...)``; meta 
 ALR*           soft-label buffer updated in ``training_step``/``on_epoch_end``
 =============  ==========================================================================
 
-\* still to come: how they will use the hooks.
+Rows marked * are methods still to come: how they will use the hooks.
 
 Files: :mod:`~lnl.engine.config` (what decides a run), :mod:`~lnl.engine.api` (the method API
 and its context), :mod:`~lnl.engine.setup` (data preparation), :mod:`~lnl.engine.diagnostics`

@@ -198,6 +198,7 @@ class Context:
         self.num_train = len(labels)
         self.epoch, self.step_count = 0, 0
         self.step_in_epoch, self.steps_in_epoch = 0, 1
+        self.step_in_pass, self.steps_in_pass = 0, 1
         self.passes: list[Pass] | None = None        # set in on_epoch_start; None: [DEFAULT_PASS]
         self.current_pass: Pass = DEFAULT_PASS
         self.optimizers: list[torch.optim.Optimizer] = []
@@ -270,6 +271,12 @@ class Context:
     def progress(self) -> float:
         """The fractional epoch, ``epoch + step / steps in the epoch`` (0-based): for ramp-ups."""
         return self.epoch + self.step_in_epoch / max(1, self.steps_in_epoch)
+
+    @property
+    def pass_progress(self) -> float:
+        """``epoch + step / steps in the current pass``: each pass of an epoch runs from ``epoch`` to
+        ``epoch + 1`` (DivideMix's per-network ramp-up of λ_u)."""
+        return self.epoch + self.step_in_pass / max(1, self.steps_in_pass)
 
     def epochs_of(self, value: params.Epochs) -> int:
         """A method's epoch setting in epochs: an int counts epochs, a float in [0, 1] is that

@@ -126,6 +126,7 @@ def train_epoch(su: Setup, epoch: int) -> dict[str, Any]:
     sides: dict[str, Iterator] = {}
     for p, main in zip(passes, mains):
         ctx.current_pass = p
+        ctx.step_in_pass, ctx.steps_in_pass = 0, len(main)
         side = [(s.name, StreamBatches(s, ctx, p.batch_size or cfg.batch_size)) for s in p.side]
         for name, sb in side:
             sides.setdefault(name, sb.cycle())
@@ -136,6 +137,7 @@ def train_epoch(su: Setup, epoch: int) -> dict[str, Any]:
             outs = _step(method, batch, ctx)
             ctx.step_count += 1
             ctx.step_in_epoch += 1
+            ctx.step_in_pass += 1
             by_truth = outs.pop("by_truth", None)
             if by_truth:                        # per-sample values, averaged per group below
                 split.add(idx, by_truth)

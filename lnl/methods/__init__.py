@@ -5,10 +5,12 @@
 
 from lnl.methods.ce import CE
 from lnl.methods.coteaching import Coteaching
+from lnl.methods.dividemix import DivideMix
 from lnl.methods.elr import ELR
 from lnl.methods.mixnn import MixNN
 from lnl.methods.mixup import Mixup
 
-METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR}
+METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR,
+           "dividemix": DivideMix}
 
-__all__ = ["METHODS", "CE", "Coteaching", "ELR", "Mixup", "MixNN"]
+__all__ = ["METHODS", "CE", "Coteaching", "DivideMix", "ELR", "Mixup", "MixNN"]

@@ -1,0 +1,299 @@
+"""DivideMix: two networks divide the data for each other with a GMM, then train semi-supervised.
+
+J. Li, R. Socher, S. C. H. Hoi, "DivideMix: Learning with Noisy Labels as Semi-supervised
+Learning", ICLR 2020 (arXiv 2002.07394). Official code: LiJunnan1992/DivideMix @ d9d3058
+(``Train_cifar.py``). The host framework of SANM's headline numbers.
+
+=============  ==========================================================================
+θ, θ'          the network being trained and its peer (``net1``/``net2`` by turns)
+ℓ_i, w_i       per-sample CE (eval mode, no augmentation), min-max normalised; w_i = the GMM's
+               P(clean | ℓ_i) (:func:`lnl.gmm.clean_probability`)
+τ              clean threshold: X = {w_i > τ} labelled, U = the rest, unlabelled (eq. 2)
+x̂_{b,m}        the m-th (M = 2) weak view of sample b
+T, α           sharpening temperature, Beta(α, α) of MixMatch
+λ_u, λ_r       weights of L_U (ramped up) and of L_reg (1)
+=============  ==========================================================================
+
+Algorithm 1, as the engine runs it:
+
+- warm-up (``warmup`` epochs): each network in its own pass over all samples, CE on the given
+  labels at twice the batch size; under asymmetric noise plus the confidence penalty Σ_c p_c log p_c.
+- ``on_epoch_start``, co-divide: each network's losses on the whole training set, a GMM each; the
+  division from net2's w trains net1 and vice versa (l. 5-9: each network learns from its peer's
+  division, so that it does not confirm its own errors). Then two passes, one per network: the
+  labelled set as the main stream and the unlabelled set as a side stream cycling beside it, two
+  ``weak`` views of each.
+- ``training_step``, for the network θ of the pass, its peer θ' in eval mode, all with no gradient:
+  co-refinement (eq. 3-4): ȳ_b = w_b y_b + (1 − w_b) (1/M) Σ_m p_θ(x̂_{b,m}), ŷ_b = Sharpen(ȳ_b, T);
+  co-guessing: q̄_b = (1/2M) Σ_m (p_θ(û_{b,m}) + p_θ'(û_{b,m})), q̂_b = Sharpen(q̄_b, T);
+  then MixMatch (eq. 5-8) over the 4B pool [x̂_1, x̂_2, û_1, û_2] with one λ ~ Beta(α, α) per batch,
+  λ' = max(λ, 1 − λ), and one permutation of the pool;
+  L = L_X + λ_u · ramp · L_U + λ_r L_reg (eq. 9-12), an SGD step on θ only.
+- test prediction: the sum of the two networks' logits (``ensemble``); each network's accuracy is
+  in the history too.
+
+Paper and official code differ; the paper's form is the default, the code's a named option:
+
+==============================  ==============================  ==================================
+                                paper (default)                 code
+==============================  ==============================  ==================================
+L_U (eq. 10)                    (1/|U'|) Σ ‖q' − p‖²            mean over samples *and classes*,
+                                                                1/C of it: ``lu_mean_classes``
+labelled set (eq. 2)            w_i ≥ τ                         w_i > τ: ``strict_tau``
+GMM input at 90 % noise         this epoch's losses             mean of the last 5 epochs'
+                                                                normalised losses: ``gmm_window=5``
+==============================  ==============================  ==================================
+
+The per-setting λ_u, τ and warm-up of the Appendix (Table 7, confirmed in the code's issues) are
+named presets (``preset="c10-sym80"``), which also select the code's forms above, since Table 7's
+λ_u were tuned for them. λ_u ramps linearly over ``rampup`` epochs after the warm-up, per step
+(the code: ``epoch + batch / batches``, per network's pass: ``ctx.pass_progress``).
+
+Forward passes per labelled batch of B: co-guessing 4 × B (θ and θ' on two views of U),
+co-refinement 2 × B (θ on two views of X), training 1 × 4B (θ on the mixed pool, with backward):
+:data:`FORWARDS_PER_STEP`. Per epoch, two whole-set evaluations (one per network) for the GMMs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lnl import gmm
+from lnl.engine import Context, Method, Pass, Stream, eval_mode
+from lnl.losses import one_hot
+from lnl.params import Epochs
+from lnl.rng import derive_seed
+
+# (θ on û_1, θ on û_2, θ' on û_1, θ' on û_2, θ on x̂_1, θ on x̂_2, θ on the mixed pool)
+FORWARDS_PER_STEP = ("guess_u1", "guess_u2", "peer_guess_u1", "peer_guess_u2", "refine_x1", "refine_x2", "mixed")
+
+# Table 7 of the Appendix (λ_u, τ), code issues #10, #46: τ = 0.6 and a 5-epoch GMM window at 90 %;
+# warm-up 10 epochs on CIFAR-10, 30 on CIFAR-100. The presets take the code's forms (Table 7's λ_u
+# are tuned for its L_U).
+CODE_FORMS = {"lu_mean_classes": True, "strict_tau": True}
+PRESETS = {
+    "c10-sym20": dict(lambda_u=0.0, tau=0.5, warmup=10),
+    "c10-sym50": dict(lambda_u=25.0, tau=0.5, warmup=10),
+    "c10-sym80": dict(lambda_u=25.0, tau=0.5, warmup=10),
+    "c10-sym90": dict(lambda_u=50.0, tau=0.6, warmup=10, gmm_window=5),
+    "c10-asym40": dict(lambda_u=0.0, tau=0.5, warmup=10),
+    "c100-sym20": dict(lambda_u=25.0, tau=0.5, warmup=30),
+    "c100-sym50": dict(lambda_u=150.0, tau=0.5, warmup=30),
+    "c100-sym80": dict(lambda_u=150.0, tau=0.5, warmup=30),
+    "c100-sym90": dict(lambda_u=150.0, tau=0.6, warmup=30, gmm_window=5),
+}
+DEFAULTS = dict(lambda_u=25.0, tau=0.5, warmup=10, gmm_window=1, lu_mean_classes=False, strict_tau=False)
+
+
+@dataclass(frozen=True)
+class DivideMixConfig:
+    preset: str | None = None         # a Table 7 cell, e.g. c10-sym80: λ_u, τ, warm-up and the code's forms
+    lambda_u: float | None = None     # λ_u; None: the preset's, else 25 (CIFAR-10 at 50-80 %)
+    tau: float | None = None          # τ, the clean threshold; None: the preset's, else 0.5
+    warmup: Epochs | None = None      # warm-up epochs; None: the preset's, else 10 (CIFAR-10)
+    gmm_window: int | None = None     # GMM on the mean of the last n epochs' losses; None: preset's, else 1
+    lu_mean_classes: bool | None = None   # the code's L_U (mean over classes too); None: preset's, else False
+    strict_tau: bool | None = None    # the code's w > τ (paper: w ≥ τ); None: the preset's, else False
+    T: float = 0.5                    # sharpening temperature (§3.3; code --T 0.5)
+    alpha: float = 4.0                # Beta(α, α) of MixMatch (code --alpha 4)
+    lambda_r: float = 1.0             # weight of L_reg (eq. 12)
+    rampup: Epochs = 16               # epochs of the linear λ_u ramp after the warm-up (code: 16)
+    conf_penalty: bool | None = None  # warm-up confidence penalty; None: under asymmetric noise (§4.1)
+
+    def __post_init__(self):
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"DivideMix has no preset '{self.preset}'; its presets: {', '.join(PRESETS)}.")
+        if self.T <= 0 or self.alpha <= 0 or self.lambda_r < 0:
+            raise ValueError("DivideMix needs T > 0, alpha > 0 and lambda_r ≥ 0.")
+        if (self.tau is not None and not 0 <= self.tau <= 1) or (self.lambda_u is not None and self.lambda_u < 0):
+            raise ValueError("DivideMix needs 0 ≤ tau ≤ 1 and lambda_u ≥ 0.")
+
+    def get(self, name: str):
+        """A setting: given, else the preset's (with the code's forms), else the paper's default."""
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        preset = {**CODE_FORMS, **PRESETS[self.preset]} if self.preset else {}
+        return preset.get(name, DEFAULTS[name])
+
+
+# ----------------------------------------------------------------------------------------------
+# One small function per equation
+# ----------------------------------------------------------------------------------------------
+
+def sharpen(p: Tensor, T: float) -> Tensor:
+    """Sharpen(p, T)_c = p_c^{1/T} / Σ_k p_k^{1/T} (eq. 4), rows of ``p [B, C]``."""
+    q = p ** (1 / T)
+    return q / q.sum(dim=1, keepdim=True)
+
+
+def co_refine(y: Tensor, w: Tensor, p_views: list[Tensor], T: float) -> Tensor:
+    """Eq. (3)-(4): ŷ = Sharpen(w y + (1 − w) mean_m p_θ(x̂_m), T). ``y [B, C]`` one-hot, ``w [B]``."""
+    p = torch.stack(p_views).mean(0)
+    return sharpen(w[:, None] * y + (1 - w[:, None]) * p, T)
+
+
+def co_guess(p_views: list[Tensor], p_peer_views: list[Tensor], T: float) -> Tensor:
+    """q̂ = Sharpen((1/2M) Σ_m (p_θ(û_m) + p_θ'(û_m)), T): both networks guess U's labels."""
+    return sharpen(torch.stack(p_views + p_peer_views).mean(0), T)
+
+
+def mixmatch(inputs: Tensor, targets: Tensor, lam: float, perm: Tensor) -> tuple[Tensor, Tensor]:
+    """Eq. (5)-(8): λ' = max(λ, 1 − λ); x' = λ' x + (1 − λ') x_π, p' likewise, π a permutation of the
+    pool. λ' ≥ 1/2 keeps each mixed sample closer to its own (labelled or unlabelled) half."""
+    lam = max(lam, 1 - lam)
+    return lam * inputs + (1 - lam) * inputs[perm], lam * targets + (1 - lam) * targets[perm]
+
+
+def loss_x(logits: Tensor, targets: Tensor) -> Tensor:
+    """L_X (eq. 9): −(1/|X'|) Σ Σ_c p'_c log p_θ(x')_c."""
+    return -(targets * F.log_softmax(logits.float(), dim=1)).sum(1).mean()
+
+
+def loss_u(logits: Tensor, targets: Tensor, mean_classes: bool = False) -> Tensor:
+    """L_U (eq. 10): (1/|U'|) Σ ‖q' − p_θ(u')‖²; ``mean_classes`` the code's 1/C of it."""
+    sq = (torch.softmax(logits.float(), dim=1) - targets) ** 2
+    return sq.mean() if mean_classes else sq.sum(1).mean()
+
+
+def loss_reg(logits: Tensor) -> Tensor:
+    """L_reg (eq. 11): Σ_c π_c log(π_c / p̄_c), π uniform, p̄ the batch's mean prediction: keeps the
+    network from putting every sample in one class."""
+    p_mean = torch.softmax(logits.float(), dim=1).mean(0)
+    prior = torch.full_like(p_mean, 1 / len(p_mean))
+    return (prior * torch.log(prior / p_mean)).sum()
+
+
+def confidence_penalty(logits: Tensor) -> Tensor:
+    """Σ_c p_c log p_c averaged over the batch (negative entropy): the warm-up term under
+    asymmetric noise, against over-confident predictions."""
+    p = torch.softmax(logits.float(), dim=1)
+    return (p * torch.log(p.clamp_min(1e-12))).sum(1).mean()
+
+
+def linear_rampup(progress: float, warmup: int, length: int) -> float:
+    """clip((progress − warm-up) / length, 0, 1): the factor of λ_u (the code's ``linear_rampup``)."""
+    return float(min(max((progress - warmup) / max(length, 1), 0.0), 1.0))
+
+
+# ----------------------------------------------------------------------------------------------
+# The method
+# ----------------------------------------------------------------------------------------------
+
+class DivideMix(Method):
+    """Alg. 1: ``on_epoch_start`` co-divides and declares one pass per network; ``training_step``
+    co-refines, co-guesses, MixMatches and steps the pass's network."""
+
+    name = "dividemix"
+    Config = DivideMixConfig
+    automatic_optimization = False
+    reported_output = "ensemble"
+    presets = {}                         # run settings: the code's are the book's CIFAR defaults
+    transient = ("division",)
+
+    def configure(self, ctx: Context) -> None:
+        c = self.config
+        self.warmup = ctx.epochs_of(c.get("warmup"))
+        self.rampup = ctx.epochs_of(c.rampup)
+        self.penalty = c.conf_penalty if c.conf_penalty is not None else ctx.cfg.noise.startswith("asymmetric")
+        self.net1, self.net2 = ctx.build_model(), ctx.build_model()
+        self.opt1 = ctx.optimizer(self.net1.parameters(), name="net1")
+        self.opt2 = ctx.optimizer(self.net2.parameters(), name="net2")
+        window = c.get("gmm_window")
+        for k in ("1", "2"):                                    # normalised losses, newest first
+            self.register_buffer(f"loss_hist{k}", torch.full((window, ctx.num_train), float("nan"), device=ctx.device))
+        self.division: dict[str, Tensor] = {}                   # tag -> w from the peer, [N]
+
+    def phases(self, ctx: Context) -> dict[str, int]:
+        return {"co-divide and semi-supervised training (after the warm-up)": self.warmup + 1}
+
+    def nets(self, tag: str):
+        """(θ, θ', optimiser of θ) for a pass."""
+        return (self.net1, self.net2, self.opt1) if tag == "net1" else (self.net2, self.net1, self.opt2)
+
+    # co-divide -------------------------------------------------------------------------------------
+    def clean_probability(self, net, hist: Tensor, ctx: Context) -> Tensor:
+        """w of every training sample from ``net``'s losses (eval mode, no augmentation); both
+        networks' mixtures start from the same seed, a function of the run seed and the epoch."""
+        loss = gmm.per_sample_loss(ctx.train_logits(net), ctx.labels)
+        hist.copy_(torch.roll(hist, 1, dims=0))
+        hist[0] = torch.as_tensor(gmm.normalise(loss), device=hist.device)
+        seed = derive_seed(ctx.cfg.seed, "dividemix-gmm", ctx.epoch) % 2**31
+        w = gmm.clean_probability(torch.nanmean(hist, dim=0), seed=seed)
+        return torch.as_tensor(w, dtype=torch.float32, device=ctx.device)
+
+    def on_epoch_start(self, ctx: Context) -> None:
+        B = ctx.cfg.batch_size
+        if ctx.epoch < self.warmup:                  # CE on all data, each network in its pass, 2B
+            ctx.passes = [Pass(Stream("warmup1"), batch_size=2 * B, tag="net1"),
+                          Pass(Stream("warmup2"), batch_size=2 * B, tag="net2")]
+            return
+        w1 = self.clean_probability(self.net1, self.loss_hist1, ctx)
+        w2 = self.clean_probability(self.net2, self.loss_hist2, ctx)
+        ctx.log_per_sample("w_net1", w1)
+        ctx.log_per_sample("w_net2", w2)
+        self.division = {"net1": w2, "net2": w1}     # each network trains on its peer's division
+        tau, strict = self.config.get("tau"), self.config.get("strict_tau")
+        ctx.passes = []
+        for tag, w in self.division.items():
+            clean = w > tau if strict else w >= tau
+            labelled, unlabelled = torch.nonzero(clean).flatten(), torch.nonzero(~clean).flatten()
+            ctx.log(**{f"labelled_share_{tag}": clean.float().mean()})
+            if len(labelled) == 0:
+                continue                              # nothing labelled: this network skips the epoch
+            side = (Stream(f"unlabelled-{tag}", indices=unlabelled, views=("weak", "weak")),) if len(unlabelled) else ()
+            ctx.passes.append(Pass(Stream(f"labelled-{tag}", indices=labelled, views=("weak", "weak")),
+                                   side=side, tag=tag))
+
+    # one step ----------------------------------------------------------------------------------
+    def training_step(self, batch, ctx: Context):
+        tag = ctx.current_pass.tag
+        net, peer, opt = self.nets(tag)
+        if ctx.epoch < self.warmup:
+            logits = net(batch["x"]).float()
+            loss = F.cross_entropy(logits, batch["y"])
+            if self.penalty:
+                loss = loss + confidence_penalty(logits)
+            ctx.step(loss, opt)
+            return {f"loss_{tag}": loss.detach()}
+        return self._semi_supervised_step(batch, ctx, tag, net, peer, opt)
+
+    def _semi_supervised_step(self, batch, ctx: Context, tag: str, net, peer, opt):
+        c, C = self.config, ctx.num_classes
+        x1, x2 = batch["views"]
+        y = one_hot(batch["y"], C)
+        w = self.division[tag][batch["idx"]]
+        u = batch.get(f"unlabelled-{tag}")
+        with torch.no_grad():
+            if u is not None:                                                   # co-guessing
+                u1, u2 = u["views"]
+                with eval_mode(peer):
+                    p_peer = [torch.softmax(peer(u1).float(), 1), torch.softmax(peer(u2).float(), 1)]
+                q = co_guess([torch.softmax(net(u1).float(), 1), torch.softmax(net(u2).float(), 1)], p_peer, c.T)
+            y_hat = co_refine(y, w, [torch.softmax(net(x1).float(), 1), torch.softmax(net(x2).float(), 1)], c.T)
+        pool = [x1, x2] + ([u1, u2] if u is not None else [])
+        targets = [y_hat, y_hat] + ([q, q] if u is not None else [])
+        inputs, targets = torch.cat(pool), torch.cat(targets)
+        lam = float(ctx.numpy_generator(f"dividemix-beta-{tag}").beta(c.alpha, c.alpha))
+        perm = torch.randperm(len(inputs), generator=ctx.generator(f"dividemix-perm-{tag}"), device=ctx.device)
+        mixed_x, mixed_p = mixmatch(inputs, targets, lam, perm.to(inputs.device))
+        if inputs.dim() == 4 and x1.is_contiguous(memory_format=torch.channels_last):
+            mixed_x = mixed_x.contiguous(memory_format=torch.channels_last)
+        logits = net(mixed_x).float()
+        nx = 2 * len(x1)
+        lx = loss_x(logits[:nx], mixed_p[:nx])
+        lu = loss_u(logits[nx:], mixed_p[nx:], c.get("lu_mean_classes")) if u is not None else logits.new_zeros(())
+        ramp = linear_rampup(ctx.pass_progress, self.warmup, self.rampup)
+        lam_u = c.get("lambda_u") * ramp
+        loss = lx + lam_u * lu + c.lambda_r * loss_reg(logits)
+        ctx.step(loss, opt)
+        return {f"loss_{tag}": loss.detach(), f"loss_x_{tag}": lx.detach(), f"loss_u_{tag}": lu.detach(),
+                "lambda_u_ramped": torch.tensor(lam_u)}
+
+    def predict(self, x: Tensor) -> dict[str, Tensor]:
+        z1, z2 = self.net1(x).float(), self.net2(x).float()
+        return {"net1": z1, "net2": z2, "ensemble": z1 + z2}
