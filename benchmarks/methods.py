@@ -9,7 +9,8 @@ engine picks for the device) for ``--epochs`` epochs through :func:`lnl.engine.r
 true-label diagnostics pass (evaluation on the test set stays, as in every run). The figure is the
 median of the epochs after the first (which pays for warm-up and allocation), so a method's own
 cost is measured in its steady state: MixNN is set to mix and correct labels from epoch 1
-(``warmup=0, e_s=1``), Co-teaching keeps its forget-rate ramp. Prints one row per method: seconds
+(``warmup=0, e_s=1``) and DivideMix to co-divide from epoch 1 (``warmup=0``); Co-teaching keeps
+its forget-rate ramp. Prints one row per method: seconds
 per epoch and the ratio to CE's.
 """
 
@@ -28,7 +29,7 @@ from lnl import engine, records
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
-X
+STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}}   # full work from epoch 1
 
 
 def main() -> None:
