@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from lnl import report
 
@@ -33,3 +34,55 @@ def test_first_table_wins():
     b = a.assign(cell=["B"])
     assert report.paper_cell([a, b], "d", "symmetric", 0.4, ["m"]) == "A"
     assert report.paper_cell([b, a], "d", "symmetric", 0.4, ["x", "m"]) == "B"
+
+
+# --- our runs over seeds, and verdicts ------------------------------------------------------------
+
+def test_verdicts_on_constructed_differences():
+    from lnl.report import Claim, verdict_of
+
+    assert verdict_of({0: 12.0, 1: 13.0, 2: 12.5}, 10) == "holds"                 # mean 12.5, 2 SE = 0.58
+    assert verdict_of({0: 5.0, 1: 6.0, 2: 5.5}, 10) == "does not hold"
+    assert verdict_of({0: 8.0, 1: 12.0}, 10) == "within seed noise"               # a tie: mean = threshold
+    assert verdict_of({0: 10.0, 1: 10.0}, 10) == "within seed noise"              # no spread, exactly on it
+    assert verdict_of({3: 0.4}, 0) == "holds (one seed)" and verdict_of({3: -0.4}, 0) == "does not hold (one seed)"
+    with pytest.raises(ValueError, match="at least one seed"):
+        verdict_of({}, 0)
+    table = report.claims_table([Claim("a", {0: 1.0, 1: 3.0}, 0, 2.5), Claim("b", {4: 1.0})])
+    assert table.loc["a", "ours (points)"] == 2.0 and table.loc["a", "± 2 SE"] == pytest.approx(2.0)
+    assert table.loc["a", "seeds"] == "0, 1" and table.loc["a", "paper (points)"] == 2.5
+    assert table.loc["b", "± 2 SE"] == report.MISSING and table.loc["b", "here"] == "holds (one seed)"
+
+
+def test_paired_differences_use_the_seeds_both_arms_ran():
+    assert report.paired({0: 80.0, 1: 82.0, 2: 81.0}, {1: 70.0, 2: 75.0, 3: 60.0}) == {1: 12.0, 2: 6.0}
+    rec = lambda acc: {"summary": {"test_acc_last10": acc}}  # noqa: E731
+    assert report.by_seed({0: rec(0.8), 1: rec(0.75)}) == pytest.approx({0: 80.0, 1: 75.0})
+
+
+def test_seed_table_and_pct():
+    assert report.pct([0.8, 0.9]) == "85.00 ± 7.07" and report.pct([0.8]) == "80.00"
+
+    def rec(seed, best, last, last10):
+        return {"config": {"seed": seed}, "noise": {"rate_effective": 0.4},
+                "summary": {"test_acc_best": best, "test_acc_last": last, "test_acc_last10": last10},
+                "history": [{"noisy_acc_given": 0.5}]}
+
+    t = report.seed_table({("symmetric", 0.4, "CE"): [rec(0, 0.8, 0.7, 0.72), rec(1, 0.82, 0.74, 0.74)]},
+                          ["noise", "r", "arm"])
+    row = t.loc[("symmetric", 0.4, "CE")]
+    assert row["seeds"] == "0, 1" and row["best"] == "81.00 ± 1.41" and row["last 10"] == "73.00 ± 1.41"
+    assert row["last10_mean"] == pytest.approx(73.0) and row["memorised (end)"] == 0.5 and row["ρ"] == 0.4
+
+
+def test_paper_differences_are_looked_up_not_typed():
+    t1, t4 = report.paper_table("mixnn_table1_cifar.csv"), report.paper_table("mixnn_table4_ablation.csv")
+    mixnn, ce = ("MixNN", "MixNN (Ours)"), ("CE",)
+    gap = report.paper_difference([t4, t1], "cifar10", [("symmetric", 0.8, mixnn, 1), ("symmetric", 0.8, ce, -1)])
+    assert gap == pytest.approx(86.08 - 53.82)             # Table I and IV, as the MixNN page quoted them
+    nolc = ("MixNN w/o label correction",)
+    gain = report.paper_difference([t4, t1], "cifar10", [("symmetric", 0.8, mixnn, 1), ("symmetric", 0.8, nolc, -1),
+                                                         ("symmetric", 0.4, mixnn, -1), ("symmetric", 0.4, nolc, 1)])
+    assert gain == pytest.approx((86.08 - 74.31) - (92.89 - 91.73))
+    with pytest.raises(KeyError, match="No paper table has SANM"):
+        report.paper_difference([t4], "cifar10", [("symmetric", 0.8, ("SANM",), 1)])
