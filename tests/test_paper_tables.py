@@ -1,4 +1,4 @@
-"""Checks for the MixNN paper tables transcribed under data/paper_tables/."""
+"""Checks for the MixNN and SANM paper tables transcribed under data/paper_tables/."""
 from pathlib import Path
 
 import pandas as pd
@@ -6,11 +6,15 @@ import pytest
 
 TABLE_DIR = Path(__file__).resolve().parents[1] / "data" / "paper_tables"
 BASE_COLUMNS = ["table", "dataset", "noise", "rate", "method", "metric", "value", "source"]
-FILES = {
-    "mixnn_table1_cifar.csv": ("I", True, 132),
-    "mixnn_table2_clothing1m.csv": ("II", False, 9),
-    "mixnn_table3_webvision.csv": ("III", False, 36),
-    "mixnn_table4_ablation.csv": ("IV", True, 42),
+MIXNN = "Lu & He 2024, arXiv 2406.16966"
+SANM = "Tu et al. 2023, arXiv 2302.06805"
+FILES = {  # file: (table, has a std column, rows, paper the source string names)
+    "mixnn_table1_cifar.csv": ("I", True, 132, MIXNN),
+    "mixnn_table2_clothing1m.csv": ("II", False, 9, MIXNN),
+    "mixnn_table3_webvision.csv": ("III", False, 36, MIXNN),
+    "mixnn_table4_ablation.csv": ("IV", True, 42, MIXNN),
+    "sanm_table1_cifar.csv": ("1", False, 112, SANM),   # 14 methods x 8 columns
+    "sanm_table6_plugin.csv": ("6", False, 64, SANM),   # 8 methods x 8 columns
 }
 
 
@@ -20,14 +24,14 @@ def load(name):
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_file_shape_and_values(name):
-    table, has_std, n_rows = FILES[name]
+    table, has_std, n_rows, paper = FILES[name]
     df = load(name)
     expected = BASE_COLUMNS + (["std"] if has_std else [])
     assert set(expected) <= set(df.columns)
     assert len(df) == n_rows
     assert (df["table"] == table).all()
     assert (df["source"].str.strip() != "").all()
-    assert (df["source"] == f"Lu & He 2024, arXiv 2406.16966, Table {table}").all()
+    assert (df["source"] == f"{paper}, Table {table}").all()
     values = pd.to_numeric(df["value"], errors="raise")
     assert values.between(0, 100).all()
     if has_std:
@@ -100,3 +104,66 @@ def test_mixnn_rows_agree_between_tables_1_and_4():
     assert len(merged) == len(t4) == 6
     assert (merged["value_4"] == merged["value_1"]).all()
     assert (merged["std_4"] == merged["std_1"]).all()
+
+
+S1, S6 = "sanm_table1_cifar.csv", "sanm_table6_plugin.csv"
+SANM_SPOT_CHECKS = [  # (file, the cell's key, printed value); the paper's line (text file, lines 53 and 116)
+    # Table 1: "DivideMix [15] 96.1 94.6 93.2 76.0 77.3 74.6 60.2 31.5"
+    (S1, dict(zip(CIFAR, ("DivideMix", "cifar10", "symm", "0.8"))), "93.2"),
+    (S1, dict(zip(CIFAR, ("DivideMix", "cifar100", "symm", "0.9"))), "31.5"),
+    # Table 1: "Cross-Entropy (CE) 86.8 79.4 62.9 42.7 62.0 46.7 19.9 10.1"
+    (S1, dict(zip(CIFAR, ("Cross-Entropy (CE)", "cifar100", "symm", "0.5"))), "46.7"),
+    # Table 1: "Co-teaching [41] 89.5 85.7 67.4 47.9 65.6 51.8 27.9 13.7"
+    (S1, dict(zip(CIFAR, ("Co-teaching", "cifar10", "symm", "0.9"))), "47.9"),
+    # Table 1: "GCE [5] 90.0 89.3 73.9 36.5 68.1 53.3 22.1 8.9"
+    (S1, dict(zip(CIFAR, ("GCE", "cifar10", "symm", "0.2"))), "90.0"),
+    # Table 1: "SANM(DivideMix) 96.4 95.8 94.6 92.3 81.2 78.2 68.7 43.5"
+    (S1, dict(zip(CIFAR, ("SANM(DivideMix)", "cifar10", "symm", "0.9"))), "92.3"),
+    # Table 1: "SANM(C2D) 96.6 96.4 95.7 95.1 81.9 79.3 71.6 61.9"
+    (S1, dict(zip(CIFAR, ("SANM(C2D)", "cifar100", "symm", "0.9"))), "61.9"),
+    # Table 6: "SANM(CE) Best 92.4 89.7 72.1 51.5 70.9 53.1 34.8 18.6"
+    (S6, dict(zip(CIFAR, ("SANM(CE)", "cifar100", "symm", "0.8"))), "34.8"),
+    # Table 6: "Co-teaching [9] Best 82.6 73.0 24.0 14.6 50.5 38.2 11.8 4.9"
+    (S6, dict(zip(CIFAR, ("Co-teaching", "cifar100", "symm", "0.9"))), "4.9"),
+    # Table 6: "CDR [37] Best 90.4 85.0 47.2 12.3 63.3 39.5 29.2 8.0"
+    (S6, dict(zip(CIFAR, ("CDR", "cifar10", "symm", "0.5"))), "85.0"),
+    # Table 6: "SANM(ELR+) Best 96.3 95.7 94.1 82.9 79.8 77.3 65.0 38.7"
+    (S6, dict(zip(CIFAR, ("SANM(ELR+)", "cifar10", "symm", "0.9"))), "82.9"),
+]
+
+
+@pytest.mark.parametrize("name, key, value", SANM_SPOT_CHECKS)
+def test_sanm_spot_checks_against_the_paper_text(name, key, value):
+    assert cell(name, **key)["value"] == value
+
+
+def test_sanm_tables_layout():
+    t1, t6 = load(S1), load(S6)
+    for df, metric, n_methods in ((t1, "test_acc", 14), (t6, "test_acc_best", 8)):
+        assert (df["metric"] == metric).all()
+        assert (df["noise"] == "symm").all()
+        assert df["method"].nunique() == n_methods
+        # every method has all 8 columns: CIFAR-10 and CIFAR-100 at 20/50/80/90 %
+        assert (df.groupby("method").size() == 8).all()
+        assert set(df["rate"]) == {"0.2", "0.5", "0.8", "0.9"}
+    assert t6["method"].tolist()[::8] == ["CE", "SANM(CE)", "Co-teaching", "SANM(Co-teaching)", "CDR", "SANM(CDR)",
+                                          "ELR+", "SANM(ELR+)"]
+
+
+def test_sanm_ce_falls_with_the_noise_rate():
+    df = load(S1).query("method == 'Cross-Entropy (CE)'")
+    for dataset, g in df.groupby("dataset"):
+        values = pd.to_numeric(g.sort_values("rate")["value"])
+        assert values.is_monotonic_decreasing, dataset
+
+
+def test_sanm_ce_rows_agree_between_tables_1_and_6_and_the_body_text():
+    key = ["dataset", "noise", "rate"]
+    t1 = load(S1).query("method == 'Cross-Entropy (CE)'")
+    t6 = load(S6).query("method == 'CE'")
+    merged = t1.merge(t6, on=key, suffixes=("_1", "_6"))
+    assert len(merged) == 8 and (merged["value_1"] == merged["value_6"]).all()
+    # "an accuracy increase of around 14.9% on the symmetric 80% noise setting (CIFAR-100) ... by vanilla CE"
+    gain = float(cell(S6, method="SANM(CE)", dataset="cifar100", rate="0.8")["value"]) - float(
+        cell(S6, method="CE", dataset="cifar100", rate="0.8")["value"])
+    assert gain == pytest.approx(14.9)
