@@ -17,9 +17,9 @@ from pathlib import Path
 from lnl import records
 
 
-def spread(values: list[float], scale: float = 100.0) -> str:
+def spread(values: list[float], scale: float = 100.0, digits: int = 2) -> str:
     m = statistics.mean(values) * scale
-    return f"{m:.2f} ± {statistics.stdev(values) * scale:.2f}" if len(values) > 1 else f"{m:.2f}"
+    return f"{m:.{digits}f} ± {statistics.stdev(values) * scale:.{digits}f}" if len(values) > 1 else f"{m:.{digits}f}"
 
 
 def main(folder: str) -> None:
@@ -42,7 +42,7 @@ def main(folder: str) -> None:
               f"{spread([s['test_acc_last'] for s in sm])}   last-10 {spread([s['test_acc_last10'] for s in sm])}"
               + (f"   (reported output: {sm[0]['reported_output']})" if "reported_output" in sm[0] else ""))
         for k in scores:
-            print(f"  {k:<22}{spread([h[k] for h in last], scale=1.0)}")
+            print(f"  {k:<22}{spread([h[k] for h in last], scale=1.0, digits=3)}")
         for k in sorted(k for k in last[0] if k.startswith("test_acc_")):
             print(f"  last {k:<17}{spread([h[k] for h in last])}")
         print(f"  s/epoch      {statistics.median(s for r in recs for s in r['timing']['epoch_s']):.1f}")

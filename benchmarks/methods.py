@@ -17,11 +17,9 @@ per epoch and the ratio to CE's.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
-from pathlib import Path
 
 import torch
 

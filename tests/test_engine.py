@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from lnl import engine
-from lnl.engine import Context, Method, RunConfig, Schedule
+from lnl.engine import Method, RunConfig, Schedule
 from lnl.methods import METHODS
 
 
