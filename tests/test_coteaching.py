@@ -80,6 +80,7 @@ def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
     assert {"test_acc_net2", "test_acc_ensemble", "selected_precision", "selected_auroc",
             "small_loss_auroc"} <= set(last)
     assert [e["keep_rate"] for e in rec["history"]] == pytest.approx([1.0, 0.96, 0.92])
+    assert rec["history"][0]["selection_overlap"] == 1.0 and 0.5 < last["selection_overlap"] < 1
     assert rec["assumptions"]["tau"] == 0.4 and "assumes the noise rate known" in rec["assumptions"]["tau_source"]
     assert "the full forget rate" in rec["warnings"][0] and rec["warnings"][0] in capsys.readouterr().err
     assert last["small_loss_auroc"] > 0.9 and last["selected_precision"] > 1 - 0.4   # beats the base rate

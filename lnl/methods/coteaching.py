@@ -38,6 +38,8 @@ network is a 9-layer CNN; the run's model is used here.
 Per-sample scores for the engine (``ctx.log_per_sample``): ``selected``, whether net1 kept sample i
 in its last batch of the epoch (the paper's "label precision" is its precision), and
 ``small_loss``, minus net1's loss on it, whose AUROC measures the small-loss split before the cut.
+``selection_overlap``, the share of net1's selection that net2 also selected, measures how much
+the two networks disagree on what to drop.
 """
 
 from __future__ import annotations
@@ -147,8 +149,11 @@ class Coteaching(Method):
         self.loss1.index_copy_(0, idx, loss_f.detach())
         self.selected[idx] = 0.0
         self.selected[idx[keep_f]] = 1.0
+        agree = torch.zeros(len(y), dtype=torch.bool, device=y.device)
+        agree[keep_f] = True
+        shared = agree[keep_g].float().sum() / max(len(keep_f), 1)               # |D̄_f ∩ D̄_g| / |D̄_f|
         return {"loss": loss_f[keep_g].detach().mean(), "loss_net2": loss_g[keep_f].detach().mean(),
-                "keep_rate": torch.tensor(R)}
+                "keep_rate": torch.tensor(R), "selection_overlap": shared}
 
     def on_epoch_end(self, ctx: Context) -> None:
         ctx.log_per_sample("selected", self.selected, threshold=0.5)
