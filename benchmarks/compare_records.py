@@ -1,6 +1,6 @@
 """A folder of run records side by side, one row per method: test accuracy (best, last, mean of the
 last 10 epochs) as mean ± std over seeds, the detection AUROC of every per-sample score the method
-logged (``<name>_auroc`` in its last epoch, e.g. Co-teaching's ``small_loss``, ELR's
+logged (``<name>_auroc``, and ``_precision``/``_recall`` of a selection, in its last epoch, e.g. Co-teaching's ``small_loss``, ELR's
 ``target_given``, and the small-loss split of the engine's own diagnostics, ``loss_auroc``), and the
 median seconds per epoch.
 
@@ -33,7 +33,7 @@ def main(folder: str) -> None:
         seeds = sorted(r["config"]["seed"] for r in recs)
         sm = [r["summary"] for r in recs]
         last = [r["history"][-1] for r in recs]
-        scores = sorted({k for h in last for k in h if k.endswith("_auroc")})
+        scores = sorted({k for h in last for k in h if k.endswith(("_auroc", "_precision", "_recall"))})
         noise = recs[0]["noise"]
         print(f"{method} ({recs[0]['config']['dataset']}, {noise['kind']} {noise['rate_nominal']:g}, effective "
               f"{statistics.mean(r['noise']['rate_effective'] for r in recs):.4f}; seeds {seeds}; "
@@ -42,9 +42,9 @@ def main(folder: str) -> None:
               f"{spread([s['test_acc_last'] for s in sm])}   last-10 {spread([s['test_acc_last10'] for s in sm])}"
               + (f"   (reported output: {sm[0]['reported_output']})" if "reported_output" in sm[0] else ""))
         for k in scores:
-            print(f"  {k:<22}{spread([h[k] for h in last], scale=1.0, digits=3)}")
+            print(f"  {k:<24}{spread([h[k] for h in last], scale=1.0, digits=3)}")
         for k in sorted(k for k in last[0] if k.startswith("test_acc_")):
-            print(f"  last {k:<17}{spread([h[k] for h in last])}")
+            print(f"  last {k:<19}{spread([h[k] for h in last])}")
         print(f"  s/epoch      {statistics.median(s for r in recs for s in r['timing']['epoch_s']):.1f}")
 
 
