@@ -50,7 +50,11 @@ TIMING_FILE = ROOT / "data" / "presets" / "gpu_timing.json"   # benchmarks/throu
 # FLOP being a multiply or an add). An estimate, and every plan says so until records replace it.
 ASSUMED_TFLOPS = {"cuda": 55.0, "cpu": 0.1}
 RUN_OVERHEAD_S = {"cuda": 30.0, "cpu": 8.0}    # process start, data decoding, kernel autotuning
-METHOD_COST = {"ce": 1.0, "mixup": 1.0, "mixnn": 1.1}   # training FLOPs relative to CE
+# Training FLOPs relative to CE. Co-teaching: two networks. DivideMix, per labelled sample of each
+# network's pass: 6 forwards without gradient and a forward + backward on the 4B pool (18 units
+# against CE's 3), on about half the data per network. Measured on 2 CPU cores (benchmarks/methods.py):
+# Co-teaching 1.7-2.4, ELR 0.8-1.25, DivideMix 4.0-4.7, MixNN 1.45-1.8.
+METHOD_COST = {"ce": 1.0, "mixup": 1.0, "mixnn": 1.1, "coteaching": 2.0, "elr": 1.0, "dividemix": 5.0}
 DATA_SHAPES = {  # name -> (training images, test images, classes, input shape)
     "digits": (1347, 450, 10, (1, 8, 8)), "fashion_mnist": (60000, 10000, 10, (1, 28, 28)),
     "cifar10": (50000, 10000, 10, (3, 32, 32)), "cifar100": (50000, 10000, 100, (3, 32, 32)),

@@ -142,6 +142,73 @@ FOUNDATIONS_REPLICATION = {
 for _s in FOUNDATIONS_REPLICATION.values():
     _s.update(rates=(0.4, 0.8))   # MixNN Fig. 4: 40 % and 80 % symmetric noise
 
+# The baselines every paper of the book compares with: CE, Co-teaching, ELR and DivideMix at 80 %
+# symmetric noise, one run each on the same data, network and optimiser.
+_BASELINE_NOTES = dict(
+    coteaching="τ = the run's nominal rate (the paper assumes the noise rate known, §3); T_k scaled to the "
+               "run (paper: 10 of 200 epochs). The run's SGD, not the paper's Adam schedule "
+               "(lnl.methods.coteaching.PRESETS holds that)",
+    elr="β 0.7, λ 3: ELR's config_cifar10.json (the library's defaults)",
+    dividemix="warm-up scaled to the run (paper: 10 of 300 epochs); λ_u 25, τ 0.5, T 0.5, α 4 and a λ_u "
+              "ramp of 16 epochs after the warm-up: DivideMix's code and Table 7 (CIFAR-10, 80 %)",
+    noise="symmetric: flip to one of the other C − 1 classes (Co-teaching's convention), 80 % of the labels "
+          "changed")
+BASELINES_TUTORIAL = {
+    "smoke": dict(
+        run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None, epochs=12,
+                 batch_size=32, lr=0.05, weight_decay=5e-4),
+        schedule=dict(kind="cosine"), noise="symmetric", threads=1,
+        coteaching=dict(t_k=3), elr=dict(beta=0.7, lam=3.0), dividemix=dict(warmup=2),
+        expect="1 s (CE) to 5 s (DivideMix) per run on 1 CPU core",
+        notes=dict(_BASELINE_NOTES, data="scikit-learn's 8x8 digits, all 1,347 training images: seconds on any CPU",
+                   model="lnl.models.mlp", optimiser="SGD, momentum 0.9 (lnl default), batch 32",
+                   schedule="cosine to 0 over 12 epochs; this book's smoke budget")),
+    "cpu": dict(
+        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=300, test_per_class=500, epochs=15,
+                 batch_size=128, lr=0.02, weight_decay=5e-4),
+        schedule=dict(kind="cosine"), noise="symmetric",
+        coteaching=dict(t_k=5), elr=dict(beta=0.7, lam=3.0), dividemix=dict(warmup=3, lambda_u=25.0),
+        expect="about 20 s (CE, ELR), 35 s (Co-teaching) and 55 s (DivideMix) per run on 2 CPU cores",
+        notes=dict(_BASELINE_NOTES, data="Xiao et al. 2017: 300 training images per class (3,000), 500 test images "
+                                         "per class, no augmentation; what fits this page's cpu budget",
+                   model="lnl.models.cnn: a small CNN", optimiser="SGD, momentum 0.9 (lnl default), batch 128",
+                   schedule=f"cosine to 0 over 15 epochs; {BOOK}")),
+    "gpu": dict(
+        run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
+        coteaching=dict(t_k=10), elr=dict(beta=0.7, lam=3.0), dividemix=dict(warmup=10),
+        expect=_GPU_EXPECT,
+        notes=dict(_BASELINE_NOTES, data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip",
+                   model="PreAct ResNet-18, DivideMix's network",
+                   optimiser="SGD, momentum 0.9, weight decay 5e-4 (DivideMix's code), batch 128",
+                   schedule=f"cosine to 0 over 60 epochs; {BOOK} (DivideMix: 300)",
+                   coteaching="τ = the run's nominal rate (§3); T_k 10 (§4). The run's SGD, not the paper's "
+                              "Adam schedule (lnl.methods.coteaching.PRESETS holds that)",
+                   dividemix="warm-up 10 (DivideMix §4.1, CIFAR-10); λ_u 25, τ 0.5, T 0.5, α 4: its code and "
+                             "Table 7 (CIFAR-10, 80 %)")),
+    "paper": dict(
+        # DivideMix's own settings (Train_cifar.py): PreAct ResNet-18, SGD lr 0.02, momentum 0.9,
+        # weight decay 5e-4, batch 64, 300 epochs, LR ×0.1 at epoch 150; every method runs them
+        run=dict(dataset="cifar10", model="preact-resnet18", train_per_class=None, test_per_class=None, epochs=300,
+                 batch_size=64, lr=0.02, weight_decay=5e-4),
+        schedule=dict(kind="multistep", milestones=(150,), gamma=0.1),
+        noise="symmetric-uniform",       # DivideMix's code: redraw over all C classes, 72 % changed
+        coteaching=dict(t_k=10), elr=dict(beta=0.7, lam=3.0), dividemix=dict(preset="c10-sym80"),
+        expect="hours per run on one GPU",
+        notes=dict(_BASELINE_NOTES, data="CIFAR-10; crop + flip", model="PreAct ResNet-18 (DivideMix §4.1)",
+                   optimiser="SGD, momentum 0.9, weight decay 5e-4, batch 64 (DivideMix's Train_cifar.py)",
+                   schedule="DivideMix §4.1: 300 epochs, LR 0.02, ×0.1 at epoch 150",
+                   noise="symmetric-uniform: redraw over all C classes (DivideMix's code); 72 % changed",
+                   coteaching="τ = the nominal rate 0.8 (§3), a little above the 72 % changed; T_k 10 (§4). "
+                              "DivideMix's SGD schedule, not Co-teaching's Adam one "
+                              "(lnl.methods.coteaching.PRESETS holds that)",
+                   elr="β 0.7, λ 3 (ELR's config_cifar10.json); on DivideMix's schedule, not ELR's own "
+                       "(ResNet-34, cosine restarts, 150 epochs: lnl.methods.elr.PRESETS)",
+                   dividemix="preset c10-sym80: Table 7 (λ_u 25, τ 0.5, warm-up 10) and the code's forms")),
+}
+for _s in BASELINES_TUTORIAL.values():
+    _s.update(rate=0.8)     # DivideMix's Table 1 at its hardest setting but one
+
+
 MIXNN_TUTORIAL = {
     "smoke": dict(run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None,
                            epochs=20, batch_size=32, lr=0.05, weight_decay=5e-4),
@@ -234,12 +301,14 @@ for _s in MIXNN_REPLICATION.values():
 OPTIONS = {         # the papermill parameters of each page that change its runs
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),
+    "baselines/tutorial": ("seed",),
     "mixnn/tutorial": ("seed",),
     "mixnn/replication": ("main_seeds", "ablation_seeds"),
 }
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
     "foundations/replication": FOUNDATIONS_REPLICATION,
+    "baselines/tutorial": BASELINES_TUTORIAL,
     "mixnn/tutorial": MIXNN_TUTORIAL,
     "mixnn/replication": MIXNN_REPLICATION,
 }
@@ -319,6 +388,22 @@ def _foundations_replication(page: str, profile: str, S: dict[str, Any]) -> list
     return out
 
 
+def _baselines_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    seed, noise, rate = S["seed"], S["noise"], S["rate"]
+
+    def config(method, params=None):
+        return _config(S, method=method, noise=noise, rate=rate, seed=seed, method_params=dict(params or {}))
+
+    # The trained networks of the three methods are kept: the page restores them for the selection,
+    # the targets and the co-divide on real batches. Nothing of them is needed on a GPU section.
+    return [Planned(page, profile, ("ce",), f"CE, {noise} {rate}", 0, config("ce")),
+            Planned(page, profile, ("coteaching",), f"Co-teaching, {noise} {rate}", 0,
+                    config("coteaching", S["coteaching"]), keep_state=True),
+            Planned(page, profile, ("elr",), f"ELR, {noise} {rate}", 0, config("elr", S["elr"]), keep_state=True),
+            Planned(page, profile, ("dividemix",), f"DivideMix, {noise} {rate}", 0,
+                    config("dividemix", S["dividemix"]), keep_state=True)]
+
+
 def _mixnn_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     seed, M = S["seed"], S["mixnn"]
     # Kept as the replication keeps its headline runs, so that the two pages share them.
@@ -363,6 +448,7 @@ def _mixnn_replication(page: str, profile: str, S: dict[str, Any]) -> list[Plann
 BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "foundations/tutorial": _foundations_tutorial,
     "foundations/replication": _foundations_replication,
+    "baselines/tutorial": _baselines_tutorial,
     "mixnn/tutorial": _mixnn_tutorial,
     "mixnn/replication": _mixnn_replication,
 }
