@@ -160,3 +160,12 @@ def provenance_line(recs: list[dict[str, Any]] | dict[str, Any]) -> str:
             f"Python {distinct(p.get('python_version') for p in prov)} | "
             f"device {distinct(p.get('device') for p in prov)} | "
             f"wall time {wall:.0f} s in {len(recs)} run{'s' if len(recs) != 1 else ''}")
+
+
+def source(obj):
+    """The library's source of ``obj``, highlighted: a page shows the code it calls."""
+    import inspect
+
+    from IPython.display import Code
+
+    return Code(inspect.getsource(obj), language="python")

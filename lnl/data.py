@@ -564,6 +564,12 @@ class DeviceData:
         x = (x.float() - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
+    def to_display(self, x: torch.Tensor) -> torch.Tensor:
+        """A normalised image ``[C, H, W]`` (of :meth:`batch`) back to [0, 1] on the CPU for
+        ``imshow``: ``[H, W]`` for one channel, ``[H, W, 3]`` for three."""
+        img = (x[None] * self.std + self.mean)[0].clamp(0, 255).cpu() / 255
+        return img[0] if img.shape[0] == 1 else img.permute(1, 2, 0)
+
     def batches(self, batch_size: int, generator: torch.Generator | None = None, drop_last: bool = False,
                 indices: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
         """Index batches over all samples (or over ``indices``): shuffled with ``generator``, in

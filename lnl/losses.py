@@ -32,3 +32,8 @@ def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
     if isinstance(lam, Tensor) and lam.dim() == 1:
         lam = lam.view(-1, *([1] * (a.dim() - 1)))
     return lam * a + (1 - lam) * b
+
+
+def entropy(p: Tensor) -> Tensor:
+    """Entropy in nats of each row of probabilities ``p [B, C]`` -> ``[B]`` (0 log 0 = 0)."""
+    return -(p * p.clamp_min(1e-12).log()).sum(dim=1)

@@ -104,3 +104,12 @@ def test_config_checks():
         with pytest.raises(ValueError, match="Co-teaching"):
             CoteachingConfig(**kw)
     assert Coteaching.make_config({"tau": "none"}).tau is None
+
+
+def test_selection_summary_by_hand():
+    from lnl.methods.coteaching import selection_summary
+
+    clean = [True, True, False, True, False]
+    s = selection_summary(clean, [0, 1, 2], [1, 2, 3])
+    assert s["clean share"] == 0.6 and s["D̄_f: precision"] == pytest.approx(2 / 3)
+    assert s["kept by both: share of D̄_f"] == pytest.approx(2 / 3) and s["kept by both: precision"] == 0.5

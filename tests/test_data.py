@@ -282,3 +282,12 @@ def test_cifar10_jpeg_copy_aligns_with_cifar10n(monkeypatch):
     assert rates["aggre"] == pytest.approx(0.0901, abs=5e-5)
     assert rates["worse"] == pytest.approx(0.4021, abs=5e-5)
     assert rates["random1"] == pytest.approx(0.1723, abs=5e-5)
+
+
+def test_to_display_undoes_the_normalisation():
+    images = torch.randint(0, 256, (3, 3, 8, 8), dtype=torch.uint8)
+    dd = data.DeviceData(images, (0.4, 0.5, 0.6), (0.2, 0.25, 0.3), augment=())
+    shown = dd.to_display(dd.batch(torch.tensor([1]))[0])
+    assert shown.shape == (8, 8, 3) and torch.allclose(shown, images[1].permute(1, 2, 0).float() / 255, atol=1e-5)
+    grey = data.DeviceData(images[:, :1], (0.5,), (0.25,), augment=())
+    assert grey.to_display(grey.batch(torch.tensor([0]))[0]).shape == (8, 8)

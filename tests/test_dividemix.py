@@ -134,3 +134,12 @@ def test_same_seed_same_record_and_resume(tmp_path):
     assert comparable(engine.run(cfg, out=tmp_path / "b")) == comparable(whole)
     engine.run(cfg, out=tmp_path / "c", stop_after=2)
     assert comparable(engine.run(cfg, out=tmp_path / "c", resume=True)) == comparable(whole)
+
+
+def test_entropy_and_sharpening():
+    from lnl.losses import entropy
+
+    assert float(entropy(torch.full((1, 4), 0.25))) == pytest.approx(torch.log(torch.tensor(4.0)).item())
+    assert float(entropy(torch.tensor([[1.0, 0.0]]))) == pytest.approx(0.0, abs=1e-9)
+    p = torch.tensor([[0.5, 0.3, 0.2]])
+    assert entropy(sharpen(p, 0.5)) < entropy(p)

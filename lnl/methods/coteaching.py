@@ -93,6 +93,19 @@ def small_loss_selection(losses: Tensor, keep: float) -> Tensor:
     return losses.detach().argsort()[: int(keep * len(losses))]
 
 
+def selection_summary(is_clean, keep_f, keep_g) -> dict[str, float]:
+    """How clean two small-loss selections are and how much they share, against the truth (for the
+    book: a method never sees it). ``is_clean [B]`` bool; ``keep_f``, ``keep_g`` indices into it."""
+    import numpy as np
+
+    is_clean, keep_f, keep_g = (np.asarray(a) for a in (is_clean, keep_f, keep_g))
+    both = np.intersect1d(keep_f, keep_g)
+    return {"samples": len(is_clean), "clean share": float(is_clean.mean()),
+            "D̄_f: precision": float(is_clean[keep_f].mean()), "D̄_g: precision": float(is_clean[keep_g].mean()),
+            "kept by both: share of D̄_f": len(both) / len(keep_f),
+            "kept by both: precision": float(is_clean[both].mean()) if len(both) else float("nan")}
+
+
 class Coteaching(Method):
     """Alg. 1: ``configure`` the two networks; ``training_step`` l. 3-7; R(T) of l. 8 from the epoch."""
 
