@@ -31,14 +31,15 @@ demo: $(BIN)/.installed-test
 	    --train-per-class 2000 --epochs 10 --out runs/demo
 
 ## test: the unit tests; every notebook at the smoke profile under nbval; the book built at the
-## smoke profile and checked in headless Chromium (tests/test_site.py; skipped, with the reason,
-## where no Chromium is installed, unless LNL_REQUIRE_SITE=1 as in .ci/run)
+## smoke profile, checked in headless Chromium (tests/test_site.py; skipped, with the reason,
+## where no Chromium is installed, unless LNL_REQUIRE_SITE=1 as in .ci/run), and its glued numbers
+## compared with tests/golden/page_glue.json (tests/test_glue.py)
 test: $(BIN)/.installed-test
-	$(BIN)/python -m pytest -q --ignore=tests/test_site.py
+	$(BIN)/python -m pytest -q --ignore=tests/test_site.py --ignore=tests/test_glue.py
 	$(BIN)/python scripts/build_book.py --prepare smoke
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=300 _build/smoke
 	$(BIN)/python scripts/build_book.py --profile smoke
-	$(BIN)/python -m pytest -q -rs tests/test_site.py
+	$(BIN)/python -m pytest -q -rs tests/test_site.py tests/test_glue.py
 
 ## bench: training throughput per model, fast data path vs DataLoader, and each method's epoch time
 ## as a ratio to CE's, on this machine

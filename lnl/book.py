@@ -169,3 +169,18 @@ def source(obj):
     from IPython.display import Code
 
     return Code(inspect.getsource(obj), language="python")
+
+
+def glued(notebook: str | Path | dict[str, Any]) -> dict[str, str]:
+    """``{name: text}`` of every value an executed notebook glued (``myst_nb.glue``), as the page's
+    prose shows it: the plain-text form of each glued output."""
+    import json
+
+    nb = notebook if isinstance(notebook, dict) else json.loads(Path(notebook).read_text())
+    out = {}
+    for cell in nb.get("cells", []):
+        for o in cell.get("outputs", []):
+            meta = (o.get("metadata") or {}).get("scrapbook")
+            if meta:
+                out[meta["name"]] = o["data"].get(meta["mime_prefix"] + "text/plain")
+    return out

@@ -96,10 +96,10 @@ FOUNDATIONS_TUTORIAL = {
                            batch_size=32, lr=0.05, weight_decay=5e-4),
                   schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3, threads=1,
                   expect="about 3 s per run on 1 CPU core"),
-    "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=1000, epochs=20,
+    "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=500, test_per_class=200, epochs=20,
                          batch_size=128, lr=0.02, weight_decay=5e-4),   # the replication's data
                 schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3,
-                expect="about 70 s per run on 2 CPU cores"),
+                expect="about 35 s per run on 2 CPU cores"),
     "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
                 early_epoch=10, expect=_GPU_EXPECT),
     "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS,
@@ -123,9 +123,10 @@ FOUNDATIONS_REPLICATION = {
                    optimiser="SGD, momentum 0.9 (lnl default)", schedule="cosine to 0",
                    epochs=BOOK, gmm_epoch="early: before the test peak"))]),
     "cpu": dict(noise="symmetric", experiments=[dict(
-        _FASHION, run=dict(_FASHION["run"], train_per_class=1000),
-        expect="about 70 s per run on 2 CPU cores",
-        notes=dict(_FASHION_NOTES, data="Xiao et al. 2017: the first 1,000 training images per class (10,000), "
+        _FASHION, run=dict(_FASHION["run"], train_per_class=500, test_per_class=200),
+        expect="about 35 s per run on 2 CPU cores",
+        notes=dict(_FASHION_NOTES, data="Xiao et al. 2017: the first 500 training images per class (5,000) and "
+                                        "200 test images per class (2,000), "
                                         f"no augmentation; {BOOK}"))]),
     "gpu": dict(noise="symmetric", experiments=[
         dict(_FASHION, expect=_GPU_EXPECT),
@@ -164,23 +165,26 @@ BASELINES_TUTORIAL = {
                    model="lnl.models.mlp", optimiser="SGD, momentum 0.9 (lnl default), batch 32",
                    schedule="cosine to 0 over 12 epochs; this book's smoke budget")),
     "cpu": dict(
-        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=300, test_per_class=500, epochs=15,
+        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=300, test_per_class=100, epochs=12,
                  batch_size=128, lr=0.02, weight_decay=5e-4),
         schedule=dict(kind="cosine"), noise="symmetric",
-        coteaching=dict(t_k=5), elr=dict(beta=0.7, lam=3.0), dividemix=dict(warmup=3, lambda_u=25.0),
-        expect="about 20 s (CE, ELR), 35 s (Co-teaching) and 55 s (DivideMix) per run on 2 CPU cores",
-        notes=dict(_BASELINE_NOTES, data="Xiao et al. 2017: 300 training images per class (3,000), 500 test images "
-                                         "per class, no augmentation; what fits this page's cpu budget",
+        coteaching=dict(t_k=4), elr=dict(beta=0.7, lam=3.0), dividemix=dict(warmup=3, lambda_u=25.0),
+        expect="about 15 s (CE, Mixup, ELR), 30 s (Co-teaching) and 45 s (DivideMix) per run on 2 CPU cores",
+        notes=dict(_BASELINE_NOTES, data="Xiao et al. 2017: 300 training images per class (3,000), 100 test images "
+                                         "per class, no augmentation; what fits the chapter's cpu budget",
                    model="lnl.models.cnn: a small CNN", optimiser="SGD, momentum 0.9 (lnl default), batch 128",
-                   schedule=f"cosine to 0 over 15 epochs; {BOOK}")),
+                   schedule=f"cosine to 0 over 12 epochs; {BOOK}")),
     "gpu": dict(
-        run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
+        # DivideMix's noise convention, as the replication's gpu cells: the two pages share these runs
+        run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric-uniform",
         coteaching=dict(t_k=10), elr=dict(beta=0.7, lam=3.0), dividemix=dict(warmup=10),
         expect=_GPU_EXPECT,
         notes=dict(_BASELINE_NOTES, data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip",
                    model="PreAct ResNet-18, DivideMix's network",
                    optimiser="SGD, momentum 0.9, weight decay 5e-4 (DivideMix's code), batch 128",
                    schedule=f"cosine to 0 over 60 epochs; {BOOK} (DivideMix: 300)",
+                   noise="symmetric-uniform: redraw over all C classes (DivideMix's code); at r = 0.8, 72 % of "
+                         "CIFAR-10's labels change",
                    coteaching="τ = the run's nominal rate (§3); T_k 10 (§4). The run's SGD, not the paper's "
                               "Adam schedule (lnl.methods.coteaching.PRESETS holds that)",
                    dividemix="warm-up 10 (DivideMix §4.1, CIFAR-10); λ_u 25, τ 0.5, T 0.5, α 4: its code and "
@@ -209,17 +213,60 @@ for _s in BASELINES_TUTORIAL.values():
     _s.update(rate=0.8)     # DivideMix's Table 1 at its hardest setting but one
 
 
+# The five baselines side by side, at three noise cells. The tutorial's runs at its rate and seed
+# are this page's too: the same data, network, optimiser and method settings, so the same run ids.
+BASELINE_ARMS = {       # the replication's rows: method and its settings key in the profile
+    "CE": "ce", "Mixup": "mixup", "Co-teaching": "coteaching", "ELR": "elr", "DivideMix": "dividemix"}
+WRONG_TAU = "Co-teaching, τ wrong"         # Co-teaching told a wrong noise rate (its claim)
+_SHARED = ("run", "schedule", "threads", "coteaching", "elr", "dividemix")
+_CELLS_CPU = (("symmetric", 0.8), ("symmetric", 0.5), ("asymmetric", 0.4))   # the headline cell first
+BASELINES_REPLICATION = {
+    "smoke": dict({k: v for k, v in BASELINES_TUTORIAL["smoke"].items() if k in _SHARED},
+                  cells=_CELLS_CPU[:2],           # the asymmetric cell runs from the cpu profile on
+                  seeds=(0, 1), cell_seeds=(0,), expect=BASELINES_TUTORIAL["smoke"]["expect"],
+                  notes=BASELINES_TUTORIAL["smoke"]["notes"]),
+    "cpu": dict({k: v for k, v in BASELINES_TUTORIAL["cpu"].items() if k in _SHARED},
+                cells=_CELLS_CPU, seeds=(0, 1), cell_seeds=(0,), expect=BASELINES_TUTORIAL["cpu"]["expect"],
+                notes=BASELINES_TUTORIAL["cpu"]["notes"]),
+    "gpu": dict({k: v for k, v in BASELINES_TUTORIAL["gpu"].items() if k in _SHARED},
+                # DivideMix's Table 1 at 50 % and 80 %, in its code's convention
+                cells=(("symmetric-uniform", 0.8), ("symmetric-uniform", 0.5)), seeds=(0, 1), cell_seeds=(0,),
+                expect=_GPU_EXPECT, notes=BASELINES_TUTORIAL["gpu"]["notes"]),
+    "paper": dict({k: v for k, v in BASELINES_TUTORIAL["paper"].items() if k in _SHARED},
+                  cells=tuple(("symmetric-uniform", r) for r in (0.8, 0.2, 0.5, 0.9)),   # SANM Table 1's columns
+                  seeds=(0, 1, 2), cell_seeds=(0, 1, 2), dividemix_presets=True,
+                  expect="hours per run on one GPU", notes=dict(
+                      BASELINES_TUTORIAL["paper"]["notes"],
+                      dividemix="the Table 7 preset of each cell (c10-sym20 ... c10-sym90): λ_u, τ, warm-up and "
+                                "the code's forms")),
+}
+for _s in BASELINES_REPLICATION.values():
+    # Mixup at MixNN's α (Table IV's row); Co-teaching told τ = 0.5 where the noise is 80 %; under
+    # asymmetric noise DivideMix's λ_u is 0 (Table 7, CIFAR-10 asym 40 %; its warm-up adds the
+    # confidence penalty there by itself)
+    _s.update(mixup=dict(alpha=1.0), wrong_tau=0.5, by_noise={"asymmetric": {"dividemix": dict(lambda_u=0.0)}})
+    if _s["cells"][0][0] == "symmetric":
+        _s["notes"] = dict(_s["notes"], noise="symmetric: flip to one of the other C − 1 classes (Co-teaching's "
+                                              "convention), so the share changed is the nominal rate; asymmetric: the "
+                                              "data set's class pairs (lnl.noise), about half the nominal rate changed")
+    else:
+        _s["notes"] = dict(_s["notes"], noise="symmetric-uniform: redraw over all C classes (DivideMix's code), so "
+                                              "r (C − 1)/C of the labels change: 72 % of CIFAR-10's at r = 0.8")
+    _s["notes"] = dict(_s["notes"], mixup="α = 1 (MixNN Table IV's Mixup row; Zhang et al. 2018 use 1 on CIFAR)",
+                       wrong_tau="Co-teaching with τ = 0.5 at r = 0.8: a noise rate guessed 30 points too low")
+
+
 MIXNN_TUTORIAL = {
     "smoke": dict(run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None,
                            epochs=20, batch_size=32, lr=0.05, weight_decay=5e-4),
                   schedule=dict(kind="cosine"), warmup_schedule=dict(kind="constant"),
                   mixnn=dict(warmup=3, e_s=4, alpha=0.7), noise="symmetric", tsne_points=500,
                   threads=1, expect="a few seconds per run on 1 CPU core"),
-    "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=400, test_per_class=500,
+    "cpu": dict(run=dict(dataset="fashion_mnist", model="cnn", train_per_class=300, test_per_class=100,
                          epochs=20, batch_size=128, lr=0.02, weight_decay=1e-3),    # wd: MixNN §6.1
                 schedule=dict(kind="cosine"), warmup_schedule=dict(kind="constant"),
                 mixnn=dict(warmup=3, e_s=4, alpha=0.7), noise="symmetric", tsne_points=2000,
-                expect="about 30 s (CE) and 40 s (MixNN) per run on 2 CPU cores"),
+                expect="about 20 s (CE) and 25 s (MixNN) per run on 2 CPU cores"),
     "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=1e-3), schedule=dict(kind="cosine"),
                 warmup_schedule=dict(kind="constant"),
                 mixnn=dict(warmup=10, e_s=12, alpha=0.9),    # warm-up §6.1; E_s at 60/300 of the run
@@ -260,15 +307,15 @@ MIXNN_REPLICATION = {
                    schedule="cosine to 0; this book's smoke budget",
                    mixnn="warm-up 3, E_s 4, α 0.7: scaled to 12 epochs (paper: 10, 60, 0.9 of 300)")),
     "cpu": dict(
-        name="Fashion-MNIST", expect="about 30 s (CE) to 40 s (MixNN) per run on 2 CPU cores",
-        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=400, test_per_class=500,
+        name="Fashion-MNIST", expect="about 20 s (CE) to 25 s (MixNN) per run on 2 CPU cores",
+        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=300, test_per_class=100,
                  epochs=20, batch_size=128, lr=0.02, weight_decay=1e-3),
         schedule=dict(kind="cosine"), mixnn=_SHORT,
         # Mixup and the RDM ablation test none of the page's four claims: left out of the cpu budget
         grid=dict(rates=(0.4, 0.8), seeds=(0, 1), ablation_seeds=(0,),
                   skip_arms=("Mixup", "MixNN w/o weight estimation (RDM)")),
         sweeps={}, tsne_points=2000, min_lead=10,
-        notes=dict(data="Xiao et al. 2017: 400 training images per class (4,000), 500 test images per "
+        notes=dict(data="Xiao et al. 2017: 300 training images per class (3,000), 100 test images per "
                         "class, no augmentation; what fits this page's cpu budget",
                    model="lnl.models.cnn: a small CNN", schedule="cosine to 0 over 20 epochs; this book's cpu budget",
                    mixnn="warm-up 3, E_s 4, α 0.7: scaled to 20 epochs (paper: 10, 60, 0.9 of 300)")),
@@ -302,6 +349,7 @@ OPTIONS = {         # the papermill parameters of each page that change its runs
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),
     "baselines/tutorial": ("seed",),
+    "baselines/replication": ("main_seeds",),
     "mixnn/tutorial": ("seed",),
     "mixnn/replication": ("main_seeds", "ablation_seeds"),
 }
@@ -309,6 +357,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
     "foundations/replication": FOUNDATIONS_REPLICATION,
     "baselines/tutorial": BASELINES_TUTORIAL,
+    "baselines/replication": BASELINES_REPLICATION,
     "mixnn/tutorial": MIXNN_TUTORIAL,
     "mixnn/replication": MIXNN_REPLICATION,
 }
@@ -337,8 +386,8 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
     """A copy of ``page``'s settings at ``profile``, with what the plan derives from them.
 
     ``overrides`` are the page's papermill parameters that change its runs (``None`` keeps the
-    profile's value): ``seed`` (tutorials, Foundations), ``main_seeds`` and ``ablation_seeds``
-    (MixNN replication).
+    profile's value): ``seed`` (tutorials, Foundations), ``main_seeds`` (the replications' headline
+    seeds) and ``ablation_seeds`` (MixNN replication).
     """
     if page not in SETTINGS:
         raise ValueError(f"Unknown page '{page}'; pages with a plan: {', '.join(SETTINGS)}.")
@@ -355,6 +404,8 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
             if overrides.get(key) is not None:
                 S["grid"][field] = tuple(overrides[key])
         S["runs"] = mixnn_grid(**S["grid"])
+    if page == "baselines/replication" and overrides.get("main_seeds") is not None:
+        S["seeds"] = tuple(overrides["main_seeds"])
     return S
 
 
@@ -404,6 +455,36 @@ def _baselines_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Plan
                     config("dividemix", S["dividemix"]), keep_state=True)]
 
 
+def baseline_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int) -> RunConfig:
+    """The run of ``arm`` (a key of :data:`BASELINE_ARMS`, or :data:`WRONG_TAU`) in one noise cell
+    of the Baselines replication: the profile's settings of its method, those of the noise kind
+    (``by_noise``), and at the ``paper`` profile DivideMix's Table 7 preset of the cell."""
+    method = "coteaching" if arm == WRONG_TAU else BASELINE_ARMS[arm]
+    params = {**S.get(method, {}), **S["by_noise"].get(kind, {}).get(method, {})}
+    if arm == WRONG_TAU:
+        params["tau"] = S["wrong_tau"]
+    if method == "dividemix" and S.get("dividemix_presets"):
+        params = {"preset": f"c10-{'asym' if kind.startswith('asym') else 'sym'}{round(100 * rate)}"}
+    return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=params)
+
+
+def _baselines_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    out = []
+    (head_kind, head_rate), *others = S["cells"]
+    for seed in S["seeds"]:                    # the headline cell: every arm, every seed
+        for arm in (*BASELINE_ARMS, WRONG_TAU):
+            tier = (2 if arm == WRONG_TAU else 0) if seed == S["seeds"][0] else (2 if arm == WRONG_TAU else 1)
+            out.append(Planned(page, profile, (arm, head_kind, head_rate, seed),
+                               f"{arm}, {head_kind} {head_rate}, seed {seed}", tier,
+                               baseline_config(S, arm, head_kind, head_rate, seed)))
+    for kind, rate in others:                 # the other cells: every arm at the cells' seeds
+        for seed in S["cell_seeds"]:
+            for arm in BASELINE_ARMS:
+                out.append(Planned(page, profile, (arm, kind, rate, seed), f"{arm}, {kind} {rate}, seed {seed}",
+                                   2, baseline_config(S, arm, kind, rate, seed)))
+    return out
+
+
 def _mixnn_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     seed, M = S["seed"], S["mixnn"]
     # Kept as the replication keeps its headline runs, so that the two pages share them.
@@ -449,6 +530,7 @@ BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "foundations/tutorial": _foundations_tutorial,
     "foundations/replication": _foundations_replication,
     "baselines/tutorial": _baselines_tutorial,
+    "baselines/replication": _baselines_replication,
     "mixnn/tutorial": _mixnn_tutorial,
     "mixnn/replication": _mixnn_replication,
 }

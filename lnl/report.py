@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -136,13 +136,16 @@ def verdict_of(diffs: Mapping[int, float], threshold: float) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim checked on seed-paired differences (percentage points): it holds when their mean
-    clears ``threshold`` by two standard errors. ``paper``: the paper's own difference."""
+    """A claim checked on seed-paired differences (percentage points unless ``unit`` says
+    otherwise): it holds when their mean clears ``threshold`` by two standard errors. ``paper``:
+    the paper's own difference. A claim on one run's value ("AUROC above 0.8") is a claim on that
+    value, seed by seed, against its threshold."""
 
     text: str
     diffs: Mapping[int, float]
     threshold: float = 0.0
     paper: float | None = None
+    unit: str = "points"        # what diffs and threshold measure (a claim on an AUROC: "AUROC")
 
     @property
     def mean(self) -> float:
@@ -153,16 +156,104 @@ class Claim:
         return verdict_of(self.diffs, self.threshold)
 
 
-def claims_table(claims: Sequence[Claim], paper_label: str = "paper (points)"):
+def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (points)", digits: int = 2):
     """One row per claim: our mean difference, ± 2 standard errors (— with one seed), the seeds it
-    rests on, the paper's difference, and the verdict."""
+    rests on, the paper's difference (no column with ``paper_label=None``), and the verdict. Where a
+    claim is not in points, ``ours`` drops its unit and a ``unit`` and a ``threshold`` column say
+    what each row measures against what."""
     import pandas as pd
 
+    units = any(c.unit != "points" for c in claims)
+    ours = "ours" if units else "ours (points)"
     rows = []
     for c in claims:
         d = list(c.diffs.values())
-        rows.append({"claim": c.text, "ours (points)": round(c.mean, 2),
-                     "± 2 SE": round(2 * float(np.std(d, ddof=1)) / np.sqrt(len(d)), 2) if len(d) > 1 else MISSING,
-                     "seeds": ", ".join(map(str, c.diffs)),
-                     paper_label: MISSING if c.paper is None else round(c.paper, 2), "here": c.verdict})
+        row = {"claim": c.text, ours: round(c.mean, digits)}
+        if units:
+            row.update({"unit": c.unit, "threshold": c.threshold})
+        row.update({"± 2 SE": round(2 * float(np.std(d, ddof=1)) / np.sqrt(len(d)), digits) if len(d) > 1 else MISSING,
+                    "seeds": ", ".join(map(str, c.diffs))})
+        if paper_label is not None:
+            row[paper_label] = MISSING if c.paper is None else round(c.paper, digits)
+        rows.append({**row, "here": c.verdict})
     return pd.DataFrame(rows).set_index("claim")
+
+
+def conventions():
+    """``data/paper_tables/conventions.csv``: which noise convention each table's rows used."""
+    import pandas as pd
+
+    return pd.read_csv(PAPER_TABLES / "conventions.csv")
+
+
+def convention_of(file: str, dataset: str, noise: str) -> dict[str, str]:
+    """The convention of ``file``'s rows on ``dataset`` with printed ``noise`` (``symm``/``asymm``):
+    ``convention`` (a :data:`lnl.noise.KINDS` name), ``rate_effective`` and ``source``. A table
+    without an entry is an error that names it."""
+    df = conventions()
+    hit = df[(df.file == Path(file).name) & (df.noise == noise) & df.dataset.isin([dataset, "*"])]
+    if not len(hit):
+        raise KeyError(f"data/paper_tables/conventions.csv has no entry for {Path(file).name}, {dataset}, {noise}.")
+    row = hit.sort_values("dataset", key=lambda s: s == "*").iloc[0]     # a data set's own entry first
+    return {k: str(row[k]) for k in ("convention", "rate_effective", "source")}
+
+
+# ----------------------------------------------------------------------------------------------
+# Detection and cost
+# ----------------------------------------------------------------------------------------------
+
+def detection_curve(record: Mapping[str, Any]) -> np.ndarray:
+    """The AUROC of a run's clean/noisy split per epoch: ``<score>_auroc`` of its history, where
+    ``score`` is the method's own (``record["detection"]``: Co-teaching's small-loss ranking,
+    ELR's target, DivideMix's GMM; ``loss``, the engine's small-loss ranking, for CE and Mixup and
+    for records written before methods named one). NaN where an epoch has none."""
+    key = f"{record.get('detection', 'loss')}_auroc"
+    return np.array([np.nan if h.get(key) is None else h[key] for h in record["history"]], dtype=float)
+
+
+def epoch_seconds(record: Mapping[str, Any]) -> float:
+    """A run's mean wall time per epoch (training, per-epoch evaluation and diagnostics)."""
+    return float(np.mean(record["timing"]["epoch_s"]))
+
+
+def epoch_ratio(records: Iterable[Mapping[str, Any]], baseline: Iterable[Mapping[str, Any]]) -> float:
+    """Mean epoch time of ``records`` over that of ``baseline`` (e.g. a method's runs over CE's on
+    the same data and machine)."""
+    mine, base = [epoch_seconds(r) for r in records], [epoch_seconds(r) for r in baseline]
+    if not mine or not base:
+        raise ValueError("An epoch-time ratio needs at least one record on each side.")
+    return float(np.mean(mine) / np.mean(base))
+
+
+def method_table(groups: Mapping[Any, Sequence[Mapping[str, Any]]], names: Sequence[str],
+                 baseline: Callable[[tuple], Any] | None = None):
+    """:func:`seed_table` with each arm's clean/noisy detection and cost: the method's clean score
+    (``record["detection"]``), its AUROC at the last epoch and at its best epoch (means over
+    seeds, :func:`detection_curve`), and, where ``baseline(key)`` names a group (e.g. CE in the
+    same noise cell), the epoch-time ratio to it (:func:`epoch_ratio`)."""
+    table = seed_table(groups, names)
+    score, last, best, ratio = [], [], [], []
+    for key, rs in groups.items():
+        key = key if isinstance(key, tuple) else (key,)
+        curves = [detection_curve(r) for r in rs]
+        score.append(rs[0].get("detection", "loss"))
+        last.append(float(np.nanmean([c[-1] for c in curves])) if curves else float("nan"))
+        best.append(float(np.nanmean([np.nanmax(c) if np.isfinite(c).any() else np.nan for c in curves])))
+        ref = baseline(key) if baseline is not None else None
+        ratio.append(epoch_ratio(rs, groups[ref]) if ref in groups else float("nan"))
+    table["clean score"], table["AUROC last"], table["AUROC best"] = score, last, best
+    if baseline is not None:
+        table["epoch time ÷ baseline"] = ratio
+    return table
+
+
+def published(file: str | Path, methods: Mapping[str, str], datasets: Sequence[str] | None = None):
+    """A paper table's rows for ``methods`` (``{our name: printed name}``), as printed: one row per
+    (data set, method), one column per (noise, rate), each cell ``mean ± std`` where the paper
+    gives one; a method the table lacks is left out."""
+    df = paper_table(file)
+    df = df[df.method.isin(list(methods.values())) & (df.dataset.isin(datasets) if datasets else True)]
+    ours = {printed: name for name, printed in methods.items()}
+    df = df.assign(method=[f"{ours[m]} (as printed: {m})" if ours[m] != m else m for m in df.method])
+    return df.pivot_table(index=["dataset", "method"], columns=["noise", "rate"], values="cell",
+                          aggfunc="first", sort=False).fillna(MISSING)

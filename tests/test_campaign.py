@@ -73,6 +73,40 @@ def test_mixnn_tutorial_shares_its_training_runs_with_the_replication(profile):
     assert len(c.items) == len(plans.unique(plans.plan("mixnn/replication", profile))) + 2   # + the warm-ups
 
 
+@pytest.mark.parametrize("profile", plans.PROFILES)
+def test_baselines_tutorial_runs_are_the_replications_headline_cell(profile):
+    """The tutorial's four runs are the replication's seed-0 runs of its headline cell (same run
+    ids) at the profiles where both use the same noise; each arm runs every seed there."""
+    rep = {p.run_id: p for p in plans.plan("baselines/replication", profile)}
+    S = plans.settings("baselines/replication", profile)
+    head_kind, head_rate = S["cells"][0]
+    shared = [p for p in plans.plan("baselines/tutorial", profile) if p.run_id in rep]
+    if plans.settings("baselines/tutorial", profile)["noise"] == head_kind:
+        assert len(shared) == 4 and all(rep[p.run_id].key == (lbl, head_kind, head_rate, 0) for p, lbl in
+                                        zip(shared, ("CE", "Co-teaching", "ELR", "DivideMix")))
+    keys = {p.key for p in rep.values()}
+    for arm in (*plans.BASELINE_ARMS, plans.WRONG_TAU):
+        assert {(arm, head_kind, head_rate, s) for s in S["seeds"]} <= keys
+    for kind, rate in S["cells"][1:]:
+        assert {(arm, kind, rate, s) for arm in plans.BASELINE_ARMS for s in S["cell_seeds"]} <= keys
+    assert len(keys) == len(rep)                             # no config planned twice
+
+
+def test_baselines_replication_settings_per_cell():
+    S = plans.settings("baselines/replication", "cpu")
+    wrong = plans.baseline_config(S, plans.WRONG_TAU, "symmetric", 0.8, 0)
+    assert wrong.method == "coteaching" and wrong.method_params["tau"] == S["wrong_tau"]
+    assert plans.baseline_config(S, "DivideMix", "asymmetric", 0.4, 0).method_params["lambda_u"] == 0.0  # Table 7
+    assert plans.baseline_config(S, "DivideMix", "symmetric", 0.5, 0).method_params["lambda_u"] == 25.0
+    P = plans.settings("baselines/replication", "paper")
+    assert plans.baseline_config(P, "DivideMix", "symmetric-uniform", 0.9, 0).method_params == {"preset": "c10-sym90"}
+    assert {r for _, r in P["cells"]} == {0.2, 0.5, 0.8, 0.9}                  # SANM Table 1's columns
+    G = plans.settings("baselines/replication", "gpu")
+    assert G["cells"] == (("symmetric-uniform", 0.8), ("symmetric-uniform", 0.5))
+    more = plans.plan("baselines/replication", "smoke", main_seeds=[0, 1, 2])
+    assert len(more) == len(plans.plan("baselines/replication", "smoke")) + 6   # five arms and τ wrong, seed 2
+
+
 def test_plan_overrides_change_the_runs():
     base = plans.plan("mixnn/replication", "smoke")
     more = plans.plan("mixnn/replication", "smoke", main_seeds=[0, 1, 2])

@@ -125,7 +125,10 @@ def test_the_history_holds_each_network_and_the_co_divide(tmp_path):
               "w_net2_auroc", "labelled_share_net1", "lambda_u_ramped", "loss_x_net1", "loss_u_net2"):
         assert k in last
     assert "w_net1_auroc" not in rec["history"][0]                              # warm-up: no co-divide
-    assert last["w_net1_auroc"] > 0.9
+    assert last["w_net1_auroc"] > 0.9 and rec["detection"] == "w_net1"
+    # precision and recall are those of net2's labelled set {w1 ≥ τ}: selected = recall · clean / precision
+    clean = 1 - rec["noise"]["rate_effective"]
+    assert last["w_net1_recall"] * clean / last["w_net1_precision"] == pytest.approx(last["labelled_share_net2"])
 
 
 def test_same_seed_same_record_and_resume(tmp_path):

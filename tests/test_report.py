@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,3 +87,78 @@ def test_paper_differences_are_looked_up_not_typed():
     assert gain == pytest.approx((86.08 - 74.31) - (92.89 - 91.73))
     with pytest.raises(KeyError, match="No paper table has SANM"):
         report.paper_difference([t4], "cifar10", [("symmetric", 0.8, ("SANM",), 1)])
+
+
+# --- conventions, detection, cost, published rows --------------------------------------------------
+
+def test_every_transcribed_cifar_table_states_its_convention():
+    from lnl.noise import KINDS
+
+    for f in ("sanm_table1_cifar.csv", "sanm_table6_plugin.csv", "mixnn_table1_cifar.csv",
+              "mixnn_table4_ablation.csv"):
+        t = report.paper_table(f)
+        for ds, noise in t[["dataset", "noise"]].drop_duplicates().itertuples(index=False):
+            c = report.convention_of(f, ds, noise)
+            assert c["convention"] in KINDS and c["source"]
+    # a data set's own entry wins over "*": MixNN's CIFAR-100 asymmetric noise is the block variant
+    assert report.convention_of("mixnn_table1_cifar.csv", "cifar100", "asymm")["convention"] == "asymmetric-blocks"
+    assert report.convention_of("mixnn_table1_cifar.csv", "cifar10", "asymm")["convention"] == "asymmetric"
+    assert report.convention_of("sanm_table1_cifar.csv", "cifar100", "symm")["convention"] == "symmetric-uniform"
+    with pytest.raises(KeyError, match="no entry for mixnn_table2_clothing1m.csv"):
+        report.convention_of("mixnn_table2_clothing1m.csv", "clothing1m", "real-world")
+
+
+def _rec(seed, detection=None, aurocs=(0.6, 0.8, 0.7), epoch_s=(1.0, 1.0, 1.0), acc=(0.5, 0.6, 0.55)):
+    hist = [{"test_acc": a, f"{detection or 'loss'}_auroc": u, "noisy_acc_given": 0.3} for a, u in zip(acc, aurocs)]
+    rec = {"config": {"seed": seed}, "noise": {"rate_effective": 0.8}, "history": hist,
+           "summary": {"test_acc_best": max(acc), "test_acc_last": acc[-1], "test_acc_last10": sum(acc) / len(acc)},
+           "timing": {"epoch_s": list(epoch_s)}}
+    if detection:
+        rec["detection"] = detection
+    return rec
+
+
+def test_detection_curve_reads_the_methods_own_score():
+    assert report.detection_curve(_rec(0)).tolist() == [0.6, 0.8, 0.7]          # old records: "loss"
+    rec = _rec(0, "w_net1", aurocs=(0.9, 0.95, 0.97))
+    rec["history"][0]["w_net1_auroc"] = None                                    # the warm-up: no division
+    curve = report.detection_curve(rec)
+    assert np.isnan(curve[0]) and curve[1:].tolist() == [0.95, 0.97]
+
+
+def test_epoch_ratio_and_method_table():
+    ce = [_rec(0, epoch_s=(1.0, 1.0, 1.0)), _rec(1, epoch_s=(2.0, 2.0, 2.0))]                 # mean 1.5 s
+    dm = [_rec(0, "w_net1", aurocs=(None, 0.9, 0.8), epoch_s=(6.0, 6.0, 6.0))]
+    assert report.epoch_ratio(dm, ce) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="at least one record"):
+        report.epoch_ratio([], ce)
+    t = report.method_table({("s", 0.8, "CE"): ce, ("s", 0.8, "DivideMix"): dm}, ["noise", "r", "arm"],
+                            baseline=lambda key: (key[0], key[1], "CE"))
+    assert t.loc[("s", 0.8, "DivideMix"), "epoch time ÷ baseline"] == pytest.approx(4.0)
+    assert t.loc[("s", 0.8, "CE"), "epoch time ÷ baseline"] == pytest.approx(1.0)
+    assert t.loc[("s", 0.8, "DivideMix"), "clean score"] == "w_net1"
+    assert t.loc[("s", 0.8, "DivideMix"), "AUROC last"] == pytest.approx(0.8)
+    assert t.loc[("s", 0.8, "DivideMix"), "AUROC best"] == pytest.approx(0.9)        # the warm-up's None skipped
+    assert t.loc[("s", 0.8, "CE"), "AUROC last"] == pytest.approx(0.7)                  # mean over two seeds
+    assert t.loc[("s", 0.8, "CE"), "seeds"] == "0, 1"
+
+
+def test_published_rows_as_printed_with_our_names():
+    t = report.published("sanm_table1_cifar.csv", {"CE": "Cross-Entropy (CE)", "Co-teaching+": "Co-teaching"},
+                         datasets=["cifar10"])
+    assert list(t.index) == [("cifar10", "CE (as printed: Cross-Entropy (CE))"),
+                             ("cifar10", "Co-teaching+ (as printed: Co-teaching)")]
+    assert t.loc[("cifar10", "CE (as printed: Cross-Entropy (CE))"), ("symm", 0.8)] == "62.90"  # SANM Table 1, by hand
+    m = report.published("mixnn_table1_cifar.csv", {"ELR": "ELR"})
+    assert m.loc[("cifar10", "ELR"), ("symm", 0.8)] == "73.86 ± 0.61"
+
+
+def test_claims_on_other_units_say_what_they_measure():
+    from lnl.report import Claim
+
+    table = report.claims_table([Claim("p", {0: 0.95, 1: 0.97}, 0.9, unit="precision"), Claim("q", {0: 2.0})],
+                                paper_label=None, digits=3)
+    assert list(table.columns) == ["ours", "unit", "threshold", "± 2 SE", "seeds", "here"]
+    assert table.loc["p", "unit"] == "precision" and table.loc["p", "ours"] == 0.96
+    assert table.loc["p", "here"] == "holds"            # mean 0.96, 2 SE 0.01 above 0.9
+    assert table.loc["q", "unit"] == "points" and table.loc["q", "here"] == "holds (one seed)"

@@ -103,6 +103,8 @@ class Method(nn.Module):
     persistent: tuple[str, ...] = ()
     transient: tuple[str, ...] = ()
     reported_output: str | None = None       # which of predict's named outputs is "test_acc"
+    detection: str = "loss"                  # the per-sample score whose <name>_auroc is the method's
+                                             # clean/noisy split ("loss": the engine's small-loss ranking)
     presets: dict[str, dict[str, Any]] = {}  # named run settings of the paper (RunConfig fields)
 
     def __init__(self, config: Any):

@@ -267,6 +267,7 @@ def make_record(su: Setup, done: Progress, rid: str, started, code, warnings: li
         "data": {"name": ds.name, "source": ds.source, "num_train": len(su.given), "num_test": len(ds.test),
                  "num_classes": ds.num_classes, "num_probe": 0 if prep.probe_idx is None else len(prep.probe_idx)},
         "noise": prep.noise,
+        "detection": su.method.detection,
         "history": done.history,
         "summary": summary,
         "timing": {"epoch_s": done.epoch_s, "device_type": su.device.type,

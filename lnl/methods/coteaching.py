@@ -110,6 +110,7 @@ class Coteaching(Method):
     """Alg. 1: ``configure`` the two networks; ``training_step`` l. 3-7; R(T) of l. 8 from the epoch."""
 
     name = "coteaching"
+    detection = "small_loss"          # net1's losses rank the samples net2 trains on
     Config = CoteachingConfig
     presets = PRESETS
     automatic_optimization = False

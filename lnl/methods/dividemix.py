@@ -189,6 +189,7 @@ class DivideMix(Method):
     co-refines, co-guesses, MixMatches and steps the pass's network."""
 
     name = "dividemix"
+    detection = "w_net1"              # net1's GMM clean probability: net2's division
     Config = DivideMixConfig
     automatic_optimization = False
     reported_output = "ensemble"
@@ -234,10 +235,10 @@ class DivideMix(Method):
             return
         w1 = self.clean_probability(self.net1, self.loss_hist1, ctx)
         w2 = self.clean_probability(self.net2, self.loss_hist2, ctx)
-        ctx.log_per_sample("w_net1", w1)
-        ctx.log_per_sample("w_net2", w2)
-        self.division = {"net1": w2, "net2": w1}     # each network trains on its peer's division
         tau, strict = self.config.get("tau"), self.config.get("strict_tau")
+        ctx.log_per_sample("w_net1", w1, threshold=tau)   # precision and recall of the labelled set
+        ctx.log_per_sample("w_net2", w2, threshold=tau)
+        self.division = {"net1": w2, "net2": w1}     # each network trains on its peer's division
         ctx.passes = []
         for tag, w in self.division.items():
             clean = w > tau if strict else w >= tau

@@ -92,6 +92,7 @@ def elr_gradient(logits: Tensor, t: Tensor) -> Tensor:
 
 class ELR(Method):
     name = "elr"
+    detection = "target_given"        # the early-learning target's mass on the given label
     Config = ELRConfig
     presets = PRESETS
 
