@@ -184,3 +184,8 @@ def glued(notebook: str | Path | dict[str, Any]) -> dict[str, str]:
             if meta:
                 out[meta["name"]] = o["data"].get(meta["mime_prefix"] + "text/plain")
     return out
+
+
+def settings_text(d: dict[str, Any]) -> str:
+    """A method's settings as a protocol table shows them: ``k = v, ...`` (``defaults`` when empty)."""
+    return ", ".join(f"{k} = {v}" for k, v in d.items()) or "defaults"

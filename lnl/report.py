@@ -257,3 +257,16 @@ def published(file: str | Path, methods: Mapping[str, str], datasets: Sequence[s
     df = df.assign(method=[f"{ours[m]} (as printed: {m})" if ours[m] != m else m for m in df.method])
     return df.pivot_table(index=["dataset", "method"], columns=["noise", "rate"], values="cell",
                           aggfunc="first", sort=False).fillna(MISSING)
+
+
+def arm_records(recs: Mapping[tuple, Mapping[str, Any]], *cell: Any) -> dict[int, Mapping[str, Any]]:
+    """``{seed: record}`` of one arm in one cell, from a page's ``{(arm, kind, rate, seed): record}``
+    (:func:`lnl.book.run_plan`'s result): ``cell`` is ``(arm, kind, rate)``."""
+    return {key[-1]: r for key, r in recs.items() if tuple(key[:-1]) == tuple(cell)}
+
+
+def history_mean(record: Mapping[str, Any], key: str) -> float:
+    """Mean of a history key over the epochs that have it (e.g. DivideMix's division after its
+    warm-up); NaN where none has."""
+    vals = [h[key] for h in record["history"] if h.get(key) is not None]
+    return float(np.mean(vals)) if vals else float("nan")

@@ -162,3 +162,18 @@ def test_claims_on_other_units_say_what_they_measure():
     assert table.loc["p", "unit"] == "precision" and table.loc["p", "ours"] == 0.96
     assert table.loc["p", "here"] == "holds"            # mean 0.96, 2 SE 0.01 above 0.9
     assert table.loc["q", "unit"] == "points" and table.loc["q", "here"] == "holds (one seed)"
+
+
+def test_arm_records_and_history_mean():
+    recs = {("CE", "symmetric", 0.8, 0): "a", ("CE", "symmetric", 0.8, 1): "b", ("CE", "symmetric", 0.5, 0): "c",
+            ("ELR", "symmetric", 0.8, 0): "d"}
+    assert report.arm_records(recs, "CE", "symmetric", 0.8) == {0: "a", 1: "b"}
+    assert report.arm_records(recs, "Mixup", "symmetric", 0.8) == {}
+    rec = {"history": [{"w": None}, {}, {"w": 0.5}, {"w": 0.7}]}
+    assert report.history_mean(rec, "w") == pytest.approx(0.6) and np.isnan(report.history_mean(rec, "x"))
+
+
+def test_settings_text():
+    from lnl.book import settings_text
+
+    assert settings_text({"t_k": 4, "tau": 0.5}) == "t_k = 4, tau = 0.5" and settings_text({}) == "defaults"
