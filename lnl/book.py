@@ -74,6 +74,9 @@ def records_dir(default: str | Path) -> Path:
 def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[str, Any]:
     """The record of ``cfg`` in ``out`` if it is there and current, else train it.
 
+    Parts of the book share runs: a run planned by two parts (the Baselines replication's CE and
+    the ALR chapter's, on the same data and settings) is trained once, and its record, with what
+    it keeps, is copied from the sibling folder (``records/<other part>``) that holds it, current.
     A record is reused only when its run id (the whole config) and its ``lnl_source_hash`` (the
     library code that computed it) match, so a change in ``lnl`` can never leave a stale number on
     a page. An interrupted run resumes from its checkpoint. ``kwargs`` go to
@@ -82,6 +85,8 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
     again, so that arrays, state and record come from one run.
     """
     path = Path(out) / f"{engine.run_id(cfg)}.json"
+    if not path.exists():
+        _adopt_from_sibling(path, **kwargs)
     if path.exists():
         rec = records.read_record(path)
         current = rec["provenance"].get("lnl_source_hash") == records.source_hash()
@@ -91,6 +96,31 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
             return rec
         path.with_suffix(".ckpt").unlink(missing_ok=True)  # a stale checkpoint is no start either
     return engine.run(cfg, out=out, resume=True, **kwargs)
+
+
+def _adopt_from_sibling(path: Path, **kwargs: Any) -> bool:
+    """Copy a current record of the same run id, and its per-sample arrays and trained state, from
+    a sibling of ``path``'s folder (another part's records) into ``path``'s folder."""
+    import shutil
+
+    if not path.parent.parent.is_dir():
+        return False
+    for other in sorted(path.parent.parent.glob(f"*/{path.name}")):
+        if other.parent == path.parent:
+            continue
+        rec = records.read_record(other)
+        if rec["provenance"].get("lnl_source_hash") != records.source_hash():
+            continue
+        wanted = [other.with_suffix(s) for s, on in ((".npz", kwargs.get("per_sample")),
+                                                       (".state.pt", kwargs.get("keep_state"))) if on]
+        if not all(w.exists() for w in wanted):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for src in wanted + [other]:                    # the record last: it marks the copy complete
+            with records.atomic_path(path.with_suffix(src.name[len(other.stem):])) as tmp:
+                shutil.copyfile(src, tmp)
+        return True
+    return False
 
 
 def run_plan(runs, out: str | Path, **kwargs: Any) -> dict[tuple, dict[str, Any]]:

@@ -114,8 +114,11 @@ class Found:
 
 
 def find(planned: Planned, root: str | Path | None = None) -> Found:
-    """The record of ``planned`` under ``results/<part>/`` (``root`` overrides ``results/``)."""
+    """The record of ``planned`` under ``results/<part>/``, else under another part's folder (a run
+    two parts plan is trained once) (``root`` overrides ``results/``)."""
     path = results_dir(planned.part, root) / f"{planned.run_id}.json"
+    if not path.exists():
+        path = next(iter(sorted(Path(root or results_root()).glob(f"*/{planned.run_id}.json"))), path)
     if not path.exists():
         return Found(planned)
     return Found(planned, path, records.read_record(path))

@@ -49,6 +49,23 @@ def test_run_or_load_reuses_only_records_of_the_current_code(tmp_path, monkeypat
     assert again["history"] == first["history"]  # same code path, retrained
 
 
+def test_a_run_two_parts_plan_is_trained_once(tmp_path, monkeypatch):
+    """run_or_load copies a current record, with its arrays and state, from another part's folder."""
+    from lnl import book
+
+    cfg = engine.RunConfig(method="ce", dataset="digits", rate=0.2, epochs=1, device="cpu")
+    first = book.run_or_load(cfg, tmp_path / "baselines", per_sample=True)
+    monkeypatch.setattr(engine, "run", lambda *a, **k: pytest.fail("trained again"))
+    got = book.run_or_load(cfg, tmp_path / "alr", per_sample=True)
+    assert got == first and (tmp_path / "alr" / f"{first['run_id']}.npz").exists()
+    monkeypatch.undo()
+    kept = book.run_or_load(cfg, tmp_path / "ieg", keep_state=True)    # no state in either: trained
+    assert "state_file" in kept and "state_file" not in first
+    assert (tmp_path / "ieg" / f"{first['run_id']}.state.pt").exists()
+    monkeypatch.setattr(records, "source_hash", lambda: "another-library")      # stale everywhere
+    again = book.run_or_load(cfg, tmp_path / "sanm")
+    assert again["provenance"]["lnl_source_hash"] == "another-library"
+
 
 def test_the_source_hash_is_read_once_per_process(tmp_path, monkeypatch):
     first = records.source_hash()

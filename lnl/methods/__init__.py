@@ -3,6 +3,7 @@
 ``METHODS`` maps the name used by ``lnl run --method`` to the method class.
 """
 
+from lnl.methods.alr import ALR
 from lnl.methods.ce import CE
 from lnl.methods.coteaching import Coteaching
 from lnl.methods.dividemix import DivideMix
@@ -11,6 +12,6 @@ from lnl.methods.mixnn import MixNN
 from lnl.methods.mixup import Mixup
 
 METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR,
-           "dividemix": DivideMix}
+           "dividemix": DivideMix, "alr": ALR}
 
-__all__ = ["METHODS", "CE", "Coteaching", "DivideMix", "ELR", "Mixup", "MixNN"]
+__all__ = ["METHODS", "ALR", "CE", "Coteaching", "DivideMix", "ELR", "Mixup", "MixNN"]

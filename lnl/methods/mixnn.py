@@ -70,7 +70,7 @@ from torch import Tensor
 from lnl import gmm
 from lnl import knn as lnl_knn
 from lnl.engine import Context, Method
-from lnl.losses import mix, one_hot, soft_cross_entropy
+from lnl.losses import mix, one_hot, soft_cross_entropy, temporal_ensemble
 from lnl.params import Epochs, epochs_of
 
 EPS = 1e-10               # keeps eq. (10)-(11) away from 0/0 (the code: 1e-10)
@@ -156,7 +156,7 @@ def mixed_targets(t_self: Tensor, t_nn: Tensor, lam: Tensor, beta: Tensor) -> Te
 
 def ema_targets(t: Tensor, p: Tensor, alpha: float) -> Tensor:
     """Eq. (14), E ≥ E_s: t_i ← α t_i + (1 − α) p_i. ``t``, ``p`` ``[B, C]`` probabilities."""
-    return alpha * t + (1 - alpha) * p
+    return temporal_ensemble(t, p, alpha)
 
 
 def neg_prob_loss(logits: Tensor, targets: Tensor) -> Tensor:
