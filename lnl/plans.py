@@ -226,8 +226,13 @@ BASELINES_REPLICATION = {
                   seeds=(0, 1), cell_seeds=(0,), expect=BASELINES_TUTORIAL["smoke"]["expect"],
                   notes=BASELINES_TUTORIAL["smoke"]["notes"]),
     "cpu": dict({k: v for k, v in BASELINES_TUTORIAL["cpu"].items() if k in _SHARED},
-                cells=_CELLS_CPU, seeds=(0, 1), cell_seeds=(0,), expect=BASELINES_TUTORIAL["cpu"]["expect"],
-                notes=BASELINES_TUTORIAL["cpu"]["notes"]),
+                cells=_CELLS_CPU, seeds=(0, 1), cell_seeds=(0,),
+                # the other cells test only claim 6 (ELR against CE) and serve the ALR chapter: the
+                # costly arms run at the headline cell alone, to keep the book's cpu budget
+                cell_arms=("CE", "ELR"), expect=BASELINES_TUTORIAL["cpu"]["expect"],
+                notes=dict(BASELINES_TUTORIAL["cpu"]["notes"],
+                           cells="Mixup, Co-teaching and DivideMix at the headline cell only; CE and ELR at "
+                                 f"every cell; {BOOK}")),
     "gpu": dict({k: v for k, v in BASELINES_TUTORIAL["gpu"].items() if k in _SHARED},
                 # DivideMix's Table 1 at 50 % and 80 %, in its code's convention
                 cells=(("symmetric-uniform", 0.8), ("symmetric-uniform", 0.5)), seeds=(0, 1), cell_seeds=(0,),
@@ -345,6 +350,56 @@ MIXNN_REPLICATION = {
 for _s in MIXNN_REPLICATION.values():
     _s.update(sweep_rate=0.8)   # Fig. 7c-d: the K and α sweeps at the top rate
 
+# ALR on the Baselines replication's protocol (data, network, optimiser, schedule, ELR's settings),
+# so that the two chapters share their CE and ELR runs. ALR's own settings are reconstructed
+# (lnl.methods.alr): the defaults, with α scaled to runs much shorter than the 200 epochs of SELC.
+ALR_ARMS = {"CE": "ce", "LR": "alr", "ALR": "alr", "ELR": "elr"}   # LR: ALR with entropy_weight = 0
+_ALR_SHARED = ("run", "schedule", "threads", "elr")
+ALR_REPLICATION = {
+    "smoke": dict({k: v for k, v in BASELINES_TUTORIAL["smoke"].items() if k in _ALR_SHARED},
+                  alr=dict(alpha=0.7), cells=(("symmetric", 0.8), ("symmetric", 0.4)), seeds=(0, 1),
+                  cell_seeds=(0,), elr_cells=(("symmetric", 0.8),), lambdas=(1.0,), sweeps={},
+                  tsne_points=500, expect="1 to 2 s per run on 1 CPU core",
+                  notes=dict(BASELINES_TUTORIAL["smoke"]["notes"])),
+    "cpu": dict({k: v for k, v in BASELINES_TUTORIAL["cpu"].items() if k in _ALR_SHARED},
+                alr=dict(alpha=0.7), cells=(("symmetric", 0.8), ("symmetric", 0.4), ("asymmetric", 0.4)),
+                seeds=(0, 1), cell_seeds=(0,), elr_cells=(("symmetric", 0.8), ("asymmetric", 0.4)),
+                lambdas=(1.0,), sweeps={}, tsne_points=2000,
+                expect="about 13 s per run on 2 CPU cores",
+                notes=dict(BASELINES_TUTORIAL["cpu"]["notes"])),
+    "gpu": dict({k: v for k, v in BASELINES_TUTORIAL["gpu"].items() if k in _ALR_SHARED},
+                alr=dict(alpha=0.9), cells=(("symmetric-uniform", 0.8), ("symmetric-uniform", 0.4),
+                                           ("asymmetric", 0.4)),
+                seeds=(0, 1), cell_seeds=(0,), elr_cells=(("symmetric-uniform", 0.8),),
+                lambdas=(0.3, 1.0), sweeps=dict(alpha=(0.7, 0.95), warmup=(0.1, 0.3)), tsne_points=5000,
+                expect=_GPU_EXPECT, notes=dict(BASELINES_TUTORIAL["gpu"]["notes"])),
+    "paper": dict({k: v for k, v in BASELINES_TUTORIAL["paper"].items() if k in _ALR_SHARED},
+                  alr=dict(alpha=0.9),
+                  cells=tuple(("symmetric-uniform", r) for r in (0.8, 0.2, 0.4, 0.6)) + (("asymmetric", 0.4),),
+                  seeds=(0, 1, 2), cell_seeds=(0, 1, 2),
+                  elr_cells=tuple(("symmetric-uniform", r) for r in (0.8, 0.2, 0.4, 0.6)) + (("asymmetric", 0.4),),
+                  lambdas=(0.03, 0.3, 1.0), sweeps=dict(alpha=(0.7, 0.8, 0.95, 0.99), warmup=(0.05, 0.1, 0.3, 0.4)),
+                  tsne_points=5000, expect="hours per run on one GPU",
+                  notes=dict(BASELINES_TUTORIAL["paper"]["notes"])),
+}
+for _s in ALR_REPLICATION.values():
+    kind = _s["cells"][0][0]
+    _s.update(lambda_rates=tuple(r for k, r in _s["cells"] if k == kind)[:2],   # λ at the two symmetric rates
+              sweep_rate=_s["cells"][0][1], tutorial_rate=0.4)               # Fig. 4: 40 % symmetric
+    _s["notes"] = {k: v for k, v in _s["notes"].items() if k in ("data", "model", "optimiser", "schedule")}
+    _s["notes"].update(
+        alr=f"warm-up 0.2 of the run, λ 0.1, targets updated once per epoch (lnl.methods.alr's reconstructed "
+            f"defaults); α {_s['alr']['alpha']}" + ("" if _s["alr"]["alpha"] == 0.9 else
+                                                   ": SELC's 0.9 is for 200 epochs, 0.7 follows a run of a few "
+                                                   "dozen epochs, as MixNN's and ELR's short-run settings"),
+        lr="ALR with entropy_weight = 0: the same targets without the entropy term (the paper's LR)",
+        elr="β 0.7, λ 3: ELR's config_cifar10.json; at the Baselines replication's cells only",
+        noise=("symmetric: flip to one of the other C − 1 classes, the share changed is the nominal rate"
+               if kind == "symmetric" else "symmetric-uniform: redraw over all C classes (DivideMix's code): "
+               "r (C − 1)/C changed, 72 % at r = 0.8") + "; asymmetric: the data set's class pairs")
+ALR_TUTORIAL = {p: dict(ALR_REPLICATION[p]) for p in PROFILES}   # the replication's runs at 40 %
+
+
 OPTIONS = {         # the papermill parameters of each page that change its runs
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),
@@ -352,6 +407,8 @@ OPTIONS = {         # the papermill parameters of each page that change its runs
     "baselines/replication": ("main_seeds",),
     "mixnn/tutorial": ("seed",),
     "mixnn/replication": ("main_seeds", "ablation_seeds"),
+    "alr/tutorial": ("seed",),
+    "alr/replication": ("main_seeds",),
 }
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
@@ -360,6 +417,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "baselines/replication": BASELINES_REPLICATION,
     "mixnn/tutorial": MIXNN_TUTORIAL,
     "mixnn/replication": MIXNN_REPLICATION,
+    "alr/tutorial": ALR_TUTORIAL,
+    "alr/replication": ALR_REPLICATION,
 }
 
 
@@ -404,7 +463,7 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
             if overrides.get(key) is not None:
                 S["grid"][field] = tuple(overrides[key])
         S["runs"] = mixnn_grid(**S["grid"])
-    if page == "baselines/replication" and overrides.get("main_seeds") is not None:
+    if page in ("baselines/replication", "alr/replication") and overrides.get("main_seeds") is not None:
         S["seeds"] = tuple(overrides["main_seeds"])
     return S
 
@@ -479,7 +538,7 @@ def _baselines_replication(page: str, profile: str, S: dict[str, Any]) -> list[P
                                baseline_config(S, arm, head_kind, head_rate, seed)))
     for kind, rate in others:                 # the other cells: every arm at the cells' seeds
         for seed in S["cell_seeds"]:
-            for arm in BASELINE_ARMS:
+            for arm in S.get("cell_arms", BASELINE_ARMS):
                 out.append(Planned(page, profile, (arm, kind, rate, seed), f"{arm}, {kind} {rate}, seed {seed}",
                                    2, baseline_config(S, arm, kind, rate, seed)))
     return out
@@ -526,6 +585,73 @@ def _mixnn_replication(page: str, profile: str, S: dict[str, Any]) -> list[Plann
     return out
 
 
+def alr_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, **params: Any) -> RunConfig:
+    """The run of ``arm`` (a key of :data:`ALR_ARMS`) in one noise cell of the ALR chapter; ``params``
+    override ALR's settings (the λ ablation, the sweeps)."""
+    method = ALR_ARMS[arm]
+    mp = {"alr": {**S["alr"], **({"entropy_weight": 0.0} if arm == "LR" else {}), **params},
+          "elr": S["elr"], "ce": {}}[method]
+    return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=dict(mp))
+
+
+def _alr_shared(page: str, profile: str, source: str, keys: set) -> list[Planned]:
+    """Runs of another page's plan that an ALR page reads as they are (same config: trained once)."""
+    return [replace(p, page=page, tier=2, per_sample=False, keep_state=False, extras=())
+            for p in plan(source, profile) if p.key in keys]
+
+
+def _alr_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    kind, rate, seed = S["cells"][0][0], S["tutorial_rate"], S["seed"]
+    out = [Planned(page, profile, (arm,), f"{arm}, {kind} {rate}, seed {seed}", 0,
+                   alr_config(S, arm, kind, rate, seed), keep_state=arm != "CE",
+                   extras=("features",) if arm != "CE" else ())
+           for arm in ("CE", "LR", "ALR")]
+    # Fig. 2: CE's train and test curves at 60 %: the Foundations tutorial's run
+    return out + [replace(p, key=("fig2",)) for p in _alr_shared(page, profile, "foundations/tutorial", {("noisy",)})]
+
+
+def _alr_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    out = []
+    head = S["cells"][0]
+    sym = [c for c in S["cells"] if c[0] == head[0]]
+    for kind, rate in S["cells"]:
+        seeds = S["seeds"] if (kind, rate) in sym else S["cell_seeds"]
+        arms = [a for a in ALR_ARMS if a != "ELR" or (kind, rate) in S["elr_cells"]]
+        for seed in seeds:
+            for arm in arms:
+                if arm == "ELR" and seed not in (S["seeds"] if (kind, rate) == head else S["cell_seeds"]):
+                    continue
+                keep = arm in ("LR", "ALR") and (kind, rate) in sym      # features: clean clusters (claim 4)
+                tier = (0 if (kind, rate) in sym else 2) if seed == seeds[0] else 1
+                out.append(Planned(page, profile, (arm, kind, rate, seed), f"{arm}, {kind} {rate}, seed {seed}",
+                                   tier, alr_config(S, arm, kind, rate, seed), keep_state=keep,
+                                   extras=("features",) if keep else ()))
+    for lam in S["lambdas"]:                        # the λ ablation (0 is LR, the default ALR)
+        for rate in S["lambda_rates"]:
+            out.append(Planned(page, profile, ("λ", lam, rate), f"ALR, λ = {lam}, {head[0]} {rate}, seed 0", 2,
+                               alr_config(S, "ALR", head[0], rate, S["cell_seeds"][0], entropy_weight=lam)))
+    for param, values in S["sweeps"].items():      # sensitivity to α and to the start of phase 2
+        for v in values:
+            out.append(Planned(page, profile, ("sweep", param, v), f"ALR, {param} = {v}, {head[0]} "
+                               f"{S['sweep_rate']}, seed 0", 3,
+                               alr_config(S, "ALR", head[0], S["sweep_rate"], 0, **{param: v})))
+    # "efficient": MixNN's epoch time against CE's, from the MixNN replication's own runs (where
+    # its CE run is one of this page's, as at the smoke profile, it is planned once)
+    mine = {p.run_id for p in out}
+    return out + [replace(p, page=page, key=("MixNN's protocol",) + p.key)
+                  for p in mixnn_cost_runs(profile).values() if p.run_id not in mine]
+
+
+def mixnn_cost_runs(profile: str) -> dict[str, Planned]:
+    """``{"CE": ..., "MixNN": ...}``: the MixNN replication's seed-0 runs of both at its top rate,
+    whose epoch times the ALR replication compares (claim "efficient")."""
+    mixnn = plan("mixnn/replication", profile)
+    top = max(p.key[2] for p in mixnn if p.key[0] == "MixNN")
+    keys = {arm: (arm, mixnn[0].key[1], top, 0) for arm in ("CE", "MixNN")}
+    found = {p.key: replace(p, tier=2, per_sample=False, keep_state=False, extras=()) for p in mixnn}
+    return {arm: found[key] for arm, key in keys.items()}
+
+
 BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "foundations/tutorial": _foundations_tutorial,
     "foundations/replication": _foundations_replication,
@@ -533,6 +659,8 @@ BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "baselines/replication": _baselines_replication,
     "mixnn/tutorial": _mixnn_tutorial,
     "mixnn/replication": _mixnn_replication,
+    "alr/tutorial": _alr_tutorial,
+    "alr/replication": _alr_replication,
 }
 
 

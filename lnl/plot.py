@@ -9,7 +9,10 @@ Shared figures, each drawing on a given ``ax`` (a new one when ``None``) and ret
 - :func:`transition_heatmap`: a transition matrix ``T[i, j] = P(ỹ = j | y = i)``;
 - :func:`history_curves`: per-epoch values from the ``history`` of one or more run records;
 - :func:`loss_histogram`: per-sample losses of clean vs mislabelled samples, with the GMM's
-  P(clean) on a second axis.
+  P(clean) on a second axis;
+- :func:`memorisation_bars`: the shares of clean or mislabelled samples predicted correct,
+  incorrect or memorised, per epoch (ALR's Figure 4);
+- :func:`simplex_heatmap`: a value over the 3-class probability simplex (:func:`simplex_grid`).
 
 :func:`epoch_axis` and :func:`series_colours` help a notebook's own figures look the same.
 
@@ -59,6 +62,11 @@ KEY_LABELS: dict[str, str] = {
     "lam_mean": "mean λ (own share of the mix)",
     "nn_same_label": "neighbour has the same given label",
     "t_relabelled": "share with argmax t ≠ given label",
+    "target_given_clean": "clean samples: target mass on the label",
+    "target_given_noisy": "mislabelled samples: target mass on the label",
+    "entropy_pull_clean": "clean samples: entropy push on the label",
+    "entropy_pull_noisy": "mislabelled samples: entropy push on the label",
+    "entropy": "prediction entropy (nats)",
     "test_loss": "test loss",
     "train_loss": "training loss (batches)",
     "lr": "learning rate",
@@ -300,6 +308,63 @@ def loss_histogram(loss, is_clean, ax=None, p_clean=None, *, bins: int = 40, nor
         h2, n2 = ax2.get_legend_handles_labels()
         handles, names = handles + h2, names + n2
     ax.legend(handles, names, loc="best")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+BREAKDOWN_COLOURS = {"correct": "#0072b2", "incorrect": "#d55e00", "memorised": "#009e73"}   # ALR Fig. 4
+
+
+def memorisation_bars(breakdown, group: str, ax=None, *, title: str | None = None):
+    """Stacked bars per epoch of one group (``clean`` or ``mislabelled``) of
+    :func:`lnl.report.memorisation_breakdown`: the shares predicted correct (blue), incorrect
+    (vermilion) and, for mislabelled samples, memorised (green), as in ALR's Figure 4."""
+    ax = _axes(ax)
+    part = breakdown[group]
+    bottom = np.zeros(len(part))
+    for outcome in part.columns:
+        ax.bar(part.index, part[outcome], bottom=bottom, width=0.85, color=BREAKDOWN_COLOURS[outcome],
+               label=outcome)
+        bottom += part[outcome].to_numpy()
+    epoch_axis(ax)
+    ax.set(ylim=(0, 1), ylabel=f"share of {group} training samples")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=8)
+    return ax
+
+
+def simplex_grid(resolution: int = 60) -> np.ndarray:
+    """Probability vectors ``[M, 3]`` on a triangular grid over the 3-class simplex, corners
+    excluded (every entry > 0)."""
+    n = resolution
+    pts = [(i, j, n - i - j) for i in range(n + 1) for j in range(n + 1 - i)]
+    p = np.array(pts, dtype=float) / n
+    p = p * (1 - 3e-3) + 1e-3                   # stay off the faces: log p finite
+    return p / p.sum(1, keepdims=True)
+
+
+def simplex_heatmap(p: np.ndarray, values: np.ndarray, ax=None, *, labels: Sequence[str] = ("class 1", "class 2",
+                                                                                             "class 3"),
+                    title: str | None = None, cmap: str = "viridis", colorbar: str | None = None):
+    """``values`` at the probability vectors ``p`` ``[M, 3]`` (:func:`simplex_grid`) drawn over the
+    simplex (barycentric coordinates: each corner is one class with probability 1)."""
+    import matplotlib.tri as mtri
+
+    ax = _axes(ax)
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    xy = p @ corners
+    tri = mtri.Triangulation(xy[:, 0], xy[:, 1])
+    im = ax.tripcolor(tri, values, shading="gouraud", cmap=cmap)
+    ax.plot(*np.vstack([corners, corners[:1]]).T, color="#222222", lw=0.8)
+    for (x, y), name, dy in zip(corners, labels, (-0.06, -0.06, 0.03)):
+        ax.text(x, y + dy, name, ha="center", fontsize=9)
+    ax.set(aspect="equal", xticks=[], yticks=[], xlim=(-0.08, 1.08), ylim=(-0.1, 0.95))
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, shrink=0.8, label=colorbar)
     if title:
         ax.set_title(title)
     return ax

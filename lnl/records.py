@@ -165,13 +165,17 @@ def _paths(where: str | Path | Iterable[str | Path]) -> list[Path]:
 def load_records(where: str | Path | Iterable[str | Path]):
     """One DataFrame row per record: ``run_id``, ``path``, the flattened ``config`` and ``summary``.
 
-    ``where`` is a record file, a folder of records, or a list of either.
+    ``where`` is a record file, a folder of records, or a list of either. A run that two parts of
+    the book share (one run id in two folders, :func:`lnl.book.run_or_load`) is one row, the first.
     """
     import pandas as pd
 
-    rows = []
+    rows, seen = [], set()
     for path in _paths(where):
         rec = read_record(path)
+        if rec.get("run_id", path.stem) in seen:
+            continue
+        seen.add(rec.get("run_id", path.stem))
         row = {"run_id": rec.get("run_id", path.stem), "path": str(path)}
         row.update({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in rec["config"].items()})
         row.update(rec["summary"])

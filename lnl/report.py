@@ -270,3 +270,62 @@ def history_mean(record: Mapping[str, Any], key: str) -> float:
     warm-up); NaN where none has."""
     vals = [h[key] for h in record["history"] if h.get(key) is not None]
     return float(np.mean(vals)) if vals else float("nan")
+
+
+# ----------------------------------------------------------------------------------------------
+# Memorisation and representations
+# ----------------------------------------------------------------------------------------------
+
+BREAKDOWN = {   # (group, outcome) -> how it follows from the engine's training diagnostics
+    ("clean", "correct"): "clean_acc", ("clean", "incorrect"): None,
+    ("mislabelled", "correct"): "noisy_acc_true", ("mislabelled", "memorised"): "noisy_acc_given",
+    ("mislabelled", "incorrect"): None}
+
+
+def memorisation_breakdown(record: Mapping[str, Any]):
+    """Per epoch, the shares of training predictions (eval mode) in ALR's Figure 4 categories: on
+    clean samples correct or incorrect; on mislabelled samples correct (the true label), memorised
+    (the given, wrong label) or incorrect (neither). One row per epoch, columns
+    ``(group, outcome)``; each group's shares sum to 1."""
+    import pandas as pd
+
+    rows = []
+    for h in record["history"]:
+        clean, true, given = h.get("clean_acc"), h.get("noisy_acc_true"), h.get("noisy_acc_given")
+        if clean is None or true is None or given is None:
+            raise ValueError(f"Run {record.get('run_id')} has no training diagnostics with known true labels "
+                             "(clean_acc, noisy_acc_true, noisy_acc_given) in epoch "
+                             f"{h['epoch']}: a memorisation breakdown needs them.")
+        rows.append({("clean", "correct"): clean, ("clean", "incorrect"): 1 - clean,
+                     ("mislabelled", "correct"): true, ("mislabelled", "memorised"): given,
+                     ("mislabelled", "incorrect"): 1 - true - given})
+    return pd.DataFrame(rows, index=pd.Index([h["epoch"] for h in record["history"]], name="epoch"),
+                        columns=pd.MultiIndex.from_tuples(BREAKDOWN))
+
+
+def trained_features(record_path: str | Path) -> dict[str, np.ndarray]:
+    """Penultimate features of a fixed sample of a finished run's training images, on their first
+    principal components, with their given and true labels: the run's ``extras`` as a GPU campaign
+    brings them back (:func:`lnl.campaign.write_extras`), computed here from its kept state when
+    they are not there yet."""
+    from lnl import campaign
+
+    extras = campaign.read_extras(record_path)
+    if extras is None or "features" not in extras:
+        campaign.write_extras(record_path, ["features"])
+        extras = campaign.read_extras(record_path)
+    return {"features": extras["features"].astype(np.float32), "given": extras["given"][extras["feature_idx"]],
+            "true": extras["true"][extras["feature_idx"]], "idx": extras["feature_idx"]}
+
+
+def clean_cluster_score(features: Mapping[str, np.ndarray], seed: int = 0, points: int | None = 2000) -> float:
+    """How tightly the *clean* training samples cluster by class in feature space (ALR's Fig. 5 as
+    a number): the silhouette score (Euclidean, −1 to 1, higher is tighter and better separated)
+    of the correctly labelled samples among ``features`` (:func:`trained_features`), grouped by
+    their label; at most ``points`` of them, drawn with ``seed``."""
+    from sklearn.metrics import silhouette_score
+
+    clean = np.flatnonzero(features["given"] == features["true"])
+    if points is not None and len(clean) > points:
+        clean = np.sort(np.random.default_rng(seed).choice(clean, points, replace=False))
+    return float(silhouette_score(features["features"][clean], features["true"][clean]))

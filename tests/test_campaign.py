@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,9 @@ def test_baselines_tutorial_runs_are_the_replications_headline_cell(profile):
     for arm in (*plans.BASELINE_ARMS, plans.WRONG_TAU):
         assert {(arm, head_kind, head_rate, s) for s in S["seeds"]} <= keys
     for kind, rate in S["cells"][1:]:
-        assert {(arm, kind, rate, s) for arm in plans.BASELINE_ARMS for s in S["cell_seeds"]} <= keys
+        arms = S.get("cell_arms", plans.BASELINE_ARMS)           # cpu: the cheap arms outside the headline
+        assert {(arm, kind, rate, s) for arm in arms for s in S["cell_seeds"]} <= keys
+        assert not {k for k in keys if k[1:3] == (kind, rate) and k[0] not in arms}
     assert len(keys) == len(rep)                             # no config planned twice
 
 
@@ -346,3 +349,36 @@ def test_a_run_starts_only_if_it_fits_and_stops_at_the_budget(tmp_path):
     c.run(2.0, 1, tmp_path / "work2", echo=lambda line: None)   # needs seconds to import torch alone
     assert c.items[0].outcome == "killed at the budget" and c.items[1].outcome == "does not fit the budget left"
     assert not list((tmp_path / "work2").glob("*/*.json"))
+
+
+@pytest.mark.parametrize("profile", plans.PROFILES)
+def test_alr_plans_share_runs_and_cover_the_claims(profile):
+    """The tutorial's runs are the replication's at 40 %; CE and ELR are the Baselines replication's
+    where the cells meet; LR is ALR with entropy_weight 0; the λ ablation and MixNN's cost are there."""
+    rep = {p.run_id: p for p in plans.plan("alr/replication", profile)}
+    S = plans.settings("alr/replication", profile)
+    head_kind = S["cells"][0][0]
+    tut = plans.plan("alr/tutorial", profile)
+    for p in tut:
+        if p.key != ("fig2",):
+            assert p.run_id in rep and rep[p.run_id].key == (p.key[0], head_kind, 0.4, 0)
+            assert p.keep_state == (p.key[0] != "CE") and rep[p.run_id].keep_state == p.keep_state
+    fig2 = next(p for p in tut if p.key == ("fig2",))
+    assert fig2.run_id in {q.run_id for q in plans.plan("foundations/tutorial", profile)}
+    assert fig2.config.rate == 0.6 and fig2.config.method == "ce"
+    base = {p.key: p.run_id for p in plans.plan("baselines/replication", profile)}
+    same = [p for p in rep.values() if p.key in base]
+    assert {p.key[0] for p in same} == {"CE", "ELR"} and all(base[p.key] == p.run_id for p in same)
+    for p in rep.values():
+        if p.key[0] == "LR":
+            assert p.config.method_params["entropy_weight"] == 0.0
+        if p.key[0] == "ALR":
+            assert "entropy_weight" not in p.config.method_params      # the library's default
+    for rate in S["lambda_rates"]:
+        for seed in S["seeds"]:
+            assert {(a, head_kind, rate, seed) for a in ("CE", "LR", "ALR")} <= {p.key for p in rep.values()}
+        assert {("λ", lam, rate) for lam in S["lambdas"]} <= {p.key for p in rep.values()}
+    cost = plans.mixnn_cost_runs(profile)
+    assert {p.run_id for p in cost.values()} <= set(rep) and cost["MixNN"].config.method == "mixnn"
+    assert cost["CE"].config == replace(cost["MixNN"].config, method="ce", method_params={})
+    assert len({p.key for p in rep.values()}) == len(rep)                   # no config planned twice

@@ -65,6 +65,8 @@ def test_a_run_two_parts_plan_is_trained_once(tmp_path, monkeypatch):
     monkeypatch.setattr(records, "source_hash", lambda: "another-library")      # stale everywhere
     again = book.run_or_load(cfg, tmp_path / "sanm")
     assert again["provenance"]["lnl_source_hash"] == "another-library"
+    df = records.load_records([tmp_path / "baselines", tmp_path / "alr"])     # one run, one row
+    assert list(df["run_id"]) == [first["run_id"]] and "baselines" in df["path"][0]
 
 
 def test_the_source_hash_is_read_once_per_process(tmp_path, monkeypatch):
