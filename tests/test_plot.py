@@ -114,3 +114,21 @@ def test_series_colours_match_the_style_cycle():
     plot.apply_style()
     cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     assert [to_hex(c) for c in plot.series_colours(3)] == [to_hex(c) for c in cycle[:3]]
+
+
+def test_memorisation_bars_stack_to_one():
+    from lnl import report
+
+    rec = {"history": [{"epoch": e, "clean_acc": 0.8, "noisy_acc_true": 0.5, "noisy_acc_given": 0.2}
+                       for e in (1, 2, 3)]}
+    ax = plot.memorisation_bars(report.memorisation_breakdown(rec), "mislabelled")
+    tops = {round(p.get_y() + p.get_height(), 6) for p in ax.patches}
+    assert len(ax.patches) == 9 and tops == {0.5, 0.7, 1.0}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["correct", "memorised", "incorrect"]
+
+
+def test_simplex_grid_and_heatmap():
+    p = plot.simplex_grid(10)
+    assert p.shape == (66, 3) and np.allclose(p.sum(1), 1) and (p > 0).all()
+    ax = plot.simplex_heatmap(p, p[:, 0], colorbar="p₁")
+    assert len(ax.collections) == 1 and len(ax.figure.axes) == 2

@@ -177,3 +177,51 @@ def test_settings_text():
     from lnl.book import settings_text
 
     assert settings_text({"t_k": 4, "tau": 0.5}) == "t_k = 4, tau = 0.5" and settings_text({}) == "defaults"
+
+
+def test_memorisation_breakdown_by_hand():
+    rec = {"run_id": "r", "history": [
+        {"epoch": 1, "clean_acc": 0.9, "noisy_acc_true": 0.6, "noisy_acc_given": 0.1},
+        {"epoch": 2, "clean_acc": 0.95, "noisy_acc_true": 0.2, "noisy_acc_given": 0.7}]}
+    b = report.memorisation_breakdown(rec)
+    assert list(b.index) == [1, 2]
+    assert b.loc[2, ("clean", "incorrect")] == pytest.approx(0.05)
+    assert b.loc[1, ("mislabelled", "incorrect")] == pytest.approx(0.3)
+    assert b.loc[2, ("mislabelled", "memorised")] == pytest.approx(0.7)
+    assert np.allclose(b["clean"].sum(axis=1), 1) and np.allclose(b["mislabelled"].sum(axis=1), 1)
+    rec["history"][1]["noisy_acc_true"] = None               # a run without known truth
+    with pytest.raises(ValueError, match="no training diagnostics"):
+        report.memorisation_breakdown(rec)
+
+
+def test_clean_cluster_score_uses_clean_samples_only():
+    rng = np.random.default_rng(0)
+    true = np.repeat(np.arange(3), 50)
+    tight = np.eye(3)[true] * 10 + rng.normal(0, 0.1, (150, 3))
+    given = true.copy()
+    given[::5] = (true[::5] + 1) % 3                        # mislabelled samples ...
+    loose = tight.copy()
+    loose[::5] = rng.normal(0, 10, (30, 3))                 # ... scattered: they must not count
+    f = {"features": loose, "given": given, "true": true}
+    assert report.clean_cluster_score(f) == pytest.approx(report.clean_cluster_score(
+        {"features": tight, "given": given, "true": true}))
+    assert report.clean_cluster_score(f) > 0.9
+    mixed = {"features": rng.normal(0, 1, (150, 3)), "given": true, "true": true}
+    assert abs(report.clean_cluster_score(mixed)) < 0.1
+    assert report.clean_cluster_score(f, points=20) > 0.9   # a subsample
+
+
+@pytest.mark.slow
+def test_trained_features_come_from_the_kept_state(tmp_path):
+    from lnl import engine
+
+    cfg = engine.RunConfig(method="alr", dataset="digits", noise="symmetric", rate=0.4, epochs=2, device="cpu",
+                           method_params={"warmup": 1})
+    rec = engine.run(cfg, out=tmp_path, keep_state=True)
+    path = tmp_path / f"{rec['run_id']}.json"
+    f = report.trained_features(path)
+    n = rec["data"]["num_train"]
+    assert f["features"].shape[0] == len(f["given"]) == len(f["true"]) == min(n, 5000)
+    assert path.with_name(f"{rec['run_id']}.extras.npz").exists()           # written once, then read
+    assert (f["given"] != f["true"]).mean() == pytest.approx(0.4, abs=0.02)
+    assert report.trained_features(path)["features"].tolist() == f["features"].tolist()
