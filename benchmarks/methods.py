@@ -9,8 +9,9 @@ engine picks for the device) for ``--epochs`` epochs through :func:`lnl.engine.r
 true-label diagnostics pass (evaluation on the test set stays, as in every run). The figure is the
 median of the epochs after the first (which pays for warm-up and allocation), so a method's own
 cost is measured in its steady state: MixNN is set to mix and correct labels from epoch 1
-(``warmup=0, e_s=1``) and DivideMix to co-divide from epoch 1 (``warmup=0``); Co-teaching keeps
-its forget-rate ramp. Prints one row per method: seconds
+(``warmup=0, e_s=1``), DivideMix to co-divide and ALR to refine its targets from epoch 1
+(``warmup=0``; without the diagnostics pass, ALR's once-per-epoch update pays its own evaluation
+of the training set); Co-teaching keeps its forget-rate ramp. Prints one row per method: seconds
 per epoch and the ratio to CE's.
 """
 
@@ -27,7 +28,7 @@ from lnl import engine, records
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
-STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}}   # full work from epoch 1
+STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}, "alr": {"warmup": 0}}   # full work from epoch 1
 
 
 def main() -> None:

@@ -110,7 +110,7 @@ def test_protocol_ignores_seed_and_device_only():
 
 
 CPU_BOOK_S = 20 * 60          # `make book` at cpu, all chapters together, on 2 cores
-RENDER_S = 30                 # what the build needs besides the notebooks: jupyter-book and a first MathJax
+RENDER_S = 15                 # the build besides the notebooks (jupytext, a first MathJax, jupyter-book): 10 s measured
                               # fetch took 11 s from a fresh clone
 
 
