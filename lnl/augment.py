@@ -59,8 +59,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torchvision.transforms.v2 import InterpolationMode
-from torchvision.transforms.v2 import functional as TF
 
 POLICIES = ("none", "weak", "strong")
 
@@ -92,6 +90,9 @@ def _magnitude(op: str, magnitude: int, num_bins: int, height: int, width: int) 
 def _apply(op: str, x: torch.Tensor, magnitude: float, *, fill: int = 128) -> torch.Tensor:
     """One op on a whole uint8 batch ``[B, C, H, W]`` with a signed ``magnitude`` value: the
     parameters torchvision's RandAugment derives from it, in one batched call."""
+    from torchvision.transforms.v2 import InterpolationMode          # imported when first used: importing
+    from torchvision.transforms.v2 import functional as TF           # torchvision costs seconds
+
     nearest = InterpolationMode.NEAREST
     if op == "Identity":
         return x

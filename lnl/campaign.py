@@ -452,12 +452,16 @@ class Campaign:
 
 def worker(pages: str, profile: str, run_id: str, work: str) -> int:
     """One run in its own process (``python -m lnl.campaign --worker PAGES PROFILE RUN_ID WORK``);
-    ``$LNL_THREADS`` sets its CPU threads."""
-    if os.environ.get("LNL_THREADS"):
+    ``$LNL_THREADS`` sets its CPU threads, and a page's own ``threads`` setting (a tiny MLP trains
+    fastest on one) caps them, as on the page."""
+    planned = planned_run(pages, profile, run_id)
+    caps = [int(os.environ["LNL_THREADS"])] if os.environ.get("LNL_THREADS") else []
+    caps += [plans.settings(planned.page, profile).get("threads")] * bool(plans.settings(planned.page, profile).get("threads"))
+    if caps:
         import torch
 
-        torch.set_num_threads(int(os.environ["LNL_THREADS"]))
-    rec = execute(planned_run(pages, profile, run_id), work)
+        torch.set_num_threads(min(caps))
+    rec = execute(planned, work)
     s = rec["summary"]
     print(f"{run_id}: test accuracy best {s['test_acc_best']:.4f}, last {s['test_acc_last']:.4f}, "
           f"last 10 {s['test_acc_last10']:.4f}; {s['wall_time_s']:.0f} s")

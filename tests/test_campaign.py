@@ -284,7 +284,7 @@ def test_smoke_campaign_end_to_end(tmp_path):
     the files are unpacked into a results folder, and the page's section shows them as current."""
     out, results = tmp_path / "out", tmp_path / "results"
     cmd = [sys.executable, str(ROOT / "scripts" / "gpu_campaign.py"), "--pages", "foundations/tutorial",
-           "--profile", "smoke", "--budget", "600", "--jobs", "1", "--out", str(out), "--work",
+           "--profile", "smoke", "--budget", "600", "--jobs", "2", "--out", str(out), "--work",
            str(tmp_path / "work"), "--results", str(results)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
