@@ -133,7 +133,7 @@ def _config_from(args: argparse.Namespace, given: frozenset[str] = frozenset()):
         seed=args.seed, device=args.device, precision=args.precision, train_per_class=args.train_per_class,
         test_per_class=args.test_per_class, probe_per_class=args.probe_per_class, root=args.root,
         image_size=args.image_size, augment=not args.no_augment, diagnostics=not args.no_diagnostics,
-        method_params=dict(args.param))
+        method_params=_typed(args.method, dict(args.param)))
     if args.preset is None:
         return cfg
     presets = METHODS[args.method].presets if args.method in METHODS else {}
@@ -145,6 +145,18 @@ def _config_from(args: argparse.Namespace, given: frozenset[str] = frozenset()):
     if given & set(SCHEDULE_FLAGS):
         preset.pop("schedule", None)
     return replace(cfg, **{k: v for k, v in preset.items() if k not in given}, method_params=params)
+
+
+def _typed(method: str, params: dict[str, str]) -> dict[str, object]:
+    """``--param`` values as their settings' types (``"0.7"`` -> 0.7), so that a run from the
+    command line is the same run (the same run id and record) as one planned in Python. An
+    ill-typed value raises the method's one-sentence ``ValueError``."""
+    from lnl.methods import METHODS
+
+    if method not in METHODS or not params:
+        return params
+    config = METHODS[method].make_config(params)
+    return {k: getattr(config, k) for k in params}
 
 
 def _given(parser: argparse.ArgumentParser, argv: Sequence[str]) -> frozenset[str]:

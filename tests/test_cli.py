@@ -232,7 +232,7 @@ def test_a_preset_fills_every_setting_not_given_on_the_command_line(capsys, tmp_
     assert (cfg["model"], cfg["epochs"], cfg["lr"]) == ("mlp", 1, 0.05)               # given: kept
     schedule = cfg["schedule"]
     assert (cfg["weight_decay"], schedule["kind"], schedule["milestones"]) == (1e-3, "multistep", [80, 120])
-    assert cfg["method_params"] == {"beta": 0.9, "lam": "2"}                          # --param wins
+    assert cfg["method_params"] == {"beta": 0.9, "lam": 2.0}                          # --param wins
     code, out, _ = call(["run", "--dataset", "digits", "--method", "elr", "--preset", "cifar100", "--model", "mlp",
                          "--epochs", "1", "--schedule", "cosine", "--device", "cpu", "--out", str(tmp_path)], capsys)
     assert json.loads(Path(out.splitlines()[0]).read_text())["config"]["schedule"]["kind"] == "cosine"
@@ -243,3 +243,18 @@ def test_a_phase_beyond_the_run_is_one_line_on_stderr(capsys, tmp_path):
                            "--device", "cpu", "--out", str(tmp_path)], capsys)
     assert code == 0 and err.strip() == ("mixnn: label correction (E_s = 60) would start at epoch 60, after the "
                                          "run's 2 epochs, so it never runs.")
+
+
+def test_a_run_from_the_command_line_is_the_run_planned_in_python(capsys, tmp_path):
+    """--param values are stored with their settings' types: the same config, the same run id."""
+    from lnl import engine
+
+    code, out, _ = call(["run", "--dataset", "digits", "--method", "alr", "--epochs", "2", "--param", "alpha=0.7",
+                         "--param", "warmup=1", "--param", "update=batch", "--device", "cpu",
+                         "--out", str(tmp_path)], capsys)
+    assert code == 0
+    rec = json.loads(Path(out.splitlines()[0]).read_text())
+    assert rec["config"]["method_params"] == {"alpha": 0.7, "warmup": 1, "update": "batch"}
+    planned = engine.RunConfig(method="alr", dataset="digits", epochs=2, device="cpu",
+                               method_params={"alpha": 0.7, "warmup": 1, "update": "batch"})
+    assert rec["run_id"] == engine.run_id(planned)
