@@ -455,8 +455,8 @@ def worker(pages: str, profile: str, run_id: str, work: str) -> int:
     ``$LNL_THREADS`` sets its CPU threads, and a page's own ``threads`` setting (a tiny MLP trains
     fastest on one) caps them, as on the page."""
     planned = planned_run(pages, profile, run_id)
-    caps = [int(os.environ["LNL_THREADS"])] if os.environ.get("LNL_THREADS") else []
-    caps += [plans.settings(planned.page, profile).get("threads")] * bool(plans.settings(planned.page, profile).get("threads"))
+    own = plans.settings(planned.page, profile).get("threads")
+    caps = ([int(os.environ["LNL_THREADS"])] if os.environ.get("LNL_THREADS") else []) + ([own] if own else [])
     if caps:
         import torch
 

@@ -596,10 +596,10 @@ def alr_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, *
     return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=dict(mp))
 
 
-def _alr_shared(page: str, profile: str, source: str, keys: set) -> list[Planned]:
-    """Runs of another page's plan that an ALR page reads as they are (same config: trained once)."""
-    return [replace(p, page=page, tier=2, per_sample=False, keep_state=False, extras=())
-            for p in plan(source, profile) if p.key in keys]
+def _borrowed(p: Planned, **fields: Any) -> Planned:
+    """A run of another page's plan that a page reads as it is (the same config: trained once),
+    without what that page keeps of it."""
+    return replace(p, tier=2, per_sample=False, keep_state=False, extras=(), **fields)
 
 
 def _alr_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
@@ -609,7 +609,8 @@ def _alr_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
                    extras=("features",) if arm != "CE" else ())
            for arm in ("CE", "LR", "ALR")]
     # Fig. 2: CE's train and test curves at 60 %: the Foundations tutorial's run
-    return out + [replace(p, key=("fig2",)) for p in _alr_shared(page, profile, "foundations/tutorial", {("noisy",)})]
+    fig2 = next(p for p in plan("foundations/tutorial", profile) if p.key == ("noisy",))
+    return out + [_borrowed(fig2, page=page, key=("fig2",))]
 
 
 def _alr_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
@@ -618,11 +619,10 @@ def _alr_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned
     sym = [c for c in S["cells"] if c[0] == head[0]]
     for kind, rate in S["cells"]:
         seeds = S["seeds"] if (kind, rate) in sym else S["cell_seeds"]
-        arms = [a for a in ALR_ARMS if a != "ELR" or (kind, rate) in S["elr_cells"]]
+        # ELR: only where the Baselines replication runs it, with its seeds (all in its headline cell)
+        elr_seeds = (S["seeds"] if (kind, rate) == head else S["cell_seeds"]) if (kind, rate) in S["elr_cells"] else ()
         for seed in seeds:
-            for arm in arms:
-                if arm == "ELR" and seed not in (S["seeds"] if (kind, rate) == head else S["cell_seeds"]):
-                    continue
+            for arm in (a for a in ALR_ARMS if a != "ELR" or seed in elr_seeds):
                 keep = arm in ("LR", "ALR") and (kind, rate) in sym      # features: clean clusters (claim 4)
                 tier = (0 if (kind, rate) in sym else 2) if seed == seeds[0] else 1
                 out.append(Planned(page, profile, (arm, kind, rate, seed), f"{arm}, {kind} {rate}, seed {seed}",
@@ -650,7 +650,7 @@ def mixnn_cost_runs(profile: str) -> dict[str, Planned]:
     mixnn = plan("mixnn/replication", profile)
     top = max(p.key[2] for p in mixnn if p.key[0] == "MixNN")
     keys = {arm: (arm, mixnn[0].key[1], top, 0) for arm in ("CE", "MixNN")}
-    found = {p.key: replace(p, tier=2, per_sample=False, keep_state=False, extras=()) for p in mixnn}
+    found = {p.key: _borrowed(p) for p in mixnn}
     return {arm: found[key] for arm, key in keys.items()}
 
 

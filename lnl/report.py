@@ -265,6 +265,21 @@ def arm_records(recs: Mapping[tuple, Mapping[str, Any]], *cell: Any) -> dict[int
     return {key[-1]: r for key, r in recs.items() if tuple(key[:-1]) == tuple(cell)}
 
 
+def seed_values(recs: Mapping[tuple, Mapping[str, Any]], cell: Sequence[Any],
+                metric: str | Callable[[Mapping[str, Any]], float] = "test_acc_last10") -> dict[int, float]:
+    """``{seed: value}`` of one arm in one cell (``cell = (arm, kind, rate)``, :func:`arm_records`):
+    a summary metric in % (:func:`by_seed`), or ``metric(record)`` (e.g. :func:`memorised_at_end`,
+    :func:`epoch_seconds`)."""
+    rs = arm_records(recs, *cell)
+    return by_seed(rs, metric) if isinstance(metric, str) else {s: float(metric(r)) for s, r in rs.items()}
+
+
+def memorised_at_end(record: Mapping[str, Any]) -> float:
+    """The share of mislabelled training samples predicted as their given (wrong) label after the
+    last epoch, in %."""
+    return 100 * record["history"][-1]["noisy_acc_given"]
+
+
 def history_mean(record: Mapping[str, Any], key: str) -> float:
     """Mean of a history key over the epochs that have it (e.g. DivideMix's division after its
     warm-up); NaN where none has."""
@@ -316,6 +331,13 @@ def trained_features(record_path: str | Path) -> dict[str, np.ndarray]:
         extras = campaign.read_extras(record_path)
     return {"features": extras["features"].astype(np.float32), "given": extras["given"][extras["feature_idx"]],
             "true": extras["true"][extras["feature_idx"]], "idx": extras["feature_idx"]}
+
+
+def clean_cluster_of(record: Mapping[str, Any], folder: str | Path) -> float:
+    """:func:`clean_cluster_score` of a finished run whose record (and kept state or extras) is in
+    ``folder``, drawn with the run's seed."""
+    features = trained_features(Path(folder) / f"{record['run_id']}.json")
+    return clean_cluster_score(features, seed=record["config"]["seed"])
 
 
 def clean_cluster_score(features: Mapping[str, np.ndarray], seed: int = 0, points: int | None = 2000) -> float:

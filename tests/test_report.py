@@ -225,3 +225,17 @@ def test_trained_features_come_from_the_kept_state(tmp_path):
     assert path.with_name(f"{rec['run_id']}.extras.npz").exists()           # written once, then read
     assert (f["given"] != f["true"]).mean() == pytest.approx(0.4, abs=0.02)
     assert report.trained_features(path)["features"].tolist() == f["features"].tolist()
+    assert report.clean_cluster_of(rec, tmp_path) == report.clean_cluster_score(f, seed=0)
+
+
+def test_seed_values_of_a_cell():
+    recs = {("ALR", "symmetric", 0.8, 0): {"summary": {"test_acc_last10": 0.61}, "timing": {"epoch_s": [1.0, 3.0]},
+                                           "history": [{"noisy_acc_given": 0.3}, {"noisy_acc_given": 0.1}]},
+            ("ALR", "symmetric", 0.8, 1): {"summary": {"test_acc_last10": 0.59}, "timing": {"epoch_s": [2.0]},
+                                           "history": [{"noisy_acc_given": 0.2}]},
+            ("LR", "symmetric", 0.8, 0): {"summary": {"test_acc_last10": 0.5}}}
+    cell = ("ALR", "symmetric", 0.8)
+    assert report.seed_values(recs, cell) == pytest.approx({0: 61.0, 1: 59.0})
+    assert report.seed_values(recs, cell, report.memorised_at_end) == pytest.approx({0: 10.0, 1: 20.0})
+    assert report.seed_values(recs, cell, report.epoch_seconds) == {0: 2.0, 1: 2.0}
+    assert report.seed_values(recs, ("ALR", "symmetric", 0.4)) == {}

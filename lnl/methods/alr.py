@@ -143,8 +143,9 @@ def given_label_pull(logits: Tensor, t: Tensor, y: Tensor, entropy_weight: float
     part's, p_ỹ (log p_ỹ + H) per unit λ: positive where ỹ is the confident class, negative where
     the network predicts another one. Both ``[B]``."""
     idx = y[:, None]
-    pull = -alr_gradient(logits, t, entropy_weight).gather(1, idx).squeeze(1)
-    return pull, -entropy_gradient(logits).gather(1, idx).squeeze(1)
+    p, dH = torch.softmax(at_least_float32(logits), dim=1), entropy_gradient(logits)    # once per step
+    pull = -((p - t) + entropy_weight * dH).gather(1, idx).squeeze(1)                 # eq. of alr_gradient
+    return pull, -dH.gather(1, idx).squeeze(1)
 
 
 # ----------------------------------------------------------------------------------------------
