@@ -1,4 +1,4 @@
-"""Checks for the MixNN and SANM paper tables transcribed under data/paper_tables/."""
+"""Checks for the MixNN, SANM and IEG paper tables transcribed under data/paper_tables/."""
 from pathlib import Path
 
 import pandas as pd
@@ -8,13 +8,23 @@ TABLE_DIR = Path(__file__).resolve().parents[1] / "data" / "paper_tables"
 BASE_COLUMNS = ["table", "dataset", "noise", "rate", "method", "metric", "value", "source"]
 MIXNN = "Lu & He 2024, arXiv 2406.16966"
 SANM = "Tu et al. 2023, arXiv 2302.06805"
-FILES = {  # file: (table, has a std column, rows, paper the source string names)
-    "mixnn_table1_cifar.csv": ("I", True, 132, MIXNN),
-    "mixnn_table2_clothing1m.csv": ("II", False, 9, MIXNN),
-    "mixnn_table3_webvision.csv": ("III", False, 36, MIXNN),
-    "mixnn_table4_ablation.csv": ("IV", True, 42, MIXNN),
-    "sanm_table1_cifar.csv": ("1", False, 112, SANM),   # 14 methods x 8 columns
-    "sanm_table6_plugin.csv": ("6", False, 64, SANM),   # 8 methods x 8 columns
+IEG = "Zhang et al. 2020, arXiv 1910.00701"
+FILES = {  # file: (table, has a std column, rows, paper the source string names, columns a row's key adds)
+    "mixnn_table1_cifar.csv": ("I", True, 132, MIXNN, ()),
+    "mixnn_table2_clothing1m.csv": ("II", False, 9, MIXNN, ()),
+    "mixnn_table3_webvision.csv": ("III", False, 36, MIXNN, ()),
+    "mixnn_table4_ablation.csv": ("IV", True, 42, MIXNN, ()),
+    "sanm_table1_cifar.csv": ("1", False, 112, SANM, ()),   # 14 methods x 8 columns
+    "sanm_table6_plugin.csv": ("6", False, 64, SANM, ()),   # 8 methods x 8 columns
+    # 7 methods, 26 printed cells (RoG's 0.8 and Arazo et al.'s 0 are "-"), + 2 caption references
+    "ieg_table1_cifar10.csv": ("1", True, 28, IEG, ("probe_size",)),
+    # 8 rows (IEG three times, one per probe size) x 4 columns, less Arazo et al.'s "-", + 2 caption references
+    "ieg_table2_cifar100.csv": ("2", True, 33, IEG, ("probe_size",)),
+    "ieg_table3_asym.csv": ("3", True, 10, IEG, ()),        # GCE and LC print "-" at 0.8
+    "ieg_table4_semantic.csv": ("4", False, 8, IEG, ()),    # 4 methods x 2 data sets
+    "ieg_table6_semisup.csv": ("6", True, 8, IEG, ()),      # 4 methods x 2 data sets
+    "ieg_table7_ablation.csv": ("7", False, 16, IEG, ()),   # 8 variants x 2 noise rates
+    "ieg_tableA1_openset.csv": ("A1", False, 21, IEG, ("ood_source",)),   # 7 methods x 3 sources of images
 }
 
 
@@ -24,7 +34,7 @@ def load(name):
 
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_file_shape_and_values(name):
-    table, has_std, n_rows, paper = FILES[name]
+    table, has_std, n_rows, paper, extra_key = FILES[name]
     df = load(name)
     expected = BASE_COLUMNS + (["std"] if has_std else [])
     assert set(expected) <= set(df.columns)
@@ -37,7 +47,7 @@ def test_file_shape_and_values(name):
     if has_std:
         std = pd.to_numeric(df["std"].replace("", None), errors="raise").dropna()
         assert std.between(0, 100).all()
-    key = ["dataset", "noise", "rate", "method", "metric"]
+    key = ["dataset", "noise", "rate", "method", "metric", *extra_key]
     assert not df.duplicated(key).any()
 
 
@@ -167,3 +177,151 @@ def test_sanm_ce_rows_agree_between_tables_1_and_6_and_the_body_text():
     gain = float(cell(S6, method="SANM(CE)", dataset="cifar100", rate="0.8")["value"]) - float(
         cell(S6, method="CE", dataset="cifar100", rate="0.8")["value"])
     assert gain == pytest.approx(14.9)
+
+
+I1, I2, I3, I4, I6, I7, IA1 = (f"ieg_table{n}.csv" for n in ("1_cifar10", "2_cifar100", "3_asym", "4_semantic",
+                                                                 "6_semisup", "7_ablation", "A1_openset"))
+IEG_SPOT_CHECKS = [  # (file, the cell's key, printed value, printed std or None); the paper's line (text file)
+    # Table 1: "IEG 0.1k 96.8 96.2 ± 0.2 95.9 ± 0.2 93.7±0.5"
+    (I1, dict(zip(CIFAR, ("IEG", "cifar10", "symm", "0.8"))), "93.7", "0.5"),
+    (I1, dict(zip(CIFAR, ("IEG", "cifar10", "symm", "0.0"))), "96.8", ""),
+    # Table 1: "IEG-RN29 0.1k 94.4 92.9 ± 0.2 92.5 ± 0.5 85.6+1.1"
+    (I1, dict(zip(CIFAR, ("IEG-RN29", "cifar10", "symm", "0.8"))), "85.6", "1.1"),
+    # Table 1: "L2R (Ren et al., 2018) 1k 96.1 $90.0^{\pm}0.4^{*}$ 86.9 ± 0.2 $73.0\pm0.8^*$"
+    (I1, dict(zip(CIFAR, ("L2R", "cifar10", "symm", "0.2"))), "90.0", "0.4"),
+    # Table 1: "(Arazo et al., 2019) - - 93.8 92.3 74.1"
+    (I1, dict(zip(CIFAR, ("Arazo et al. 2019", "cifar10", "symm", "0.4"))), "92.3", ""),
+    # Table 1 caption: "standard training of WRN-28-10/ResNet29 (RN29) leads to 96.1%/92.7% accuracy"
+    (I1, dict(method="standard training (RN29)"), "92.7", ""),
+    # Table 2: "IEG 1k 83.0 $81.2 {\pm} 0.7$ 80.2 ± 0.3 75.5 ± 0.2"
+    (I2, dict(zip(CIFAR, ("IEG", "cifar100", "symm", "0.4")), probe_size="1000"), "80.2", "0.3"),
+    # Table 2: "IEG 0.1k 83.0 77.4 ± 0.4 75.1 ± 1.1 62.1 ± 1.2"
+    (I2, dict(zip(CIFAR, ("IEG", "cifar100", "symm", "0.8")), probe_size="100"), "62.1", "1.2"),
+    # Table 2: "IEG 0.5k 83.0 80.4 ± 0.5 79.6 ± 0.3 73.6 ± 1.5"
+    (I2, dict(zip(CIFAR, ("IEG", "cifar100", "symm", "0.2")), probe_size="500"), "80.4", "0.5"),
+    # Table 2: "GCE (Zhang & Sabuncu, 2018) - 81.4 66.8 ± 0.4 61.8 ± 0.2 47.7 ± 0.7"
+    (I2, dict(zip(CIFAR, ("GCE", "cifar100", "symm", "0.8"))), "47.7", "0.7"),
+    # Table 2: "L2R (Ren et al., 2018) 1k 81.2 $67.1\pm0.1^*$ 61.3+2.0 $35.1 \pm 1.2^*$"
+    (I2, dict(zip(CIFAR, ("L2R", "cifar100", "symm", "0.4"))), "61.3", "2.0"),
+    # Table 3: "IEG 96.5±0.2 94.9±0.1 79.3±2.4"
+    (I3, dict(zip(CIFAR, ("IEG", "cifar10", "asymm", "0.8"))), "79.3", "2.4"),
+    # Table 3: "LC 89.1±0.5 83.6 ± 0.3 -"
+    (I3, dict(zip(CIFAR, ("LC", "cifar10", "asymm", "0.4"))), "83.6", "0.3"),
+    # Table 4: "L2R 71.0* 56.9*"
+    (I4, dict(method="L2R", dataset="cifar100"), "56.9", None),
+    # Table 4: "IEG 88.3 73.7"
+    (I4, dict(method="IEG", dataset="cifar10", rate="0.34"), "88.3", None),
+    # Table 6: "CIFAR100 34.5 57.6 ± 0.4 67.3 ± 0.3 75.2 ± 0.2"
+    (I6, dict(method="EG*", dataset="cifar100"), "67.3", "0.3"),
+    (I6, dict(method="MixMatch", dataset="cifar10"), "51.2", ""),
+    # Table 7: "5 ✓ ✓ ✓ ✓ 79.96 75.42", "1 64.43 33.52", "8 X 81.05 74.04"
+    (I7, dict(method="IEG-5", rate="0.8"), "75.42", None),
+    (I7, dict(method="IEG-1", rate="0.4"), "64.43", None),
+    (I7, dict(method="IEG-8", rate="0.4"), "81.05", None),
+    # Table A1: "RN29 77.8 80.34 84.43", "IEG 92.3 93.0 94.0"
+    (IA1, dict(method="RN29", ood_source="CIFAR100+ImageNet"), "80.34", None),
+    (IA1, dict(method="IEG", ood_source="ImageNet"), "94.0", None),
+]
+
+
+@pytest.mark.parametrize("name, key, value, std", IEG_SPOT_CHECKS)
+def test_ieg_spot_checks_against_the_paper_text(name, key, value, std):
+    r = cell(name, **key)
+    assert r["value"] == value
+    if std is not None:
+        assert r["std"] == std
+
+
+RATES = ("0.0", "0.2", "0.4", "0.8")
+
+
+def test_ieg_probe_sizes_and_marks():
+    t1, t2 = load(I1), load(I2)
+    for df in (t1, t2):
+        sizes = df["probe_size"][df["probe_size"] != ""]
+        assert sizes.str.fullmatch(r"[1-9][0-9]*").all()           # a number of images, "-" left empty
+        assert (df.query("method == 'MentorNet DD'")["probe_size"] == "5000").all()   # printed "5k"
+        assert (df.query("method == 'GCE'")["probe_size"] == "").all()               # printed "-"
+        refs = df[df["method"].str.startswith("standard training")]
+        assert len(refs) == 2 and (refs["rate"] == "0.0").all() and (refs["probe_size"] == "").all()
+        # "*": L2R at 0.2 and 0.8 only, in both tables
+        starred = df[df["note"] == "trained by the authors (*)"]
+        assert set(starred["method"]) == {"L2R"} and set(starred["rate"]) == {"0.2", "0.8"}
+    assert (t1.query("method == 'IEG'")["probe_size"] == "100").all()                # "0.1k": 10 per class
+    assert (t1.query("method == 'IEG'")["network"] == "WRN-28-10").all()
+    assert (t1.query("method == 'IEG-RN29'")["network"] == "RN29").all()
+    # Table 2 prints IEG three times: 0.1k (1 image per class), 0.5k and 1k, each at 0/0.2/0.4/0.8
+    ieg = t2.query("method == 'IEG'")
+    assert len(ieg) == 12
+    assert {r: set(g["probe_size"]) for r, g in ieg.groupby("rate")} == {r: {"100", "500", "1000"} for r in RATES}
+    assert (ieg.query("rate == '0.0'")["value"] == "83.0").all()
+
+
+def test_ieg_lookup_by_method_name_finds_ten_images_per_class():
+    from lnl import report
+
+    # the 1k rows come first, so lnl.report's look-ups by method name give the paper's main setting
+    t2 = report.paper_table(I2)
+    row = report.paper_row([t2], "cifar100", "symmetric-uniform", 0.8, ["IEG"])
+    assert row["probe_size"] == 1000 and row["value"] == pytest.approx(75.5)
+    assert report.paper_cell([t2], "cifar100", "symmetric-uniform", 0.4, ["IEG"]) == "80.20 ± 0.30"
+
+
+def test_ieg_table7_reconstructed_component_grid():
+    df = load(I7)
+    flags = {v: tuple(g.iloc[0][c] == "True" for c in ("uc", "mc", "aa", "lambda")) for v, g in df.groupby("variant")}
+    assert set(df["uc"]) | set(df["mc"]) | set(df["aa"]) | set(df["lambda"]) == {"True", "False"}
+    assert (df["variant"] == df["method"]).all()
+    assert df.groupby("variant").size().to_dict() == {f"IEG-{i}": 2 for i in range(1, 9)}
+    assert flags["IEG-1"] == (False,) * 4            # "IEG-1 is equal to L2R"
+    assert flags["IEG-5"] == (True,) * 4             # "IEG-5 is the full IEG"
+    # the ladder IEG-1 ... IEG-5 turns on lambda, then AA, then MC, then UC
+    ladder = [sum(flags[f"IEG-{i}"]) for i in range(1, 6)]
+    assert ladder == [0, 1, 2, 3, 4]
+    assert flags["IEG-2"] == (False, False, False, True) and flags["IEG-3"] == (False, False, True, True)
+    assert flags["IEG-4"] == (False, True, True, True)      # "IEG-4 shows results without UC"
+    # the full model with one component off: MC ("IEG-6"), AA ("IEG-7"), lambda (IEG-8, the X in the lambda column)
+    assert flags["IEG-6"] == (True, False, True, True)
+    assert flags["IEG-7"] == (True, True, False, True)
+    assert flags["IEG-8"] == (True, True, True, False)
+
+
+def test_ieg_tables_agree_with_each_other_and_the_abstract():
+    t1, t2, t6 = load(I1), load(I2), load(I6)
+    # Table 6's IEG on CIFAR-10 (80 % uniform, 10 per class) is Table 1's cell
+    assert cell(I6, method="IEG", dataset="cifar10")[["value", "std"]].tolist() == ["93.7", "0.5"]
+    # ... but on CIFAR-100 Table 6 prints 75.2 ± 0.2 where Table 2 (1k) prints 75.5 ± 0.2; kept as printed
+    assert cell(I6, method="IEG", dataset="cifar100")["value"] == "75.2"
+    assert cell(I2, method="IEG", rate="0.8", probe_size="1000")["value"] == "75.5"
+    # abstract: "80.2±0.3% ... only 1.4% higher error than a neural network trained without label noise"
+    ref = float(cell(I2, method="standard training (WRN-28-10)")["value"])
+    assert ref - float(cell(I2, method="IEG", rate="0.4", probe_size="1000")["value"]) == pytest.approx(1.4)
+    # abstract: "75.5±0.2%, compared to the previous best 47.7%" (GCE, the best non-IEG row at 0.8)
+    others = t2[(t2["rate"] == "0.8") & ~t2["method"].str.startswith("IEG")]
+    assert others["value"].astype(float).max() == 47.7
+    # the body text says "94.7% accuracy with 80% noise ratio"; Table 1 prints 93.7, which is transcribed
+    assert cell(I1, method="IEG", rate="0.8")["value"] == "93.7"
+    assert set(t1["noise"]) == set(t2["noise"]) == {"symm"} and set(load(I3)["noise"]) == {"asymm"}
+
+
+def test_ieg_noise_conventions():
+    from lnl import report
+    from lnl.noise import KINDS
+
+    for f in (I1, I2, I3, I6, I7):
+        t = load(f)
+        pairs = t[t["noise"].isin(["symm", "asymm"])][["dataset", "noise"]].drop_duplicates()
+        assert len(pairs)
+        for ds, noise in pairs.itertuples(index=False):
+            c = report.convention_of(f, ds, noise)
+            assert c["convention"] in KINDS and c["source"]
+    assert report.convention_of(I1, "cifar10", "symm")["convention"] == "symmetric-uniform"
+    assert report.convention_of(I2, "cifar100", "symm")["rate_effective"] == "r(C-1)/C"
+    assert report.convention_of(I3, "cifar10", "asymm")["convention"] == "asymmetric"
+    # RoG's network-made labels, open-set images and unlabeled data are no noise kind of lnl.noise
+    for f, ds, noise in ((I4, "cifar10", "semantic"), (IA1, "cifar10", "open-set"), (I6, "cifar10", "unlabeled")):
+        with pytest.raises(KeyError, match="no entry"):
+            report.convention_of(f, ds, noise)
+    semisup = load(I6)
+    assert (semisup.query("noise == 'unlabeled'")["rate"] == "").all()
+    assert semisup.query("noise == 'symm'")["method"].tolist() == ["IEG", "IEG"]

@@ -208,6 +208,7 @@ class Context:
         self.bf16 = resolve_precision(cfg.precision, device) == "bf16"
         self.logged: dict[str, list[float]] = {}
         self.per_sample: dict[str, tuple[torch.Tensor, float | None]] = {}
+        self.label_guesses: dict[str, torch.Tensor] = {}
         self._cache: dict[tuple[int, int, str], Any] = {}
         self._generators: dict[tuple[str, str, int], Any] = {}
 
@@ -316,6 +317,17 @@ class Context:
             raise ValueError(f"log_per_sample('{name}') needs one value per training sample "
                              f"({self.num_train}), got {len(values)}.")
         self.per_sample[name] = (values.float(), threshold)
+
+    def log_labels(self, name: str, labels: torch.Tensor) -> None:
+        """A label guess ``[N]`` for every training sample (a pseudo label's arg-max, a refined
+        target's). The engine adds ``<name>_acc_clean`` and ``<name>_acc_noisy``: the share of the
+        correctly and of the wrongly labelled samples whose guess is the true label (on the
+        mislabelled ones, how many labels the guesses repair). The last call of an epoch counts."""
+        labels = torch.as_tensor(labels).detach().flatten()
+        if len(labels) != self.num_train:
+            raise ValueError(f"log_labels('{name}') needs one label per training sample "
+                             f"({self.num_train}), got {len(labels)}.")
+        self.label_guesses[name] = labels.long()
 
     # whole-training-set passes (eval mode, no augmentation), cached until the next step -----
     def train_logits(self, net: nn.Module) -> torch.Tensor:

@@ -106,6 +106,14 @@ def per_sample_scores(name: str, values: torch.Tensor, given: torch.Tensor, true
     return out
 
 
+def label_guess_scores(name: str, labels: torch.Tensor, given: torch.Tensor,
+                       true: torch.Tensor) -> dict[str, float | None]:
+    """``ctx.log_labels``'s entries: the accuracy of a label guess ``[N]`` against the truth, over
+    the correctly (``<name>_acc_clean``) and the wrongly (``<name>_acc_noisy``) labelled samples."""
+    clean, right = (given == true), (labels == true).float()
+    return {f"{name}_acc_clean": _mean(right, clean), f"{name}_acc_noisy": _mean(right, ~clean)}
+
+
 class TruthSplit:
     """Epoch means of per-batch values (``by_truth``) over clean and over mislabelled samples,
     accumulated as tensors (no device sync per step)."""

@@ -19,7 +19,7 @@ from lnl import data as lnl_data
 from lnl import gmm, records
 from lnl.engine.api import DEFAULT_PASS, Context, Method, Pass, Stream, config_dict
 from lnl.engine.config import RunConfig, config_json, resolve_precision, run_id
-from lnl.engine.diagnostics import (TruthSplit, evaluate_named, per_sample_scores, score_outputs, summarise,
+from lnl.engine.diagnostics import (TruthSplit, evaluate_named, label_guess_scores, per_sample_scores, score_outputs, summarise,
                                     training_diagnostics)
 from lnl.engine.setup import Prepared, Setup, setup
 from lnl.rng import derive_seed
@@ -153,8 +153,11 @@ def train_epoch(su: Setup, epoch: int) -> dict[str, Any]:
     if su.true is not None:
         for name, (values, threshold) in ctx.per_sample.items():
             entry.update(per_sample_scores(name, values.to(su.device), su.given, su.true, threshold))
+        for name, labels in ctx.label_guesses.items():
+            entry.update(label_guess_scores(name, labels.to(su.device), su.given, su.true))
     ctx.logged.clear()
     ctx.per_sample.clear()
+    ctx.label_guesses.clear()
     return entry
 
 

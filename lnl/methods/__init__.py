@@ -8,10 +8,11 @@ from lnl.methods.ce import CE
 from lnl.methods.coteaching import Coteaching
 from lnl.methods.dividemix import DivideMix
 from lnl.methods.elr import ELR
+from lnl.methods.ieg import IEG
 from lnl.methods.mixnn import MixNN
 from lnl.methods.mixup import Mixup
 
 METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR,
-           "dividemix": DivideMix, "alr": ALR}
+           "dividemix": DivideMix, "alr": ALR, "ieg": IEG}
 
-__all__ = ["METHODS", "ALR", "CE", "Coteaching", "DivideMix", "ELR", "Mixup", "MixNN"]
+__all__ = ["METHODS", "ALR", "CE", "Coteaching", "DivideMix", "ELR", "IEG", "Mixup", "MixNN"]

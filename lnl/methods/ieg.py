@@ -1,0 +1,465 @@
+"""IEG: isolation, escalation and guidance from a tiny trusted set.
+
+Z. Zhang, H. Zhang, S. Ö. Arık, H. Lee, T. Pfister, "Distilling Effective Supervision from Severe
+Label Noise", CVPR 2020 (arXiv 1910.00701; the book's copy is its first version, "IEG: Robust
+neural network training to tackle severe label noise", whose equation numbers this module uses).
+Official code: TensorFlow 1, ``google-research/ieg`` (``models/model.py``).
+
+==============  ===============================================================================
+D_u, D_p        the noisy training set and the clean probe set (``probe_per_class`` of each class,
+                held out before the noise is drawn: the engine's ``probe`` stream)
+Φ(x; Θ)         the network's class probabilities; z its logits
+ω, λ            per-sample loss weights and re-labelling controllers of a batch of B; ω₀ = 1/B and
+                λ₀ = 0.9 (footnote 1) are where the meta-gradients are taken
+g(x)            the pseudo label: the sharpened mean prediction over K views (§2.2.1)
+P(λ_i)          λ_i y_i + (1 − λ_i) g_i, the target between the given label and the pseudo label
+p, k            weights of L^u_β and L_KL (Alg. 1 l. 6; §3.2: 5 and 20)
+T               the split threshold of Alg. 1 l. 4 (§3.2: 1)
+==============  ===============================================================================
+
+A training step, in Algorithm 1's order (:meth:`IEG.training_step`):
+
+1. x̂: the K − 1 augmented views of the batch (strong: RandAugment on the device, for AutoAugment).
+2. g = Sharpen((1/K)(Φ(x) + Σ_k Φ(x̂_k)), τ) (§2.2.1; :func:`pseudo_labels`).
+3. The meta step (§2.1; :func:`meta_step`): one virtual SGD step Θ' = Θ − α ∇_Θ Σ_i ω_i L(P(λ_i),
+   Φ(x_i; Θ)) at (ω₀, λ₀) (eq. 1, 3), the probe loss L^p at Θ', and its gradient in ω and λ:
+   ω* = normalised ReLU(−∂L^p/∂ω) (eq. 2, as L2R computes it), λ* = [sign(−∂L^p/∂λ)]₊ (eq. 4).
+4. The split 1(ω* < T): with T = 1 and Σ ω* = 1, *every* sample is "possibly mislabelled" (a
+   weight can reach 1 only when all the others are 0), so all of x and x̂ enter the mixup with
+   pseudo labels; this is what the official code does, which has no split at all. A smaller T
+   keeps the given labels of the samples with ω*_i ≥ T.
+5. Mixup (eq. 6, §2.2.2) over the pool D_p ∪ D_u ∪ D̂_u against a random permutation of it, one
+   coefficient per sample: L^p_β over the mixed samples whose anchor is a probe image (its one-hot
+   label), L^u_β over those anchored on x or x̂ (their pseudo labels).
+6. L = L_ω* + L_λ* + L^p_β + p L^u_β + k L_KL (Alg. 1 l. 6), with (eq. 5)
+   L_ω* = Σ_i ω*_i L(P(λ₀)_i, Φ(x_i)) and L_λ* = (1/B) Σ_i L(ỹ_i, Φ(x_i)), ỹ_i = y_i if λ*_i > 0
+   else g_i; and (eq. 7) L_KL = (1/B) Σ_i KL(Φ(x_i) ‖ Φ(x̂_i)), the un-augmented side held fixed.
+7. One SGD step; an exponential moving average of the weights (``ema``) is what is evaluated, as
+   in the official code (the history has the live network's accuracy too).
+
+The look-ahead runs through :func:`lnl.engine.functional_forward` with copies of the BatchNorm
+buffers, so the virtual step never moves the real running statistics; the look-ahead's gradient
+reuses the real forward pass of x (Φ(x; Θ) is computed once per step).
+
+Paper and official code differ; the paper's form is the default and ``variant="code"`` selects the
+code's column (each row is also its own option):
+
+======================  =================================  ===================================
+                        paper (``variant="paper"``)        code (``variant="code"``)
+======================  =================================  ===================================
+supervised losses       L_ω* + L_λ* (Alg. 1 l. 6)          ½ (L_ω* + L_λ*): ``half_supervised``
+logits before g and     as they are                        v / √(mean(v²) + 1e-8) over the
+the mixup CEs                                              whole batch: ``logit_norm``
+mixup coefficient       m ~ Beta(β, β) per sample (§2.2.2) 1 − U²/2, U ~ U(0, 1) (its "approx.
+                                                           Beta(0.5)", in [0.5, 1]):
+                                                           ``mixup_coef="code"``
+look-ahead              Θ − α ∇ (§2.1's formula), α the    Θ − η_m (μ_m v + ∇), v the
+                        optimiser's LR at the step         optimiser's momentum buffer, η_m =
+                                                           0.1 fixed, μ_m = 0.9:
+                                                           ``lookahead="momentum"``, ``meta_lr``
+ω* normalisation        ω̃ / Σ ω̃ when Σ ω̃ > 0 (L2R)        ω̃ / (Σ ω̃ + 1e-5)
+======================  =================================  ===================================
+
+(§2.1 also says the look-ahead takes "the exact momentum update" of the optimiser; its formula
+has none. ``lookahead="momentum"`` with ``meta_lr=None`` is that reading: momentum, at the
+optimiser's own LR.) Not reproduced: the code's L2 penalty inside the meta losses (the engine's
+weight decay enters the look-ahead as the optimiser applies it, not the probe loss), and a later
+commit of the code that drops the probe set for uniform noise (which breaks IEG).
+
+Ablations (Table 7; ``ablation="IEG-1"`` … ``"IEG-8"`` sets the four switches as the row, each
+switch also alone): UC (``consistency``, L_KL), MC (``mixup``, L^p_β and L^u_β), AA
+(``strong_aug``: x̂ is RandAugment of x, else a second weak view), λ (``relabel``: without it the
+meta step learns ω alone with the given labels, L_λ* is dropped and L_ω* is L2R's Σ ω* L(y, Φ)).
+IEG-1 is L2R (Ren et al. 2018), meta re-weighting only. ``ablation="EG"`` (Table 6) drops the
+isolation: no meta step and no supervised loss, every sample unlabelled.
+
+Logged for the engine, which knows the truth: ``omega`` (ω*·B of each sample at its last step, 1 =
+the uniform weight) with its AUROC as a clean detector (the method's ``detection``); ``lambda``
+(λ* of each sample at its last step; the clean and noisy means are the paper's Fig. 2); the
+pseudo labels' arg-max (``ctx.log_labels``: their accuracy on mislabelled samples); and with
+``trace`` every sample's ω*·B after each epoch (histograms over training).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lnl.engine import Context, Method, Pass, Stream, functional_forward
+from lnl.losses import at_least_float32, mix, one_hot, soft_cross_entropy
+
+# Table 7 (and Table 6's EG): the four components of each row (UC, MC, AA, λ) and the isolation.
+ABLATIONS: dict[str, dict[str, bool]] = {
+    "IEG-1": dict(consistency=False, mixup=False, strong_aug=False, relabel=False),   # L2R
+    "IEG-2": dict(consistency=False, mixup=False, strong_aug=False, relabel=True),
+    "IEG-3": dict(consistency=False, mixup=False, strong_aug=True, relabel=True),
+    "IEG-4": dict(consistency=False, mixup=True, strong_aug=True, relabel=True),
+    "IEG-5": dict(consistency=True, mixup=True, strong_aug=True, relabel=True),      # IEG
+    "IEG-6": dict(consistency=True, mixup=False, strong_aug=True, relabel=True),
+    "IEG-7": dict(consistency=True, mixup=True, strong_aug=False, relabel=True),
+    "IEG-8": dict(consistency=True, mixup=True, strong_aug=True, relabel=False),
+    "EG": dict(consistency=True, mixup=True, strong_aug=True, relabel=False, isolation=False),
+}
+SWITCHES = ("isolation", "relabel", "strong_aug", "mixup", "consistency")
+# The official code's column (model.py): what variant="code" selects for every option left unset.
+CODE = dict(half_supervised=True, logit_norm=True, mixup_coef="code", lookahead="momentum", meta_lr=0.1,
+            meta_momentum=0.9, omega_eps=1e-5)
+PAPER = dict(half_supervised=False, logit_norm=False, mixup_coef="beta", lookahead="sgd", meta_lr=None,
+             meta_momentum=None, omega_eps=0.0)
+CHOICES = {"variant": ("paper", "code"), "mixup_coef": ("beta", "code", None), "lookahead": ("sgd", "momentum", None),
+           "meta_grad": ("jvp", "backprop"), "meta_params": ("all", "head"), "ablation": tuple(ABLATIONS)}
+
+
+@dataclass(frozen=True)
+class IEGConfig:
+    p: float = 5.0                      # weight of L^u_β (Alg. 1 l. 6; §3.2)
+    k: float = 20.0                     # weight of L_KL (Alg. 1 l. 6; §3.2)
+    T: float = 1.0                      # split threshold 1(ω* < T) (Alg. 1 l. 4; §3.2)
+    K: int = 2                          # views averaged into g: x and K − 1 augmentations (§3.1)
+    tau: float = 0.5                    # sharpening temperature of g (§2.2.1)
+    lambda0: float = 0.9                # λ₀ of the meta step (footnote 1); ω₀ = 1/B
+    beta: float = 0.5                   # mixup m ~ Beta(β, β) (§2.2.2)
+    ablation: str = "IEG-5"             # a row of Table 7 (IEG-5 = IEG) or Table 6's EG
+    isolation: bool | None = None       # the meta step (None: the ablation's)
+    relabel: bool | None = None         # λ, meta re-labelling
+    strong_aug: bool | None = None      # AA: x̂ = RandAugment(x); else a second weak view
+    mixup: bool | None = None           # MC: L^p_β + p L^u_β
+    consistency: bool | None = None     # UC: k L_KL
+    variant: str = "paper"              # paper, or code (model.py): the defaults of the five below
+    half_supervised: bool | None = None  # ½ (L_ω* + L_λ*)
+    logit_norm: bool | None = None      # logits / rms before g and the mixup CEs
+    mixup_coef: str | None = None       # beta (paper) or code: 1 − U²/2
+    lookahead: str | None = None        # sgd (§2.1's formula) or momentum (the text; the code)
+    meta_lr: float | None = None        # the look-ahead's step; None: the optimiser's LR (code: 0.1)
+    meta_grad: str = "jvp"              # jvp (forward mode) or backprop (through the look-ahead): equal
+    meta_params: str = "all"            # all, or head: look ahead in the last layer only (faster)
+    ema: float = 0.999                  # evaluated weights: EMA decay (code: 0.999)
+    trace: bool = True                  # keep every sample's ω*·B after each epoch
+
+    def __post_init__(self):
+        for name, valid in CHOICES.items():
+            if getattr(self, name) not in valid:
+                raise ValueError(f"IEG {name} must be one of: {', '.join(v for v in valid if v)}; "
+                                 f"got '{getattr(self, name)}'.")
+        if not (self.K >= 1 and self.tau > 0 and 0 <= self.lambda0 <= 1 and self.beta > 0 and self.T > 0
+                and self.p >= 0 and self.k >= 0 and 0 <= self.ema < 1
+                and (self.meta_lr is None or self.meta_lr > 0)):
+            raise ValueError(f"IEG needs K ≥ 1, tau > 0, 0 ≤ lambda0 ≤ 1, beta > 0, T > 0, p, k ≥ 0, "
+                             f"0 ≤ ema < 1 and meta_lr > 0; got K={self.K}, tau={self.tau}, "
+                             f"lambda0={self.lambda0}, beta={self.beta}, T={self.T}, p={self.p}, k={self.k}, "
+                             f"ema={self.ema}, meta_lr={self.meta_lr}.")
+
+    def switch(self, name: str) -> bool:
+        """A component's switch: set explicitly, else the ablation row's (isolation: on but in EG)."""
+        value = getattr(self, name)
+        return ABLATIONS[self.ablation].get(name, True) if value is None else value
+
+    def form(self, name: str):
+        """A paper/code difference: set explicitly, else the variant's column."""
+        value = getattr(self, name, None)
+        return (CODE if self.variant == "code" else PAPER)[name] if value is None else value
+
+
+# ----------------------------------------------------------------------------------------------
+# One small function per equation
+# ----------------------------------------------------------------------------------------------
+
+def logit_norm(z: Tensor) -> Tensor:
+    """The code's ``logit_norm``: z / √(mean(z²) + 1e-8), the mean over the whole chunk
+    (batch × classes), not per sample."""
+    z = at_least_float32(z)
+    return z * torch.rsqrt(z.pow(2).mean() + 1e-8)
+
+
+def sharpen(p: Tensor, tau: float) -> Tensor:
+    """p_c^{1/τ} / Σ_k p_k^{1/τ} for rows of probabilities ``[B, C]`` (§2.2.1)."""
+    q = p.pow(1.0 / tau)
+    return q / q.sum(dim=1, keepdim=True)
+
+
+def pseudo_labels(view_logits: list[Tensor], tau: float, normalise: bool = False) -> Tensor:
+    """g (§2.2.1): the sharpened mean of the K views' probabilities, ``[B, C]``, no gradient.
+    ``view_logits[0]`` is Φ(x), the rest Φ(x̂_k); ``normalise``: the code's :func:`logit_norm`
+    on each view first."""
+    with torch.no_grad():
+        probs = [torch.softmax(logit_norm(z) if normalise else at_least_float32(z), dim=1) for z in view_logits]
+        return sharpen(torch.stack(probs).mean(dim=0), tau)
+
+
+def relabel_target(y: Tensor, g: Tensor, lam: Tensor) -> Tensor:
+    """P(λ) = λ y + (1 − λ) g, with λ ``[B]`` (eq. 3); ``y`` and ``g`` ``[B, C]``."""
+    return lam[:, None] * y + (1 - lam[:, None]) * g
+
+
+def weighted_loss(logits: Tensor, y: Tensor, g: Tensor, omega: Tensor, lam: Tensor) -> Tensor:
+    """Σ_i ω_i L(P(λ_i), Φ(x_i)) (eq. 3; eq. 1 at λ = 1): the look-ahead's loss and L_ω*."""
+    return (omega * soft_cross_entropy(logits, relabel_target(y, g, lam), reduction="none")).sum()
+
+
+def normalise_weights(omega_tilde: Tensor, eps: float = 0.0) -> Tensor:
+    """ω* from ω̃ = ReLU(−∂L^p/∂ω): ω̃ / Σ ω̃ (eq. 2's constraint Σ ω = 1, as L2R's code; all zero
+    when no sample helps the probe), or the code's ω̃ / (Σ ω̃ + eps)."""
+    total = omega_tilde.sum()
+    if eps > 0:
+        return omega_tilde / (total + eps)
+    return omega_tilde / total if total > 0 else omega_tilde
+
+
+@dataclass
+class MetaStep:
+    """What the meta step returns: ω* and λ* ``[B]``, and the raw meta-gradients ∂L^p/∂ω and
+    ∂L^p/∂λ at (ω₀, λ₀), with the probe loss at Θ'."""
+
+    omega: Tensor
+    lam: Tensor
+    d_omega: Tensor
+    d_lam: Tensor
+    probe_loss: Tensor
+
+
+def lookahead(params: dict[str, Tensor], grads: list[Tensor], lr: float, *, momentum: float = 0.0,
+              buffers: list[Tensor | None] | None = None, weight_decay: float = 0.0) -> dict[str, Tensor]:
+    """Θ' = Θ − α (∇ + wd Θ) (§2.1), or with ``momentum`` μ the optimiser's update Θ − α (μ v + ∇ +
+    wd Θ) from its buffers v (absent before the first step: v = 0). Differentiable in ``grads``."""
+    out = {}
+    for (name, theta), grad, v in zip(params.items(), grads, buffers or [None] * len(grads)):
+        step = grad + weight_decay * theta.detach()
+        if momentum and v is not None:
+            step = step + momentum * v
+        out[name] = theta - lr * step
+    return out
+
+
+def meta_step(net: torch.nn.Module, logits: Tensor, y: Tensor, g: Tensor, x_probe: Tensor, y_probe: Tensor, *,
+              lambda0: float, relabel: bool, lr: float, momentum: float = 0.0, buffers=None,
+              weight_decay: float = 0.0, params: dict[str, Tensor] | None = None, omega_eps: float = 0.0,
+              retain_graph: bool = True) -> MetaStep:
+    """§2.1: ω* and λ* for a batch from one virtual step and the probe loss after it.
+
+    ``logits`` are Φ(x; Θ) from the real forward pass (their graph is reused for ∇_Θ); ``y`` and
+    ``g`` ``[B, C]`` the one-hot labels and pseudo labels; ``params`` the parameters that look ahead
+    (default: all of ``net``'s). Without ``relabel`` λ stays 1 (L2R: eq. 1) and λ* is all ones.
+    """
+    B = len(logits)
+    params = dict(net.named_parameters()) if params is None else params
+    kw = dict(device=logits.device, dtype=at_least_float32(logits).dtype)
+    omega0 = torch.full((B,), 1.0 / B, requires_grad=True, **kw)                              # ω₀ = 1/B
+    lam0 = torch.full((B,), lambda0 if relabel else 1.0, requires_grad=relabel, **kw)
+    L_look = weighted_loss(logits, y, g.detach(), omega0, lam0)                              # eq. (3)
+    grads = torch.autograd.grad(L_look, list(params.values()), create_graph=True)
+    theta_prime = lookahead(params, grads, lr, momentum=momentum, buffers=buffers, weight_decay=weight_decay)
+    probe_loss = F.cross_entropy(at_least_float32(functional_forward(net, theta_prime, x_probe)), y_probe)
+    wrt = (omega0, lam0) if relabel else (omega0,)
+    d = torch.autograd.grad(probe_loss, wrt, retain_graph=retain_graph)
+    d_omega, d_lam = d[0], (d[1] if relabel else torch.zeros_like(d[0]))
+    omega = normalise_weights(F.relu(-d_omega), omega_eps)                                   # eq. (2)
+    lam = (d_lam < 0).float() if relabel else torch.ones_like(d_omega)                       # eq. (4)
+    return MetaStep(omega.detach(), lam.detach(), d_omega.detach(), d_lam.detach(), probe_loss.detach())
+
+
+def meta_step_jvp(net: torch.nn.Module, logits: Tensor, x: Tensor, y: Tensor, g: Tensor, x_probe: Tensor,
+                  y_probe: Tensor, *, lambda0: float, relabel: bool, lr: float, momentum: float = 0.0, buffers=None,
+                  weight_decay: float = 0.0, params: dict[str, Tensor] | None = None,
+                  omega_eps: float = 0.0) -> MetaStep:
+    """:func:`meta_step`'s gradients without differentiating through a gradient.
+
+    Θ' is linear in ω and λ, ∂Θ'/∂ω_i = −α ∇_Θ ℓ_i, so with g_p = ∇L^p(Θ') the chain rule gives
+
+        ∂L^p/∂ω_i = −α g_pᵀ ∇ℓ_i = α Σ_c P(λ₀)_ic ∂_ε log Φ_c(x_i; Θ + ε g_p)
+        ∂L^p/∂λ_i = α ω₀ Σ_c (y_ic − g_ic) ∂_ε log Φ_c(x_i; Θ + ε g_p)
+
+    a directional derivative of the batch's log-probabilities along g_p: one forward-mode pass
+    (``torch.func.jvp``, train-mode BatchNorm as in the real forward) instead of a backward pass
+    through the backward pass. Exact, like :func:`meta_step` (the tests compare the two).
+    """
+    B = len(logits)
+    params = dict(net.named_parameters()) if params is None else params
+    theta = {k: v.detach() for k, v in params.items()}
+    omega0 = 1.0 / B
+    lam = torch.full((B,), lambda0 if relabel else 1.0, device=logits.device, dtype=at_least_float32(logits).dtype)
+    P = relabel_target(y, g.detach(), lam)
+    L_look = omega0 * soft_cross_entropy(logits, P, reduction="sum")                           # eq. (3)
+    grads = torch.autograd.grad(L_look, list(params.values()), retain_graph=True)
+    theta_prime = {k: v.detach().requires_grad_() for k, v in
+                   lookahead(theta, list(grads), lr, momentum=momentum, buffers=buffers,
+                             weight_decay=weight_decay).items()}
+    probe_loss = F.cross_entropy(at_least_float32(functional_forward(net, theta_prime, x_probe)), y_probe)
+    g_p = torch.autograd.grad(probe_loss, list(theta_prime.values()))
+    _, dlogp = torch.func.jvp(lambda ps: F.log_softmax(at_least_float32(functional_forward(net, ps, x)), dim=1),
+                              (theta,), (dict(zip(theta, g_p)),))
+    d_omega = lr * (P * dlogp).sum(dim=1)                        # ∂L^p/∂ω = −α ∂_ε ℓ, ℓ = −Σ P log Φ
+    d_lam = lr * omega0 * ((y - g) * dlogp).sum(dim=1) if relabel else torch.zeros_like(d_omega)
+    omega = normalise_weights(F.relu(-d_omega), omega_eps)                                   # eq. (2)
+    lam_star = (d_lam < 0).float() if relabel else torch.ones_like(d_omega)                  # eq. (4)
+    return MetaStep(omega, lam_star, d_omega, d_lam, probe_loss.detach())
+
+
+def supervised_losses(logits: Tensor, y: Tensor, g: Tensor, omega_star: Tensor, lam_star: Tensor,
+                      lambda0: float) -> tuple[Tensor, Tensor]:
+    """Eq. (5): L_ω* = Σ_i ω*_i L(P(λ₀)_i, Φ(x_i)) and L_λ* = (1/B) Σ_i L(ỹ_i, Φ(x_i)), where
+    ỹ_i = y_i if λ*_i > 0 else g_i (λ* ∈ {0, 1}, so ỹ = P(λ*))."""
+    L_omega = weighted_loss(logits, y, g, omega_star, torch.full_like(omega_star, lambda0))
+    L_lam = soft_cross_entropy(logits, relabel_target(y, g, lam_star))
+    return L_omega, L_lam
+
+
+def consistency_loss(logits: Tensor, logits_aug: Tensor) -> Tensor:
+    """Eq. (7): (1/B) Σ_i KL(Φ(x_i) ‖ Φ(x̂_i)), the un-augmented prediction a fixed target (the
+    code's stop-gradient); the gradient flows through the augmented view."""
+    logp = F.log_softmax(at_least_float32(logits).detach(), dim=1)
+    logq = F.log_softmax(at_least_float32(logits_aug), dim=1)
+    return (logp.exp() * (logp - logq)).sum(dim=1).mean()
+
+
+def mixup_coefficients(n: int, beta: float, form: str, rng: np.random.Generator) -> Tensor:
+    """One mixing coefficient per sample ``[n]`` (float32, CPU): m ~ Beta(β, β) (§2.2.2), or the
+    code's 1 − U²/2 = max(U²/2, 1 − U²/2) with U ~ U(0, 1), which lies in [0.5, 1]."""
+    m = 1 - rng.random(n) ** 2 / 2 if form == "code" else rng.beta(beta, beta, size=n)
+    return torch.as_tensor(m, dtype=torch.float32)
+
+
+def mixup_losses(net: torch.nn.Module, x_probe: Tensor, t_probe: Tensor, x_u: Tensor, t_u: Tensor, m: Tensor,
+                 perm: Tensor, normalise: bool = False) -> tuple[Tensor, Tensor]:
+    """Eq. (6): the pool [x_probe; x_u] mixed with its permutation ``perm`` by ``m`` (per sample),
+    one forward pass; L^p_β over the mixed samples anchored on the probe (the first
+    ``len(x_probe)``), L^u_β over the rest. Targets ``[n, C]``."""
+    pool, targets = torch.cat([x_probe, x_u]), torch.cat([t_probe, t_u])
+    z = net(mix(pool, pool[perm], m))
+    t = mix(targets, targets[perm], m)
+    n_p = len(x_probe)
+    zp, zu = z[:n_p], z[n_p:]
+    if normalise:                                       # the code normalises each chunk on its own
+        zp, zu = logit_norm(zp), logit_norm(zu)
+    return soft_cross_entropy(zp, t[:n_p]), soft_cross_entropy(zu, t[n_p:])
+
+
+# ----------------------------------------------------------------------------------------------
+# The method, in Algorithm 1's order
+# ----------------------------------------------------------------------------------------------
+
+class IEG(Method):
+    """Algorithm 1: pseudo labels, the meta step, the split, the mixup, the total loss, an SGD step;
+    an EMA of the weights is evaluated."""
+
+    name = "ieg"
+    Config = IEGConfig
+    uses_probe = True
+    automatic_optimization = False
+    reported_output = "ema"
+
+    def configure(self, ctx: Context) -> None:
+        c = self.config
+        self.on = {s: c.switch(s) for s in SWITCHES}
+        self.guesses = self.on["mixup"] or (self.on["isolation"] and self.on["relabel"])   # g is needed
+        self.views = c.K if (self.guesses or self.on["consistency"]) else 1                # L2R: x alone
+        self.detection = "omega" if self.on["isolation"] else "loss"
+        self.net = ctx.build_model()
+        self.opt = ctx.optimizer(self.net.parameters())
+        self.ema_net = copy.deepcopy(self.net).requires_grad_(False)
+        self.register_buffer("ema_steps", torch.zeros((), dtype=torch.long, device=ctx.device))
+        N = ctx.num_train
+        self.register_buffer("omega", torch.ones(N, device=ctx.device))          # ω*·B at the last step
+        self.register_buffer("lam", torch.ones(N, device=ctx.device))            # λ* at the last step
+        self.register_buffer("pseudo", ctx.labels.clone())                       # arg-max of g
+        self.register_buffer("omega_trace", torch.zeros(ctx.cfg.epochs if c.trace else 0, N,
+                                                        dtype=torch.float16, device=ctx.device))
+
+    def on_epoch_start(self, ctx: Context) -> None:
+        views = ("weak",) + (("strong" if self.on["strong_aug"] else "weak"),) * (self.views - 1)
+        ctx.passes = [Pass(Stream("train", views=views), side=(Stream("probe", source="probe", shuffle=False),))]
+
+    def meta_lr(self) -> float:
+        lr = self.config.form("meta_lr")
+        return self.opt.param_groups[0]["lr"] if lr is None else lr
+
+    def training_step(self, batch, ctx: Context):
+        c, C = self.config, ctx.num_classes
+        idx, y_idx = batch["idx"], batch["y"]
+        views = batch.get("views", [batch["x"]])
+        x, x_hat = views[0], views[1:]                                   # 1. x and the K − 1 views x̂
+        y = one_hot(y_idx, C)
+        xp, yp = batch["probe"]["x"], batch["probe"]["y"]
+        z = self.net(x)                                                  # Φ(x; Θ), reused below
+        z_hat = [self.net(v) for v in x_hat]
+        g = pseudo_labels([z] + z_hat, c.tau, c.form("logit_norm")) if self.guesses else y   # 2. g, §2.2.1
+        out = {}
+        sup = torch.zeros((), device=ctx.device)
+        if self.on["isolation"]:                                         # 3. the meta step, §2.1
+            head = c.meta_params == "head"
+            params = dict(self.net.fc.named_parameters(prefix="fc")) if head else dict(self.net.named_parameters())
+            momentum = c.form("meta_momentum") if c.form("lookahead") == "momentum" else 0.0
+            buffers = [self.opt.state.get(p, {}).get("momentum_buffer") for p in params.values()] if momentum else None
+            kw = dict(lambda0=c.lambda0, relabel=self.on["relabel"], lr=self.meta_lr(), momentum=momentum,
+                      buffers=buffers, weight_decay=self.opt.param_groups[0]["weight_decay"], params=params,
+                      omega_eps=c.form("omega_eps"))
+            m = (meta_step_jvp(self.net, z, x, y, g, xp, yp, **kw) if c.meta_grad == "jvp"
+                 else meta_step(self.net, z, y, g, xp, yp, **kw))
+            if self.on["relabel"]:                                       # eq. (5)
+                L_omega, L_lam = supervised_losses(z, y, g, m.omega, m.lam, c.lambda0)
+            else:                                                        # L2R: Σ ω* L(y, Φ)
+                L_omega, L_lam = weighted_loss(z, y, g, m.omega, m.lam), torch.zeros((), device=ctx.device)
+            sup = (L_omega + L_lam) * (0.5 if c.form("half_supervised") else 1.0)
+            B = len(idx)
+            self.omega[idx] = m.omega * B
+            self.lam[idx] = m.lam
+            possibly_clean = m.omega >= c.T                              # 4. the split 1(ω* < T)
+            out.update(L_omega=L_omega.detach(), L_lam=L_lam.detach(), probe_loss=m.probe_loss,
+                       kept=(m.omega > 0).float().mean())
+        else:
+            possibly_clean = torch.zeros(len(idx), dtype=torch.bool, device=ctx.device)
+        if self.guesses:
+            self.pseudo[idx] = g.argmax(dim=1)
+        loss = sup
+        if self.on["mixup"]:                                             # 5. mixup, eq. (6)
+            gen = ctx.generator("ieg/mixup")
+            t_u = torch.where(possibly_clean[:, None], y, g)             # pseudo labels where ω* < T
+            probe_pick = torch.randint(len(xp), (len(x),), generator=gen, device=gen.device).to(ctx.device)
+            x_u = torch.cat([x, x_hat[0]]) if x_hat else x
+            t_uu = torch.cat([t_u, t_u]) if x_hat else t_u
+            n = len(x) + len(x_u)
+            mcoef = mixup_coefficients(n, c.beta, c.form("mixup_coef"), ctx.numpy_generator("ieg/mixup")).to(ctx.device)
+            perm = torch.randperm(n, generator=gen, device=gen.device).to(ctx.device)
+            L_p, L_u = mixup_losses(self.net, xp[probe_pick], one_hot(yp[probe_pick], C), x_u, t_uu, mcoef, perm,
+                                    c.form("logit_norm"))
+            loss = loss + L_p + c.p * L_u
+            out.update(L_p=L_p.detach(), L_u=L_u.detach())
+        if self.on["consistency"] and x_hat:                             # eq. (7)
+            L_kl = consistency_loss(z, z_hat[0])
+            loss = loss + c.k * L_kl
+            out.update(L_kl=L_kl.detach())
+        ctx.step(loss, self.opt)                                         # 6.-7. the total loss, one step
+        self.update_ema()
+        out["loss"] = loss.detach()
+        return out
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """EMA of the weights (and BatchNorm statistics) with TensorFlow's ``num_updates`` warm-up,
+        decay min(ema, (1 + t)/(10 + t)), so that a run of a few hundred steps is not dominated by
+        its initial weights."""
+        self.ema_steps += 1
+        t = float(self.ema_steps)
+        d = min(self.config.ema, (1 + t) / (10 + t))
+        for e, s in zip(self.ema_net.state_dict().values(), self.net.state_dict().values()):
+            if e.dtype.is_floating_point:
+                e.lerp_(s, 1 - d)
+            else:
+                e.copy_(s)
+
+    def on_epoch_end(self, ctx: Context) -> None:
+        if self.on["isolation"]:
+            ctx.log_per_sample("omega", self.omega, threshold=0.0)        # kept: ω* > 0
+            if self.on["relabel"]:
+                ctx.log_per_sample("lambda", self.lam, threshold=0.5)     # Fig. 2: mean λ* clean / noisy
+            if len(self.omega_trace):
+                self.omega_trace[ctx.epoch] = self.omega.half()
+        if self.guesses:
+            ctx.log_labels("pseudo", self.pseudo)
+
+    def predict(self, x: Tensor) -> dict[str, Tensor]:
+        return {"ema": self.ema_net(x), "net": self.net(x)}
