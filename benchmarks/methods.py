@@ -29,6 +29,9 @@ from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
 STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}, "alr": {"warmup": 0}}   # full work from epoch 1
+# IEG's variants beside it: the meta step through the look-ahead, in the last layer only, L2R, EG
+VARIANTS = {"ieg": [("ieg (backprop)", {"meta_grad": "backprop"}), ("ieg (head)", {"meta_params": "head"}),
+                    ("L2R (IEG-1)", {"ablation": "IEG-1"}), ("EG (no meta step)", {"ablation": "EG"})]}
 
 
 def main() -> None:
@@ -49,15 +52,18 @@ def main() -> None:
           f"{args.dataset}, {args.train_per_class} per class, batch {args.batch_size}, median of epochs 2-{args.epochs}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in methods:
+        arms = [(m, m, STEADY.get(m, {})) for m in methods]
+        arms += [(label, m, params) for m in methods for label, params in VARIANTS.get(m, [])]
+        for label, name, params in arms:
             cfg = RunConfig(method=name, dataset=args.dataset, noise="symmetric", rate=0.4, epochs=args.epochs,
                             batch_size=args.batch_size, train_per_class=args.train_per_class, diagnostics=False,
-                            device=args.device, method_params=STEADY.get(name, {}))
+                            device=args.device, method_params=params,
+                            probe_per_class=10 if METHODS[name].uses_probe else 0)   # IEG's trusted set
             rec = engine.run(cfg, out=tmp, progress=False)
             s = statistics.median(rec["timing"]["epoch_s"][1:])
             ratio = s / rows[0]["epoch_s"] if rows else 1.0
-            rows.append({"method": name, "epoch_s": s, "ratio_to_ce": ratio})
-            print(f"  {name:<12}{s:8.2f} s/epoch   {ratio:5.2f} × CE", flush=True)
+            rows.append({"method": label, "epoch_s": s, "ratio_to_ce": ratio})
+            print(f"  {label:<20}{s:8.2f} s/epoch   {ratio:5.2f} × CE", flush=True)
     if args.json:
         records.write_json_atomic(args.json, {"device": records.device_name(device), "torch": torch.__version__,
                                               "dataset": args.dataset, "train_per_class": args.train_per_class,

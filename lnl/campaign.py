@@ -265,7 +265,9 @@ def write_extras(record_path: str | Path, extras: Iterable[str]) -> Path:
     - ``features``: a fixed sample of :data:`FEATURE_SAMPLE` training samples (``feature_idx``),
       their penultimate features projected on the first :data:`FEATURE_DIMS` principal components
       (``features``, float16), with their given and true labels;
-    - ``soft_labels``: the method's soft labels ``t`` as their argmax and max (MixNN's eq. 14).
+    - ``soft_labels``: the method's soft labels ``t`` as their argmax and max (MixNN's eq. 14);
+    - ``weights``: IEG's meta step, :func:`lnl.report.meta_weights` (ω*·B of every sample after each
+      epoch, the last λ* and pseudo label).
     """
     import torch
 
@@ -290,6 +292,10 @@ def write_extras(record_path: str | Path, extras: Iterable[str]) -> Path:
             raise CampaignError(f"{record_path.name}: the method keeps no soft labels t.")
         arrays["t_argmax"] = t.argmax(1).cpu().numpy().astype(np.int16)
         arrays["t_max"] = t.max(1).values.float().cpu().numpy().astype(np.float16)
+    if "weights" in extras:
+        from lnl.report import meta_weights
+
+        arrays.update({k: v for k, v in meta_weights(r).items() if k not in arrays})
     out = record_path.with_name(f"{record_path.stem}.extras.npz")
     with records.atomic_path(out) as tmp:
         np.savez_compressed(tmp, **arrays)

@@ -35,7 +35,7 @@ from lnl.engine import RunConfig, Schedule, run_id
 
 PROFILES = ("smoke", "cpu", "gpu", "paper")
 TIERS = ("headline", "more seeds", "ablations+", "sweeps")
-EXTRAS = ("features", "soft_labels")   # side outputs computed from a trained network (lnl.campaign)
+EXTRAS = ("features", "soft_labels", "weights")   # side outputs computed from a trained network (lnl.campaign)
 
 
 @dataclass(frozen=True)
@@ -401,6 +401,75 @@ for _s in ALR_REPLICATION.values():
 ALR_TUTORIAL = {p: dict(ALR_REPLICATION[p]) for p in PROFILES}   # the replication's runs at 40 %
 
 
+# IEG on its own protocol: every arm (CE included) trains on the same noisy set, from which the clean
+# probe (``probe_per_class`` per class) was held out before the noise was drawn, under IEG's noise
+# convention (uniform over all C classes, the true one included). The cpu data are small because an
+# IEG step costs several CE steps (two views, a mixup pass over 3B images, the meta step).
+IEG_ARMS = {"CE": ("ce", {}), "L2R": ("ieg", {"ablation": "IEG-1"}), "IEG": ("ieg", {})}
+PROBE_ONLY = "CE on the probe alone"      # a reference: what the clean images give without the noisy ones
+_IEG_NOTES = dict(
+    ieg="p 5, k 20, T 1, K 2, τ 0.5, λ₀ 0.9, mixup Beta(0.5, 0.5): §2-3.2 and the code; paper forms of the "
+        "supervised losses, logits, mixup coefficient and look-ahead (lnl.methods.ieg); EMA 0.999 of the "
+        "weights evaluated, as the code",
+    l2r="IEG-1 of Table 7: the meta re-weighting alone, on the given labels (Ren et al. 2018)",
+    probe="10 images per class held out, class-balanced, before the noise is drawn (§3.2; code: "
+          "probe_dataset_hold_ratio); every arm trains on the rest, so all see the same noisy set",
+    noise="uniform: with probability r the label is redrawn over all C classes, the true one included "
+          "(IEG's code): r (C − 1)/C changed, 72 % at r = 0.8; exact counts per class")
+IEG_REPLICATION = {
+    "smoke": dict(
+        run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None, epochs=6,
+                 batch_size=64, lr=0.05, weight_decay=5e-4, probe_per_class=5),
+        schedule=dict(kind="cosine"), threads=1, ieg=dict(ema=0.99),
+        seeds=(0, 1), cell_seeds=(0,), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 2),
+        ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=(), expect="1 to 4 s per run on 1 CPU core",
+        notes=dict(_IEG_NOTES, data="scikit-learn's 8x8 digits (1,347 training images), 5 per class held out "
+                                    "as the probe: seconds on any CPU", model="lnl.models.mlp",
+                   optimiser="SGD, momentum 0.9 (lnl default), batch 64, lr 0.05, weight decay 5e-4",
+                   schedule="cosine to 0 over 6 epochs; this book's smoke budget",
+                   probe="5 images per class held out before the noise (digits has 135 per class)")),
+    "cpu": dict(
+        run=dict(dataset="fashion_mnist", model="cnn", train_per_class=100, test_per_class=100, epochs=12,
+                 batch_size=128, lr=0.02, weight_decay=5e-4, probe_per_class=10),
+        schedule=dict(kind="cosine"), ieg=dict(),
+        seeds=(0, 1), cell_seeds=(0,), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 5),
+        ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=(), expect="5 s (CE) to 25 s (IEG) per run on 2 CPU cores",
+        notes=dict(_IEG_NOTES, data="Xiao et al. 2017: the first 100 training images per class, of which 10 per "
+                                    "class are the probe (900 noisy, 100 clean), 100 test images per class, no "
+                                    f"augmentation but RandAugment for x̂; {BOOK}",
+                   model="lnl.models.cnn: a small CNN", optimiser="SGD, momentum 0.9, batch 128, lr 0.02, "
+                   "weight decay 5e-4 (the book's cpu settings; paper: batch 100, lr 0.1)",
+                   schedule=f"cosine to 0 over 12 epochs (paper: warm restarts); {BOOK}")),
+    "gpu": dict(
+        run=dict(dataset="cifar10", model="resnet29", train_per_class=None, test_per_class=None, epochs=60,
+                 batch_size=100, lr=0.1, weight_decay=5e-4, probe_per_class=10),
+        schedule=dict(kind="cosine"), ieg=dict(),
+        seeds=(0,), cell_seeds=(0,), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 5),
+        ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=("IEG-6", "IEG-7", "IEG-8", "EG"), expect=_GPU_EXPECT,
+        notes=dict(_IEG_NOTES, data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip, RandAugment "
+                                    "for x̂ (paper: AutoAugment and Cutout)",
+                   model="ResNet-29 (pre-activation v2), the paper's smaller network (IEG-RN29 of Table 1)",
+                   optimiser="SGD, momentum 0.9, batch 100, lr 0.1, weight decay 5e-4 (§3, the code)",
+                   schedule=f"cosine to 0 over 60 epochs (paper: warm restarts, about 400 epochs); {BOOK}")),
+    "paper": dict(
+        run=dict(dataset="cifar10", model="wrn-28-10", train_per_class=None, test_per_class=None, epochs=200,
+                 batch_size=100, lr=0.1, weight_decay=5e-4, probe_per_class=10),
+        schedule=dict(kind="cosine-restarts", t0=1, t_mult=2), ieg=dict(),
+        seeds=(0, 1, 2), cell_seeds=(0, 1, 2), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 5),
+        ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=("IEG-6", "IEG-7", "IEG-8", "EG"),
+        expect="hours per run on one GPU",
+        notes=dict(_IEG_NOTES, data="CIFAR-10; crop + flip, RandAugment for x̂ (paper: AutoAugment and Cutout)",
+                   model="WRN-28-10 (§3.2)", optimiser="SGD, momentum 0.9, batch 100, lr 0.1, weight decay 5e-4",
+                   schedule="warm restarts from a 1-epoch cycle; the paper's cycles grow by 1.5 and each peak "
+                            "by 0.9, which lnl.engine.Schedule approximates by doubling; 200 epochs (the "
+                            "code's README: enough for the reported results)")),
+}
+for _s in IEG_REPLICATION.values():
+    _s.update(cells=(("symmetric-uniform", 0.8), ("symmetric-uniform", 0.4)),   # Table 1's 80 % and 40 %
+              tutorial_rate=0.4)                                                 # Fig. 2: 40 % on CIFAR-10
+IEG_TUTORIAL = {p: dict(IEG_REPLICATION[p]) for p in PROFILES}   # the replication's IEG and L2R runs
+
+
 OPTIONS = {         # the papermill parameters of each page that change its runs
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),
@@ -410,6 +479,8 @@ OPTIONS = {         # the papermill parameters of each page that change its runs
     "mixnn/replication": ("main_seeds", "ablation_seeds"),
     "alr/tutorial": ("seed",),
     "alr/replication": ("main_seeds",),
+    "ieg/tutorial": ("seed",),
+    "ieg/replication": ("main_seeds",),
 }
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
@@ -420,6 +491,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "mixnn/replication": MIXNN_REPLICATION,
     "alr/tutorial": ALR_TUTORIAL,
     "alr/replication": ALR_REPLICATION,
+    "ieg/tutorial": IEG_TUTORIAL,
+    "ieg/replication": IEG_REPLICATION,
 }
 
 
@@ -465,7 +538,7 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
             if overrides.get(key) is not None:
                 S["grid"][field] = tuple(overrides[key])
         S["runs"] = mixnn_grid(**S["grid"])
-    if page in ("baselines/replication", "alr/replication") and overrides.get("main_seeds") is not None:
+    if page in ("baselines/replication", "alr/replication", "ieg/replication") and overrides.get("main_seeds") is not None:
         S["seeds"] = tuple(overrides["main_seeds"])
     return S
 
@@ -654,6 +727,54 @@ def mixnn_cost_runs(profile: str) -> dict[str, Planned]:
     return {arm: found[key] for arm, key in keys.items()}
 
 
+def ieg_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, **fields: Any) -> RunConfig:
+    """The run of ``arm`` (a key of :data:`IEG_ARMS`, an ablation row ``"IEG-k"``/``"EG"``, or
+    :data:`PROBE_ONLY`) in one noise cell of the IEG chapter; ``fields`` override run settings
+    (``probe_per_class`` for the probe-size sweep)."""
+    if arm == PROBE_ONLY:                     # CE on probe_per_class clean images per class, nothing else
+        return _config(S, method="ce", noise="none", rate=0.0, seed=seed,
+                       train_per_class=S["run"]["probe_per_class"], probe_per_class=0, **fields)
+    method, params = IEG_ARMS.get(arm, ("ieg", {"ablation": arm}))
+    mp = {**(S["ieg"] if method == "ieg" else {}), **params}
+    return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=mp, **fields)
+
+
+def _ieg_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    out = []
+    (kind, top), *others = S["cells"]
+    for seed in S["seeds"]:                    # Table 1's 80 %: every arm, every seed; the probe alone
+        for arm in (*IEG_ARMS, PROBE_ONLY):
+            keep = arm in ("L2R", "IEG") and seed == S["seeds"][0]   # ω* over training (the tutorial)
+            out.append(Planned(page, profile, (arm, kind, top, seed), f"{arm}, {kind} {top}, seed {seed}",
+                               0 if seed == S["seeds"][0] else 1, ieg_config(S, arm, kind, top, seed),
+                               keep_state=keep, extras=("weights",) if keep else ()))
+    for k, rate in others:
+        for seed in S["cell_seeds"]:
+            for arm in S["cell_arms"]:
+                keep = arm == "IEG" and rate == S["tutorial_rate"] and seed == 0
+                out.append(Planned(page, profile, (arm, k, rate, seed), f"{arm}, {k} {rate}, seed {seed}", 2,
+                                   ieg_config(S, arm, k, rate, seed), keep_state=keep,
+                                   extras=("weights",) if keep else ()))
+    seed0 = S["seeds"][0]
+    for n in S["probe_sizes"]:                 # Table 2's trend: fewer trusted images per class
+        out.append(Planned(page, profile, ("probe", n), f"IEG, {n} probe images per class, {kind} {top}, "
+                           f"seed {seed0}", 2, ieg_config(S, "IEG", kind, top, seed0, probe_per_class=n)))
+    for row in S["ladder"] + S["more_ablations"]:   # Table 7 (IEG-1 is L2R, IEG-5 is IEG) and Table 6's EG
+        out.append(Planned(page, profile, ("ablation", row), f"{row}, {kind} {top}, seed {seed0}",
+                           2 if row in S["ladder"] else 3, ieg_config(S, row, kind, top, seed0)))
+    return out
+
+
+def _ieg_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    """The replication's runs that the tutorial reads: IEG and L2R at the top rate (their weights over
+    training) and IEG at the tutorial's rate (the paper's Fig. 2)."""
+    rep = plan("ieg/replication", profile)
+    kind, top = S["cells"][0]
+    want = {("IEG", kind, top, S["seeds"][0]): ("IEG", top), ("L2R", kind, top, S["seeds"][0]): ("L2R", top),
+            ("IEG", kind, S["tutorial_rate"], S["cell_seeds"][0]): ("IEG", S["tutorial_rate"])}
+    return [replace(p, page=page, key=want[p.key], tier=0) for p in rep if p.key in want]
+
+
 BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "foundations/tutorial": _foundations_tutorial,
     "foundations/replication": _foundations_replication,
@@ -663,6 +784,8 @@ BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "mixnn/replication": _mixnn_replication,
     "alr/tutorial": _alr_tutorial,
     "alr/replication": _alr_replication,
+    "ieg/tutorial": _ieg_tutorial,
+    "ieg/replication": _ieg_replication,
 }
 
 

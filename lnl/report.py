@@ -351,3 +351,46 @@ def clean_cluster_score(features: Mapping[str, np.ndarray], seed: int = 0, point
     if points is not None and len(clean) > points:
         clean = np.sort(np.random.default_rng(seed).choice(clean, points, replace=False))
     return float(silhouette_score(features["features"][clean], features["true"][clean]))
+
+
+def meta_weights(source: Any) -> dict[str, np.ndarray]:
+    """IEG's meta step over a finished run: ``omega_trace [E, N]`` (ω*·B of every training sample
+    after each epoch; 1 is the uniform weight 1/B), the last ``lam`` (λ*) and ``pseudo`` (the
+    pseudo label's arg-max), with the ``given`` and ``true`` labels. ``source`` is a restored run
+    (:func:`lnl.engine.restore`) or the path of a record whose kept state, or whose campaign extras
+    (:func:`lnl.campaign.write_extras`), hold them."""
+    from lnl import campaign, engine
+
+    if isinstance(source, (str, Path)):
+        extras = campaign.read_extras(source)
+        if extras is not None and "omega_trace" in extras:
+            return {k: extras[k] for k in ("omega_trace", "lam", "pseudo", "given", "true")}
+        source = engine.restore(source)
+    m = source.method
+    if not hasattr(m, "omega_trace"):
+        raise ValueError(f"Run {source.record['run_id']} is not an IEG run: it keeps no meta-step weights.")
+    return {"omega_trace": m.omega_trace.float().cpu().numpy().astype(np.float16),
+            "lam": m.lam.cpu().numpy().astype(np.int8), "pseudo": m.pseudo.cpu().numpy().astype(np.int16),
+            "given": np.asarray(source.prep.labels), "true": np.asarray(source.prep.true)}
+
+
+def step_seconds(cfg, epochs: int = 3) -> float:
+    """Seconds per training step of the run ``cfg`` on this machine: the median over epochs 2 to
+    ``epochs`` of an epoch's training time (no evaluation) divided by its steps. The first epoch
+    pays for warm-up and allocation and is not counted. Nothing is written."""
+    import statistics
+    import time
+    from dataclasses import replace
+
+    from lnl.engine.loop import train_epoch
+    from lnl.engine.setup import setup
+
+    if epochs < 2:
+        raise ValueError(f"step_seconds needs at least 2 epochs (the first is not timed), got {epochs}.")
+    su = setup(replace(cfg, epochs=max(cfg.epochs, epochs), diagnostics=False))
+    times = []
+    for e in range(epochs):
+        t0 = time.perf_counter()
+        train_epoch(su, e)
+        times.append((time.perf_counter() - t0) / max(1, su.ctx.steps_in_epoch))
+    return statistics.median(times[1:])
