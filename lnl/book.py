@@ -123,17 +123,23 @@ def _adopt_from_sibling(path: Path, **kwargs: Any) -> bool:
     return False
 
 
-def run_plan(runs, out: str | Path, **kwargs: Any) -> dict[tuple, dict[str, Any]]:
+def run_plan(runs, out: str | Path, jobs: int | None = None, **kwargs: Any) -> dict[tuple, dict[str, Any]]:
     """``{planned.key: record}`` for the runs of a page's plan (:func:`lnl.plans.plan`), each through
     :func:`run_or_load` with what the plan keeps (per-sample losses, trained state).
 
     The ``gpu`` and ``paper`` plans are never trained without CUDA: on a CPU they come from the
     campaign records in ``results/`` (:mod:`lnl.campaign`), current or not, and a run without one is
     an error that names the command producing it. On a GPU a current campaign record is used where
-    the page needs no trained state from it. ``kwargs`` go to :func:`run_or_load` (``dataset=``).
+    the page needs no trained state from it. At the ``cpu`` profile the runs still to train go
+    first through :func:`train_parallel` (``jobs`` at a time; the ``smoke`` runs are shorter than
+    a worker's start). ``kwargs`` go to :func:`run_or_load`
+    (``dataset=``).
     """
     from lnl import campaign
 
+    runs = list(runs)
+    if not kwargs and not torch.cuda.is_available():
+        train_parallel([p for p in runs if p.profile == "cpu"], out, jobs)
     recs = {}
     for p in runs:
         found = campaign.find(p) if p.profile in ("gpu", "paper") else None
@@ -150,6 +156,92 @@ def run_plan(runs, out: str | Path, **kwargs: Any) -> dict[tuple, dict[str, Any]
             recs[p.key] = run_or_load(p.config, out, per_sample=p.per_sample, keep_state=p.keep_state,
                                       **kwargs)
     return recs
+
+
+def needs_training(p, out: str | Path) -> bool:
+    """Whether :func:`run_or_load` would train the planned run ``p`` in ``out`` (no current record
+    with what the plan keeps, here or in a sibling part's folder)."""
+    path = Path(out) / f"{p.run_id}.json"
+    if not path.exists():
+        _adopt_from_sibling(path, per_sample=p.per_sample, keep_state=p.keep_state)
+    if not path.exists():
+        return True
+    rec = records.read_record(path)
+    missing = ((p.per_sample and not path.with_suffix(".npz").exists())
+               or (p.keep_state and not path.with_suffix(".state.pt").exists()))
+    return rec["provenance"].get("lnl_source_hash") != records.source_hash() or missing
+
+
+def cores() -> int:
+    """The CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def parallel_jobs(jobs: int | None = None) -> int:
+    """How many runs a CPU trains at once: ``jobs``, else ``$LNL_JOBS``, else one per core, each
+    on one thread. Two single-threaded runs on two cores train about 1.3 times as many epochs per
+    second as the same two runs one after the other on two threads each (small CNN,
+    Fashion-MNIST): the small convolutions of the cpu profile do not keep two threads busy."""
+    if jobs is None:
+        jobs = int(os.environ.get("LNL_JOBS") or cores())
+    return max(1, int(jobs))
+
+
+def train_parallel(runs, out: str | Path, jobs: int | None = None) -> list[str]:
+    """Train the planned ``runs`` that :func:`needs_training` in ``out``, ``jobs``
+    (:func:`parallel_jobs`) at a time, each in a worker process (``python -m lnl.book --train``) on
+    its share of the cores (at most its page's ``threads`` setting); return their run ids. Workers
+    take the runs in the plan's order, each claiming a run before it trains it, so the cores stay
+    busy whatever the runs cost. A run already trained by another page of the same build is
+    adopted, not trained again. A run that fails in a worker is left to :func:`run_or_load`, which
+    trains it in this process and raises its error there. Nothing happens with one job or fewer
+    than two runs to train."""
+    import json
+    import subprocess
+    import tempfile
+
+    from lnl import plans
+
+    todo = list({p.run_id: p for p in runs if needs_training(p, out)}.values())
+    jobs = min(parallel_jobs(jobs), len(todo))
+    if jobs < 2:
+        return []
+    threads = max(1, cores() // jobs)
+    work = [dict(config=p.config.to_dict(), out=str(out), per_sample=p.per_sample, keep_state=p.keep_state,
+                 threads=min(threads, plans.settings(p.page, p.profile).get("threads") or threads)) for p in todo]
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        jobfile = Path(tmp) / "runs.json"
+        jobfile.write_text(json.dumps(work, default=str))
+        root = str(Path(lnl.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        procs = [subprocess.Popen([sys.executable, "-m", "lnl.book", "--train", str(jobfile)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(jobs)]
+        for proc in procs:
+            proc.wait()
+    for p in todo:
+        Path(out, f"{p.run_id}.claim").unlink(missing_ok=True)
+    return [p.run_id for p in todo if not needs_training(p, out)]
+
+
+def _train_worker(jobfile: str) -> int:
+    """``python -m lnl.book --train JOBFILE``: train the runs of ``JOBFILE`` (a JSON list of
+    :func:`train_parallel`'s jobs) that no other worker has claimed."""
+    import json
+
+    for job in json.loads(Path(jobfile).read_text()):
+        cfg = engine.RunConfig.from_dict(job["config"])
+        claim = Path(job["out"]) / f"{engine.run_id(cfg)}.claim"
+        try:
+            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue                                    # another worker has it
+        torch.set_num_threads(job["threads"])
+        try:
+            run_or_load(cfg, job["out"], per_sample=job["per_sample"], keep_state=job["keep_state"])
+        except Exception:                               # the calling process trains it again and reports
+            pass
+    return 0
 
 
 def protocol(config: dict[str, Any]) -> str:
@@ -219,3 +311,9 @@ def glued(notebook: str | Path | dict[str, Any]) -> dict[str, str]:
 def settings_text(d: dict[str, Any]) -> str:
     """A method's settings as a protocol table shows them: ``k = v, ...`` (``defaults`` when empty)."""
     return ", ".join(f"{k} = {v}" for k, v in d.items()) or "defaults"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--train":
+        sys.exit(_train_worker(sys.argv[2]))
+    sys.exit("usage: python -m lnl.book --train JOBFILE (a worker of lnl.book.train_parallel)")

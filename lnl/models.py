@@ -11,6 +11,7 @@ name                 follows                                                    
 ``mlp``              flatten, two hidden layers of 128 (digits 8x8, 2-D toy blobs)       26,122
 ``cnn``              two narrow convs + a 512-wide FC neck, for CPU (:func:`cnn`)      813,306
 ``resnet20``         He et al. 2016, Sec. 4.2, CIFAR ResNet-20, option-A shortcuts      269,722
+``resnet29``         IEG's ResNet-29 v2: keras ``examples/cifar10_resnet.py``           843,786
 ``preact-resnet18``  DivideMix ``PreResNet.py`` (LiJunnan1992/DivideMix)             11,171,274
 ``resnet34``         MixNN ``resnet.py`` (MacLLL/MixNN, kuangliu CIFAR layout)       21,282,122
 ``wrn-28-10``        Zagoruyko & Komodakis 2016 (as xternalz/WideResNet-pytorch)     36,479,194
@@ -31,7 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = ["Features", "Classifier", "MODELS", "build_model", "count_parameters", "BasicBlock",
-           "PreActBlock", "mlp", "cnn", "resnet20", "preact_resnet18", "resnet34", "wrn_28_10"]
+           "PreActBlock", "PreActBottleneck", "mlp", "cnn", "resnet20", "resnet29",
+           "preact_resnet18", "resnet34", "wrn_28_10"]
 
 
 @dataclass
@@ -48,8 +50,8 @@ class Features:
         ``logits == model.fc(embedding)``.
     feature_map : Tensor
         ``[B, K, h, w]`` last spatial feature map (``K = D`` for the ResNets). It can be
-        channels-last (``cnn`` and ``resnet20`` store their weights so), so flatten it with
-        ``reshape``, not ``view``.
+        channels-last (``cnn``, ``resnet20`` and ``resnet29`` store their weights so), so flatten
+        it with ``reshape``, not ``view``.
     """
 
     logits: Tensor
@@ -162,6 +164,34 @@ class PreActBlock(nn.Module):
         return self.conv2(out) + shortcut
 
 
+class PreActBottleneck(nn.Module):
+    """Pre-activation bottleneck unit, as ``resnet_v2`` in keras ``examples/cifar10_resnet.py``:
+    ``conv1x1(relu(bn(conv3x3(relu(bn(conv1x1_stride(relu(bn(x))))))))) + shortcut(x)``.
+
+    Maps ``[B, cin, H, W]`` to ``[B, cout, H / stride, W / stride]`` through ``mid`` channels; the
+    stride sits on the first 1x1 conv, as in keras. ``preactivate=False`` drops the first BN-ReLU
+    (keras's first unit of the first stage, whose input is the stem's already activated output).
+    Where shapes change the shortcut is a 1x1 conv (with bias, no BN) of the raw ``x``, not of
+    ``relu(bn(x))`` as in :class:`PreActBlock`; elsewhere it is the identity. Every conv keeps
+    its bias, as keras's ``Conv2D`` does.
+    """
+
+    def __init__(self, cin: int, mid: int, cout: int, stride: int = 1, *, preactivate: bool = True):
+        super().__init__()
+        self.preactivate = preactivate
+        self.bn1 = nn.BatchNorm2d(cin) if preactivate else None
+        self.conv1 = nn.Conv2d(cin, mid, 1, stride)
+        self.bn2, self.conv2 = nn.BatchNorm2d(mid), nn.Conv2d(mid, mid, 3, padding=1)
+        self.bn3, self.conv3 = nn.BatchNorm2d(mid), nn.Conv2d(mid, cout, 1)
+        self.shortcut: nn.Module = (nn.Conv2d(cin, cout, 1, stride)
+                                    if stride != 1 or cin != cout else nn.Identity())
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.conv1(F.relu(self.bn1(x)) if self.bn1 is not None else x)
+        out = self.conv2(F.relu(self.bn2(out)))
+        return self.conv3(F.relu(self.bn3(out))) + self.shortcut(x)
+
+
 def _stages(make: Callable[..., nn.Module], cin: int, widths: list[int], depths: list[int],
             strides: list[int], **kw) -> list[nn.Module]:
     """Stages of blocks; the first block of each stage changes width and stride."""
@@ -180,6 +210,17 @@ def _kaiming_init(model: nn.Module) -> nn.Module:
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
         elif isinstance(m, nn.Linear):
             nn.init.zeros_(m.bias)
+    return model
+
+
+def _he_normal_fan_in(model: nn.Module) -> nn.Module:
+    """Keras's defaults for ``he_normal`` layers: He-normal conv and linear weights (fan-in),
+    zero biases."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
     return model
 
 
@@ -229,6 +270,34 @@ def resnet20(*, num_classes: int, in_channels: int = 3, image_size: int = 32) ->
     return _kaiming_init(Classifier(body, 64, num_classes)).to(memory_format=torch.channels_last)
 
 
+def resnet29(*, num_classes: int, in_channels: int = 3, image_size: int = 32) -> Classifier:
+    """ResNet-29 v2, IEG's smaller backbone (Zhang et al. 2020), as keras's
+    ``examples/cifar10_resnet.py`` ``resnet_v2(depth=29)`` that the paper follows: 3x3 conv
+    16-BN-ReLU stem, 3 stages of 3 :class:`PreActBottleneck` units (widths 16->64, 64->128,
+    128->256, strides 1/2/2; the very first unit without pre-activation), final BN-ReLU; feature
+    map ``[B, 256, H/4, W/4]``. Keras's ``AveragePooling2D(8)`` on the 8x8 map of a 32x32 image is
+    the global average pooling of the default neck. Convs keep their bias, as in keras (each feeds
+    a BatchNorm, directly or through the residual sums, so in training they get no gradient).
+    Conv and linear weights are He-normal with fan-in, as keras's ``he_normal`` (untruncated, same
+    variance), biases zero. Keras's ``l2(1e-4)`` on the kernels (a decay of 2e-4) is the
+    optimiser's weight decay here, not part of the model; BatchNorm keeps PyTorch's momentum and
+    eps. IEG's released TF code (google-research ``ieg/models/cifar10_resnet.py``) differs:
+    bias-free convs, Glorot-normal init, and no ReLU in any unit's first pre-activation (its
+    ``activation`` is never reset to ``'relu'``). Parameters are stored channels-last (about 1.4x
+    faster on CPU).
+    """
+    units, cin = [], 16
+    for mid, cout, stride in [(16, 64, 1), (64, 128, 2), (128, 256, 2)]:
+        for i in range(3):
+            units.append(PreActBottleneck(cin, mid, cout, stride if i == 0 else 1,
+                                          preactivate=bool(units)))
+            cin = cout
+    body = nn.Sequential(nn.Conv2d(in_channels, 16, 3, padding=1), nn.BatchNorm2d(16),
+                         nn.ReLU(inplace=True), *units, nn.BatchNorm2d(256), nn.ReLU(inplace=True))
+    model = _he_normal_fan_in(Classifier(body, 256, num_classes))
+    return model.to(memory_format=torch.channels_last)
+
+
 def preact_resnet18(*, num_classes: int, in_channels: int = 3,
                     image_size: int = 32) -> Classifier:
     """PreAct ResNet-18 as DivideMix's ``PreResNet.py``: 3x3 conv 64-BN-ReLU stem, PreActBlocks
@@ -267,11 +336,11 @@ def wrn_28_10(*, num_classes: int, in_channels: int = 3, image_size: int = 32,
 
 
 MODELS: dict[str, Callable[..., Classifier]] = {
-    "mlp": mlp, "cnn": cnn, "resnet20": resnet20, "preact-resnet18": preact_resnet18,
-    "resnet34": resnet34, "wrn-28-10": wrn_28_10,
+    "mlp": mlp, "cnn": cnn, "resnet20": resnet20, "resnet29": resnet29,
+    "preact-resnet18": preact_resnet18, "resnet34": resnet34, "wrn-28-10": wrn_28_10,
 }
-_MIN_IMAGE_SIZE = {"mlp": 1, "cnn": 4, "resnet20": 8, "preact-resnet18": 8, "resnet34": 8,
-                   "wrn-28-10": 8}
+_MIN_IMAGE_SIZE = {"mlp": 1, "cnn": 4, "resnet20": 8, "resnet29": 8, "preact-resnet18": 8,
+                   "resnet34": 8, "wrn-28-10": 8}
 
 
 def build_model(name: str, *, num_classes: int, in_channels: int = 3, image_size: int = 32,

@@ -731,12 +731,23 @@ def ieg_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, *
     """The run of ``arm`` (a key of :data:`IEG_ARMS`, an ablation row ``"IEG-k"``/``"EG"``, or
     :data:`PROBE_ONLY`) in one noise cell of the IEG chapter; ``fields`` override run settings
     (``probe_per_class`` for the probe-size sweep)."""
-    if arm == PROBE_ONLY:                     # CE on probe_per_class clean images per class, nothing else
-        return _config(S, method="ce", noise="none", rate=0.0, seed=seed,
+    if arm == PROBE_ONLY:                     # CE on probe_per_class clean images per class, nothing else,
+        return _config(S, method="ce", noise="none", rate=0.0, seed=seed, batch_size=probe_only_batch(S),
                        train_per_class=S["run"]["probe_per_class"], probe_per_class=0, **fields)
     method, params = IEG_ARMS.get(arm, ("ieg", {"ablation": arm}))
     mp = {**(S["ieg"] if method == "ieg" else {}), **params}
     return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=mp, **fields)
+
+
+def probe_only_batch(S: dict[str, Any]) -> int:
+    """The batch size at which CE on the probe alone takes as many steps per epoch as IEG on the
+    noisy set (at least 8 images: a BatchNorm needs a batch), so that the reference is not short of
+    updates."""
+    r = S["run"]
+    classes = 100 if "100" in r["dataset"] else 10
+    per_class = r["train_per_class"] or {"digits": 135}.get(r["dataset"], 5000)
+    steps = max(1, (per_class - r["probe_per_class"]) * classes // r["batch_size"])
+    return max(8, r["probe_per_class"] * classes // steps)
 
 
 def _ieg_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:

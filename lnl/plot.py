@@ -12,7 +12,11 @@ Shared figures, each drawing on a given ``ax`` (a new one when ``None``) and ret
   P(clean) on a second axis;
 - :func:`memorisation_bars`: the shares of clean or mislabelled samples predicted correct,
   incorrect or memorised, per epoch (ALR's Figure 4);
-- :func:`simplex_heatmap`: a value over the 3-class probability simplex (:func:`simplex_grid`).
+- :func:`simplex_heatmap`: a value over the 3-class probability simplex (:func:`simplex_grid`);
+- :func:`split_bars`: one bar per sample of a small batch, coloured clean or mislabelled (IEG's
+  meta-gradients and weights);
+- :func:`split_histogram`: histograms of any per-sample value for clean vs mislabelled samples
+  (IEG's ω* over training).
 
 :func:`epoch_axis` and :func:`series_colours` help a notebook's own figures look the same.
 
@@ -70,6 +74,16 @@ KEY_LABELS: dict[str, str] = {
     "test_loss": "test loss",
     "train_loss": "training loss (batches)",
     "lr": "learning rate",
+    "omega_auroc": "AUROC of the meta-step weights ω*",
+    "omega_clean": "clean samples: ω*·B",
+    "omega_noisy": "mislabelled samples: ω*·B",
+    "lambda_clean": "clean samples: λ*",
+    "lambda_noisy": "mislabelled samples: λ*",
+    "pseudo_acc_clean": "clean samples: pseudo label = true label",
+    "pseudo_acc_noisy": "mislabelled samples: pseudo label = true label",
+    "test_acc_ema": "test accuracy, EMA weights",
+    "test_acc_net": "test accuracy, live weights",
+    "probe_loss": "probe loss after the look-ahead",
 }
 KEY_UNITS: dict[str, str] = {
     "acc": "accuracy (fraction of samples)",
@@ -365,6 +379,79 @@ def simplex_heatmap(p: np.ndarray, values: np.ndarray, ax=None, *, labels: Seque
         ax.spines[side].set_visible(False)
     if colorbar:
         ax.figure.colorbar(im, ax=ax, shrink=0.8, label=colorbar)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _split_legend(is_clean, alpha: float):
+    """Legend handles naming the clean and mislabelled groups with their sizes."""
+    from matplotlib.patches import Patch
+
+    n_clean = int(np.sum(is_clean))
+    return [Patch(color=CLEAN_COLOUR, alpha=alpha, label=f"clean (n = {n_clean})"),
+            Patch(color=NOISY_COLOUR, alpha=alpha, label=f"mislabelled (n = {len(is_clean) - n_clean})")]
+
+
+def split_bars(values, is_clean, ax=None, *, ylabel: str | None = None, title: str | None = None,
+               xlabel: str = "sample of the batch"):
+    """One bar per sample of a small batch, blue where its given label is the true one and
+    vermilion where it is not (IEG's ∂L^p/∂ω_i and ω*_i on one batch).
+
+    Parameters
+    ----------
+    values : ``[B]`` one value per sample, drawn in the given order.
+    is_clean : ``[B]`` bool, True where the given label is the true one.
+    ax : axes to draw on (a new figure when None).
+    ylabel, title, xlabel : the axis labels and the panel title.
+    """
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float).ravel()
+    is_clean = np.asarray(is_clean, dtype=bool).ravel()
+    if values.shape != is_clean.shape:
+        raise ValueError(f"values and is_clean must have one length, got {values.size} and {is_clean.size}.")
+    colours = np.where(is_clean, CLEAN_COLOUR, NOISY_COLOUR)
+    ax.bar(np.arange(len(values)), values, width=0.8, color=colours, alpha=0.8)
+    ax.axhline(0, color="#999999", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(-0.7, len(values) - 0.3)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(handles=_split_legend(is_clean, 0.8))
+    return ax
+
+
+def split_histogram(values, is_clean, ax=None, *, bins: int | Sequence[float] = 30, xlabel: str = "value",
+                    title: str | None = None, density: bool = False, log: bool = False):
+    """Histograms of a per-sample value for clean (blue) and mislabelled (vermilion) samples, on
+    shared bins (IEG's ω*·B at one epoch; :func:`loss_histogram` for losses).
+
+    Parameters
+    ----------
+    values : ``[N]`` one value per sample.
+    is_clean : ``[N]`` bool, True where the given label is the true one.
+    ax : axes to draw on (a new figure when None).
+    bins : a number of bins over the values' range, or the bin edges.
+    xlabel, title : the x-axis label and the panel title.
+    density : plot densities (each group integrates to 1) instead of counts.
+    log : a logarithmic count axis (a spike of zeros beside a long tail).
+    """
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float).ravel()
+    is_clean = np.asarray(is_clean, dtype=bool).ravel()
+    if values.shape != is_clean.shape:
+        raise ValueError(f"values and is_clean must have one length, got {values.size} and {is_clean.size}.")
+    if np.ndim(bins) == 0:
+        lo, hi = values.min(), values.max()
+        bins = np.linspace(lo, hi if hi > lo else lo + 1, int(bins) + 1)
+    for mask, colour in ((is_clean, CLEAN_COLOUR), (~is_clean, NOISY_COLOUR)):
+        if mask.any():
+            ax.hist(values[mask], bins=bins, color=colour, alpha=0.55, density=density, log=log)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density" if density else "samples")
+    ax.legend(handles=_split_legend(is_clean, 0.55))
     if title:
         ax.set_title(title)
     return ax

@@ -119,15 +119,23 @@ def paired(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, float]:
     return {s: a[s] - b[s] for s in a if s in b}
 
 
-def verdict_of(diffs: Mapping[int, float], threshold: float) -> str:
+def verdict_of(diffs: Mapping[int, float], threshold: float, spread: float | None = None) -> str:
     """``holds`` when the mean difference minus two standard errors over seeds clears ``threshold``,
     ``does not hold`` when the mean plus two standard errors stays below it, ``within seed noise``
-    between the two; with one seed, the sign of the one difference, marked "(one seed)"."""
+    between the two. With one seed, the one difference against ``spread``, the standard deviation
+    such a difference has from seed to seed as measured elsewhere (:func:`seed_spread`), in place
+    of the standard error; without a (finite) ``spread``, its sign alone. Either way the verdict is
+    marked "(one seed)"."""
     d = np.array(list(diffs.values()), dtype=float)
     if len(d) == 0:
         raise ValueError("A verdict needs at least one seed that both arms ran.")
     if len(d) < 2:
-        return ("holds" if d.mean() > threshold else "does not hold") + " (one seed)"
+        if spread is None or not np.isfinite(spread):
+            return ("holds" if d.mean() > threshold else "does not hold") + " (one seed)"
+        se = float(spread)
+        verdict = ("holds" if d.mean() - 2 * se > threshold else
+                   "does not hold" if d.mean() + 2 * se < threshold else "within seed noise")
+        return verdict + " (one seed)"
     se = d.std(ddof=1) / math.sqrt(len(d))
     if d.mean() - 2 * se > threshold:
         return "holds"
@@ -139,13 +147,15 @@ class Claim:
     """A claim checked on seed-paired differences (percentage points unless ``unit`` says
     otherwise): it holds when their mean clears ``threshold`` by two standard errors. ``paper``:
     the paper's own difference. A claim on one run's value ("AUROC above 0.8") is a claim on that
-    value, seed by seed, against its threshold."""
+    value, seed by seed, against its threshold. ``spread``: for a claim that rests on one seed, the
+    seed-to-seed standard deviation of its difference measured elsewhere (:func:`verdict_of`)."""
 
     text: str
     diffs: Mapping[int, float]
     threshold: float = 0.0
     paper: float | None = None
     unit: str = "points"        # what diffs and threshold measure (a claim on an AUROC: "AUROC")
+    spread: float | None = None  # one seed: the yardstick that stands in for its standard error
 
     @property
     def mean(self) -> float:
@@ -153,14 +163,15 @@ class Claim:
 
     @property
     def verdict(self) -> str:
-        return verdict_of(self.diffs, self.threshold)
+        return verdict_of(self.diffs, self.threshold, self.spread)
 
 
 def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (points)", digits: int = 2):
-    """One row per claim: our mean difference, ± 2 standard errors (— with one seed), the seeds it
-    rests on, the paper's difference (no column with ``paper_label=None``), and the verdict. Where a
-    claim is not in points, ``ours`` drops its unit and a ``unit`` and a ``threshold`` column say
-    what each row measures against what."""
+    """One row per claim: our mean difference, ± 2 standard errors (with one seed, twice the
+    claim's ``spread`` marked "(yardstick)", or — without one), the seeds it rests on, the paper's
+    difference (no column with ``paper_label=None``), and the verdict. Where a claim is not in
+    points, ``ours`` drops its unit and a ``unit`` and a ``threshold`` column say what each row
+    measures against what."""
     import pandas as pd
 
     units = any(c.unit != "points" for c in claims)
@@ -171,7 +182,9 @@ def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (poin
         row = {"claim": c.text, ours: round(c.mean, digits)}
         if units:
             row.update({"unit": c.unit, "threshold": c.threshold})
-        row.update({"± 2 SE": round(2 * float(np.std(d, ddof=1)) / np.sqrt(len(d)), digits) if len(d) > 1 else MISSING,
+        one_seed = (f"{2 * c.spread:.{digits}f} (yardstick)" if c.spread is not None and np.isfinite(c.spread)
+                    else MISSING)
+        row.update({"± 2 SE": round(2 * float(np.std(d, ddof=1)) / np.sqrt(len(d)), digits) if len(d) > 1 else one_seed,
                     "seeds": ", ".join(map(str, c.diffs))})
         if paper_label is not None:
             row[paper_label] = MISSING if c.paper is None else round(c.paper, digits)
@@ -274,6 +287,24 @@ def seed_values(recs: Mapping[tuple, Mapping[str, Any]], cell: Sequence[Any],
     return by_seed(rs, metric) if isinstance(metric, str) else {s: float(metric(r)) for s, r in rs.items()}
 
 
+def seed_spread(recs: Mapping[tuple, Mapping[str, Any]], cells: Iterable[Sequence[Any]],
+                metric: str | Callable[[Mapping[str, Any]], float] = "test_acc_last10") -> float:
+    """How much one run's ``metric`` (:func:`seed_values`) moves from seed to seed: the pooled
+    standard deviation over seeds within each of ``cells`` (``(arm, kind, rate)``), weighted by
+    their degrees of freedom (seeds − 1). NaN where no cell has two seeds.
+
+    The yardstick for a comparison that rests on one seed (an ablation row against another): the
+    difference of two such runs varies by about √2 times as much, less where the runs share their
+    seed's noise draw and initialisation. Pass it to :class:`Claim` as ``spread``."""
+    ss, dof = 0.0, 0
+    for cell in cells:
+        v = np.array(list(seed_values(recs, cell, metric).values()), dtype=float)
+        if len(v) > 1:
+            ss += float(((v - v.mean()) ** 2).sum())
+            dof += len(v) - 1
+    return math.sqrt(ss / dof) if dof else float("nan")
+
+
 def memorised_at_end(record: Mapping[str, Any]) -> float:
     """The share of mislabelled training samples predicted as their given (wrong) label after the
     last epoch, in %."""
@@ -372,6 +403,30 @@ def meta_weights(source: Any) -> dict[str, np.ndarray]:
     return {"omega_trace": m.omega_trace.float().cpu().numpy().astype(np.float16),
             "lam": m.lam.cpu().numpy().astype(np.int8), "pseudo": m.pseudo.cpu().numpy().astype(np.int16),
             "given": np.asarray(source.prep.labels), "true": np.asarray(source.prep.true)}
+
+
+def relabel_breakdown(weights: Mapping[str, np.ndarray]):
+    """What IEG's meta re-labelling did with each group of training samples at its last step, from
+    :func:`meta_weights`: per group (``clean``, ``mislabelled``) the number of samples, the share
+    whose λ* kept the given label (λ* = 1), the share whose pseudo label g is the true label, and
+    the share whose target ỹ of L_λ* (eq. 5: the given label where λ* = 1, else g) is the true
+    label. For mislabelled samples the last is the share of wrong labels repaired."""
+    import pandas as pd
+
+    lam, pseudo = np.asarray(weights["lam"]), np.asarray(weights["pseudo"])
+    given, true = np.asarray(weights["given"]), np.asarray(weights["true"])
+    if not (lam.shape == pseudo.shape == given.shape == true.shape):
+        raise ValueError(f"lam, pseudo, given and true must have one length, got {lam.size}, {pseudo.size}, "
+                         f"{given.size} and {true.size}.")
+    target = np.where(lam > 0, given, pseudo)
+    shares = {"λ* keeps the given label": lam > 0, "pseudo label g is true": pseudo == true,
+              "target ỹ is true": target == true}
+    rows = {}
+    for group, mask in (("clean", given == true), ("mislabelled", given != true)):
+        n = int(mask.sum())
+        rows[group] = {"samples": n, **{name: float(hit[mask].mean()) if n else float("nan")
+                                        for name, hit in shares.items()}}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def step_seconds(cfg, epochs: int = 3) -> float:

@@ -132,3 +132,29 @@ def test_simplex_grid_and_heatmap():
     assert p.shape == (66, 3) and np.allclose(p.sum(1), 1) and (p > 0).all()
     ax = plot.simplex_heatmap(p, p[:, 0], colorbar="p₁")
     assert len(ax.collections) == 1 and len(ax.figure.axes) == 2
+
+
+def test_split_bars_colour_each_sample_by_its_label():
+    ax = plot.split_bars([0.5, -0.2, 0.1], [True, False, True], ylabel="∂L^p/∂ω", title="one batch")
+    assert [to_hex(p.get_facecolor()) for p in ax.patches] == [plot.CLEAN_COLOUR, plot.NOISY_COLOUR,
+                                                               plot.CLEAN_COLOUR]
+    assert [round(p.get_height(), 6) for p in ax.patches] == [0.5, -0.2, 0.1]
+    assert ax.get_ylabel() == "∂L^p/∂ω" and ax.get_title() == "one batch"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["clean (n = 2)", "mislabelled (n = 1)"]
+    with pytest.raises(ValueError):
+        plot.split_bars([1.0, 2.0], [True])
+
+
+def test_split_histogram_counts_each_group_on_shared_bins():
+    values = np.array([0.0, 0.0, 0.0, 1.0, 2.0, 3.0])
+    is_clean = np.array([False, False, True, True, True, True])
+    ax = plot.split_histogram(values, is_clean, bins=3, xlabel="ω*·B", log=True)
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 6 and sum(heights[:3]) == 4 and sum(heights[3:]) == 2   # clean, then mislabelled
+    assert heights[3] == 2                                   # both mislabelled samples in the first bin
+    assert ax.get_xlabel() == "ω*·B" and ax.get_ylabel() == "samples" and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["clean (n = 4)", "mislabelled (n = 2)"]
+    ax2 = plot.split_histogram(values, is_clean, bins=[0, 1.5, 3], density=True)
+    assert ax2.get_ylabel() == "density"
+    with pytest.raises(ValueError):
+        plot.split_histogram(values, is_clean[:2])

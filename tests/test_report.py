@@ -239,3 +239,40 @@ def test_seed_values_of_a_cell():
     assert report.seed_values(recs, cell, report.memorised_at_end) == pytest.approx({0: 10.0, 1: 20.0})
     assert report.seed_values(recs, cell, report.epoch_seconds) == {0: 2.0, 1: 2.0}
     assert report.seed_values(recs, ("ALR", "symmetric", 0.4)) == {}
+
+
+def test_relabel_breakdown_by_hand():
+    w = {"lam": np.array([1, 0, 1, 0, 0], dtype=np.int8), "pseudo": np.array([0, 1, 2, 3, 0]),
+         "given": np.array([0, 1, 1, 0, 2]), "true": np.array([0, 1, 2, 3, 1])}
+    b = report.relabel_breakdown(w)
+    assert list(b.index) == ["clean", "mislabelled"] and b["samples"].tolist() == [2, 3]
+    assert b.loc["clean", "λ* keeps the given label"] == pytest.approx(0.5)
+    assert b.loc["clean", "target ỹ is true"] == pytest.approx(1.0)         # kept y (right) or took g (right)
+    assert b.loc["mislabelled", "λ* keeps the given label"] == pytest.approx(1 / 3)
+    assert b.loc["mislabelled", "pseudo label g is true"] == pytest.approx(2 / 3)
+    assert b.loc["mislabelled", "target ỹ is true"] == pytest.approx(1 / 3)  # sample 2 kept its wrong label
+    with pytest.raises(ValueError, match="one length"):
+        report.relabel_breakdown({**w, "lam": w["lam"][:3]})
+
+
+def test_one_seed_verdicts_against_a_yardstick():
+    from lnl.report import Claim, verdict_of
+
+    assert verdict_of({0: 5.0}, 0, spread=2.0) == "holds (one seed)"              # 5 − 2·2 > 0
+    assert verdict_of({0: 3.0}, 0, spread=2.0) == "within seed noise (one seed)"  # 3 − 4 < 0 < 3 + 4
+    assert verdict_of({0: -5.0}, 0, spread=2.0) == "does not hold (one seed)"
+    assert verdict_of({0: 3.0}, 0, spread=float("nan")) == "holds (one seed)"     # no yardstick: the sign
+    assert verdict_of({0: 8.0, 1: 12.0}, 10, spread=0.01) == "within seed noise"   # seeds: their own SE
+    table = report.claims_table([Claim("a", {0: 3.0}, spread=1.5), Claim("b", {0: 3.0})])
+    assert table.loc["a", "± 2 SE"] == "3.00 (yardstick)" and table.loc["a", "here"] == "within seed noise (one seed)"
+    assert table.loc["b", "± 2 SE"] == report.MISSING and table.loc["b", "here"] == "holds (one seed)"
+
+
+def test_seed_spread_pools_the_cells_by_their_seeds():
+    rec = lambda acc: {"summary": {"test_acc_last10": acc}}  # noqa: E731
+    recs = {("CE", "u", 0.8, 0): rec(0.50), ("CE", "u", 0.8, 1): rec(0.54),                    # sd² = 8
+            ("IEG", "u", 0.8, 0): rec(0.70), ("IEG", "u", 0.8, 1): rec(0.71), ("IEG", "u", 0.8, 2): rec(0.72),  # 1
+            ("L2R", "u", 0.8, 0): rec(0.60)}                                                   # one seed: no weight
+    cells = [("CE", "u", 0.8), ("IEG", "u", 0.8), ("L2R", "u", 0.8)]
+    assert report.seed_spread(recs, cells) == pytest.approx(np.sqrt((8 + 2 * 1) / 3))       # (1·8 + 2·1) / 3 dof
+    assert np.isnan(report.seed_spread(recs, [("L2R", "u", 0.8)]))
