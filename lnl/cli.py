@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--rate", type=float, default=d.rate, help="nominal noise rate r in [0, 1]")
     r.add_argument("--sampling", default=d.sampling, help="exact (counts per class) or bernoulli (per sample)")
     r.add_argument("--label-set", default=None, help="CIFAR-N human label set (aggre, worse, random1-3; noisy)")
-    r.add_argument("--model", default=None, help="mlp, cnn, resnet20, preact-resnet18, resnet34, wrn-28-10")
+    r.add_argument("--model", default=None, help="mlp, cnn, resnet20, preact-resnet18, resnet34, wrn-28-10, resnet29")
     r.add_argument("--epochs", type=int, default=d.epochs)
     r.add_argument("--batch-size", type=int, default=d.batch_size)
     r.add_argument("--optimizer", default=d.optimizer, help="sgd (with momentum) or adam")
