@@ -18,8 +18,9 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import torch
 
 import lnl
@@ -187,29 +188,33 @@ def parallel_jobs(jobs: int | None = None) -> int:
     return max(1, int(jobs))
 
 
-def train_parallel(runs, out: str | Path, jobs: int | None = None) -> list[str]:
+def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: int | None = None) -> list[str]:
     """Train the planned ``runs`` that :func:`needs_training` in ``out``, ``jobs``
     (:func:`parallel_jobs`) at a time, each in a worker process (``python -m lnl.book --train``) on
-    its share of the cores (at most its page's ``threads`` setting); return their run ids. Workers
-    take the runs in the plan's order, each claiming a run before it trains it, so the cores stay
-    busy whatever the runs cost. A run already trained by another page of the same build is
-    adopted, not trained again. A run that fails in a worker is left to :func:`run_or_load`, which
-    trains it in this process and raises its error there. Nothing happens with one job or fewer
-    than two runs to train."""
+    its share of the cores (at most its page's ``threads`` setting); return their run ids. ``out``
+    is one folder, or a function giving each planned run its folder (the book's build trains the
+    runs of every page, each into its part's ``records/<part>``). Workers take the runs in the
+    given order, each claiming a run before it trains it, so the cores stay busy whatever the runs
+    cost (give the longest first: :func:`longest_first`). A run already trained by another page of
+    the same build is adopted, not trained again. A run that fails in a worker is left to
+    :func:`run_or_load`, which trains it in this process and raises its error there. Nothing
+    happens with one job or fewer than two runs to train."""
     import json
     import subprocess
     import tempfile
 
     from lnl import plans
 
-    todo = list({p.run_id: p for p in runs if needs_training(p, out)}.values())
+    folder = out if callable(out) else (lambda p: out)
+    todo = list({p.run_id: p for p in runs if needs_training(p, folder(p))}.values())
     jobs = min(parallel_jobs(jobs), len(todo))
     if jobs < 2:
         return []
     threads = max(1, cores() // jobs)
-    work = [dict(config=p.config.to_dict(), out=str(out), per_sample=p.per_sample, keep_state=p.keep_state,
+    work = [dict(config=p.config.to_dict(), out=str(folder(p)), per_sample=p.per_sample, keep_state=p.keep_state,
                  threads=min(threads, plans.settings(p.page, p.profile).get("threads") or threads)) for p in todo]
-    Path(out).mkdir(parents=True, exist_ok=True)
+    for job in work:
+        Path(job["out"]).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         jobfile = Path(tmp) / "runs.json"
         jobfile.write_text(json.dumps(work, default=str))
@@ -220,8 +225,38 @@ def train_parallel(runs, out: str | Path, jobs: int | None = None) -> list[str]:
         for proc in procs:
             proc.wait()
     for p in todo:
-        Path(out, f"{p.run_id}.claim").unlink(missing_ok=True)
-    return [p.run_id for p in todo if not needs_training(p, out)]
+        Path(folder(p), f"{p.run_id}.claim").unlink(missing_ok=True)
+    return [p.run_id for p in todo if not needs_training(p, folder(p))]
+
+
+def longest_first(runs, out: str | Path | Callable[[Any], str | Path]) -> list:
+    """The planned ``runs`` ordered by what they are expected to cost, the longest first, so that
+    the last runs of :func:`train_parallel` are short and its workers finish together. A run's
+    expected cost is the training time its record in ``out`` (or a function of the run, as in
+    :func:`train_parallel`) last took, current or not; a run with no record counts its epochs times
+    its training images per class, scaled by the recorded runs' median seconds per such unit."""
+    folder = out if callable(out) else (lambda p: out)
+    known: dict[str, float] = {}
+    rates = []
+    for p in runs:
+        path = Path(folder(p)) / f"{p.run_id}.json"
+        if not path.exists():
+            continue
+        try:
+            rec = records.read_record(path)
+        except Exception:                               # an unreadable record is no estimate
+            continue
+        seconds = float(sum(rec.get("timing", {}).get("epoch_s") or []))
+        known[p.run_id] = seconds
+        if seconds > 0:
+            rates.append(seconds / _size(p))
+    rate = float(np.median(rates)) if rates else 1.0
+    return sorted(runs, key=lambda p: known.get(p.run_id, rate * _size(p)), reverse=True)
+
+
+def _size(p) -> float:
+    """Epochs times training images per class (all of them: 6000) of a planned run."""
+    return float(p.config.epochs * (p.config.train_per_class or 6000))
 
 
 def _train_worker(jobfile: str) -> int:

@@ -432,7 +432,7 @@ IEG_REPLICATION = {
         run=dict(dataset="fashion_mnist", model="cnn", train_per_class=100, test_per_class=100, epochs=12,
                  batch_size=128, lr=0.02, weight_decay=5e-4, probe_per_class=10),
         schedule=dict(kind="cosine"), ieg=dict(),
-        seeds=(0, 1), cell_seeds=(0,), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 5),
+        seeds=(0, 1), cell_seeds=(0,), cell_arms=("CE", "IEG"), probe_sizes=(1, 5),
         ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=(), expect="5 s (CE) to 25 s (IEG) per run on 2 CPU cores",
         notes=dict(_IEG_NOTES, data="Xiao et al. 2017: the first 100 training images per class, of which 10 per "
                                     "class are the probe (900 noisy, 100 clean), 100 test images per class, no "
