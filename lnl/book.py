@@ -14,6 +14,7 @@ per-profile table of settings; papermill overrides them):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -133,13 +134,15 @@ def run_plan(runs, out: str | Path, jobs: int | None = None, **kwargs: Any) -> d
     an error that names the command producing it. On a GPU a current campaign record is used where
     the page needs no trained state from it. At the ``cpu`` profile the runs still to train go
     first through :func:`train_parallel` (``jobs`` at a time; the ``smoke`` runs are shorter than
-    a worker's start). ``kwargs`` go to :func:`run_or_load`
-    (``dataset=``).
+    a worker's start). A ``cpu`` run trains on one thread wherever it trains, in a worker or here
+    (:func:`train_threads`), so that its record is the same whether the book's build or the page
+    alone trained it. ``kwargs`` go to :func:`run_or_load`: ``dataset=`` is the data set the runs
+    name, already loaded (workers load their own).
     """
     from lnl import campaign
 
     runs = list(runs)
-    if not kwargs and not torch.cuda.is_available():
+    if set(kwargs) <= {"dataset"} and not torch.cuda.is_available():
         train_parallel([p for p in runs if p.profile == "cpu"], out, jobs)
     recs = {}
     for p in runs:
@@ -154,9 +157,30 @@ def run_plan(runs, out: str | Path, jobs: int | None = None, **kwargs: Any) -> d
               and (not p.per_sample or found.path.with_suffix(".npz").exists())):
             recs[p.key] = found.record                # a campaign computed it with this very code
         else:
-            recs[p.key] = run_or_load(p.config, out, per_sample=p.per_sample, keep_state=p.keep_state,
-                                      **kwargs)
+            with threads(train_threads(p)):
+                recs[p.key] = run_or_load(p.config, out, per_sample=p.per_sample, keep_state=p.keep_state,
+                                          **kwargs)
     return recs
+
+
+def train_threads(p) -> int | None:
+    """The CPU threads a planned run trains on: one at the ``cpu`` profile on a machine without a
+    GPU, whether a worker of :func:`train_parallel` or the page's own process trains it, since a
+    network's floating-point sums, and with them a noisy run's numbers, differ with the thread count;
+    else None (as many as the process has)."""
+    return 1 if p.profile == "cpu" and not torch.cuda.is_available() else None
+
+
+@contextlib.contextmanager
+def threads(n: int | None):
+    """Run the body on ``n`` CPU threads (None: leave them), then restore the count."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def needs_training(p, out: str | Path) -> bool:
@@ -191,14 +215,15 @@ def parallel_jobs(jobs: int | None = None) -> int:
 def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: int | None = None) -> list[str]:
     """Train the planned ``runs`` that :func:`needs_training` in ``out``, ``jobs``
     (:func:`parallel_jobs`) at a time, each in a worker process (``python -m lnl.book --train``) on
-    its share of the cores (at most its page's ``threads`` setting); return their run ids. ``out``
-    is one folder, or a function giving each planned run its folder (the book's build trains the
-    runs of every page, each into its part's ``records/<part>``). Workers take the runs in the
-    given order, each claiming a run before it trains it, so the cores stay busy whatever the runs
-    cost (give the longest first: :func:`longest_first`). A run already trained by another page of
-    the same build is adopted, not trained again. A run that fails in a worker is left to
-    :func:`run_or_load`, which trains it in this process and raises its error there. Nothing
-    happens with one job or fewer than two runs to train."""
+    its share of the cores (one thread at the ``cpu`` profile, :func:`train_threads`; else at most
+    its page's ``threads`` setting); return their run ids. ``out`` is one folder, or a function
+    giving each planned run its folder (the book's build trains the runs of every page, each into
+    its part's ``records/<part>``). Workers take the runs in the given order, each claiming a run
+    before it trains it, so the cores stay busy whatever the runs cost (give the longest first:
+    :func:`longest_first`). A run already trained by another page of the same build is adopted,
+    not trained again. A run that fails in a worker is left to :func:`run_or_load`, which trains it
+    in this process and raises its error there. Nothing happens with one job or fewer than two runs
+    to train."""
     import json
     import subprocess
     import tempfile
@@ -210,9 +235,10 @@ def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: in
     jobs = min(parallel_jobs(jobs), len(todo))
     if jobs < 2:
         return []
-    threads = max(1, cores() // jobs)
+    share = max(1, cores() // jobs)
     work = [dict(config=p.config.to_dict(), out=str(folder(p)), per_sample=p.per_sample, keep_state=p.keep_state,
-                 threads=min(threads, plans.settings(p.page, p.profile).get("threads") or threads)) for p in todo]
+                 threads=train_threads(p) or min(share, plans.settings(p.page, p.profile).get("threads") or share))
+            for p in todo]
     for job in work:
         Path(job["out"]).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -53,3 +53,18 @@ def test_longest_first_orders_by_recorded_time_then_by_size(tmp_path):
         [unknown.run_id, big.run_id, small.run_id]
     assert [p.run_id for p in book.longest_first([small, unknown], tmp_path / "none")] == \
         [unknown.run_id, small.run_id]                               # no records: by size alone
+
+
+def test_a_cpu_run_trains_on_one_thread_in_a_worker_and_in_the_page(tmp_path):
+    from dataclasses import replace
+
+    runs = [replace(p, profile="cpu") for p in plans.plan("ieg/replication", "smoke") if p.key[0] == "CE"][:2]
+    assert all(book.train_threads(p) == 1 for p in runs) or torch.cuda.is_available()
+    book.train_parallel(runs, tmp_path / "a" / "ieg", jobs=2)
+    before = torch.get_num_threads()
+    here = book.run_plan(runs, tmp_path / "b" / "x" / "ieg", jobs=1)     # one job: trained in this process
+    assert torch.get_num_threads() == before
+    for p in runs:
+        there = book.run_or_load(p.config, tmp_path / "a" / "ieg")
+        assert here[p.key]["history"] == there["history"]
+        assert here[p.key]["provenance"]["device"] == there["provenance"]["device"]
