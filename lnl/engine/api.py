@@ -209,15 +209,20 @@ class Context:
         self.logged: dict[str, list[float]] = {}
         self.per_sample: dict[str, tuple[torch.Tensor, float | None]] = {}
         self.label_guesses: dict[str, torch.Tensor] = {}
+        self.model_extensions: list = []             # applied to every network build_model returns
         self._cache: dict[tuple[int, int, str], Any] = {}
         self._generators: dict[tuple[str, str, int], Any] = {}
 
     # building blocks -----------------------------------------------------------------------
     def build_model(self, name: str | None = None) -> nn.Module:
-        """A fresh network for this data set, on the device."""
+        """A fresh network for this data set, on the device, passed through each of
+        ``model_extensions`` (a plug-in such as SANM adds its decoder there, so that the network's
+        optimiser and checkpoint hold it)."""
         c, h, _ = self.image_shape
         name = name or self.cfg.model or DEFAULT_MODEL.get(self.cfg.dataset, "resnet20")
         net = build_model(name, num_classes=self.num_classes, in_channels=c, image_size=h).to(self.device)
+        for extend in self.model_extensions:
+            net = extend(net)
         if self.cfg.channels_last is None:  # auto: on CUDA; elsewhere as the model is built
             return net.to(memory_format=torch.channels_last) if self.device.type == "cuda" else net
         return net.to(memory_format=torch.channels_last if self.cfg.channels_last else torch.contiguous_format)

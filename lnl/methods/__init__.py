@@ -11,8 +11,10 @@ from lnl.methods.elr import ELR
 from lnl.methods.ieg import IEG
 from lnl.methods.mixnn import MixNN
 from lnl.methods.mixup import Mixup
+from lnl.methods.sanm import with_sanm
 
 METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR,
-           "dividemix": DivideMix, "alr": ALR, "ieg": IEG}
+           "dividemix": DivideMix, "alr": ALR, "ieg": IEG,
+           "sanm-ce": with_sanm(CE), "sanm-dividemix": with_sanm(DivideMix)}   # SANM plugged into a host
 
 __all__ = ["METHODS", "ALR", "CE", "Coteaching", "DivideMix", "ELR", "IEG", "Mixup", "MixNN"]

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from lnl.engine import Context, Method
+from lnl.losses import one_hot, soft_cross_entropy
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,25 @@ class CEConfig:
 class CE(Method):
     name = "ce"
     Config = CEConfig
+    sanm = None                # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm: sanm-ce)
 
     def configure(self, ctx: Context) -> None:
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
+        if self.sanm is not None:
+            self.sanm.needs_own_w = True                       # w: a GMM on CE's own losses
 
     def training_step(self, batch, ctx: Context):
-        logits = self.net(batch["x"]).float()                  # [B, C]
+        out = self.net(batch["x"], features=True)
+        logits = out.logits.float()                            # [B, C]
         with torch.no_grad():                                  # 1 − p_ỹ: the CE gradient on the given
             p_given = torch.softmax(logits, 1).gather(1, batch["y"][:, None]).squeeze(1)   # logit
-        return {"loss": F.cross_entropy(logits, batch["y"]), "by_truth": {"grad_coef": 1 - p_given}}
+        loss = F.cross_entropy(logits, batch["y"])
+        if self.sanm is not None and self.sanm.active(ctx):    # SANM(CE): CE over x ∪ x̃ (eq. 8) + γ L_rec
+            y = one_hot(batch["y"], ctx.num_classes)
+            v = self.sanm.views(self.net, batch["x"], out, self.sanm.w[batch["idx"]], y, ctx)
+            masked = self.net(v.x, features=True)
+            n = len(y)
+            loss = (n * loss + 2 * n * soft_cross_entropy(masked.logits.float(), v.y)) / (3 * n)
+            loss = loss + self.sanm.reconstruction(self.net, masked, v)
+        return {"loss": loss, "by_truth": {"grad_coef": 1 - p_given}}

@@ -68,6 +68,13 @@ from lnl.losses import one_hot
 from lnl.params import Epochs
 from lnl.rng import derive_seed
 
+
+def sanm_join(*views):
+    """:func:`lnl.methods.sanm.join` (imported here when first used: sanm imports the engine too)."""
+    from lnl.methods.sanm import join
+
+    return join(*views)
+
 # (θ on û_1, θ on û_2, θ' on û_1, θ' on û_2, θ on x̂_1, θ on x̂_2, θ on the mixed pool)
 FORWARDS_PER_STEP = ("guess_u1", "guess_u2", "peer_guess_u1", "peer_guess_u2", "refine_x1", "refine_x2", "mixed")
 
@@ -195,6 +202,7 @@ class DivideMix(Method):
     reported_output = "ensemble"
     presets = {}                         # run settings: the code's are the book's CIFAR defaults
     transient = ("division",)
+    sanm = None                          # SANM's regulariser when wrapped (lnl.methods.sanm: sanm-dividemix)
 
     def configure(self, ctx: Context) -> None:
         c = self.config
@@ -269,15 +277,31 @@ class DivideMix(Method):
         y = one_hot(batch["y"], C)
         w = self.division[tag][batch["idx"]]
         u = batch.get(f"unlabelled-{tag}")
+        sanm = self.sanm is not None and self.sanm.active(ctx)     # SANM(DivideMix): masks from these passes
         with torch.no_grad():
             if u is not None:                                                   # co-guessing
                 u1, u2 = u["views"]
                 with eval_mode(peer):
                     p_peer = [torch.softmax(peer(u1).float(), 1), torch.softmax(peer(u2).float(), 1)]
-                q = co_guess([torch.softmax(net(u1).float(), 1), torch.softmax(net(u2).float(), 1)], p_peer, c.T)
-            y_hat = co_refine(y, w, [torch.softmax(net(x1).float(), 1), torch.softmax(net(x2).float(), 1)], c.T)
+                out_u1 = net(u1, features=True) if sanm else None
+                q = co_guess([torch.softmax((out_u1.logits if sanm else net(u1)).float(), 1),
+                              torch.softmax(net(u2).float(), 1)], p_peer, c.T)
+            out_x1 = net(x1, features=True) if sanm else None
+            y_hat = co_refine(y, w, [torch.softmax((out_x1.logits if sanm else net(x1)).float(), 1),
+                                     torch.softmax(net(x2).float(), 1)], c.T)
         pool = [x1, x2] + ([u1, u2] if u is not None else [])
         targets = [y_hat, y_hat] + ([q, q] if u is not None else [])
+        rec = None
+        if sanm:           # the masked images join each half of the pool with ỹ (eq. 8); w is the peer's
+            views = [self.sanm.views(net, x1, out_x1, w, y_hat, ctx, f"sanm-x-{tag}")]
+            pool.insert(2, views[0].x)
+            targets.insert(2, views[0].y)
+            if u is not None:
+                views.append(self.sanm.views(net, u1, out_u1, self.division[tag][u["idx"]], q, ctx, f"sanm-u-{tag}"))
+                pool.append(views[1].x)
+                targets.append(views[1].y)
+            both = sanm_join(*views)
+            rec = self.sanm.reconstruction(net, net(both.x, features=True), both)      # γ L_rec (eq. 9-11)
         inputs, targets = torch.cat(pool), torch.cat(targets)
         lam = float(ctx.numpy_generator(f"dividemix-beta-{tag}").beta(c.alpha, c.alpha))
         perm = torch.randperm(len(inputs), generator=ctx.generator(f"dividemix-perm-{tag}"), device=ctx.device)
@@ -285,15 +309,18 @@ class DivideMix(Method):
         if inputs.dim() == 4 and x1.is_contiguous(memory_format=torch.channels_last):
             mixed_x = mixed_x.contiguous(memory_format=torch.channels_last)
         logits = net(mixed_x).float()
-        nx = 2 * len(x1)
+        nx = (4 if sanm else 2) * len(x1)
         lx = loss_x(logits[:nx], mixed_p[:nx])
         lu = loss_u(logits[nx:], mixed_p[nx:], c.get("lu_mean_classes")) if u is not None else logits.new_zeros(())
         ramp = linear_rampup(ctx.pass_progress, self.warmup, self.rampup)
         lam_u = c.get("lambda_u") * ramp
         loss = lx + lam_u * lu + c.lambda_r * loss_reg(logits)
+        if rec is not None:
+            loss = loss + rec
         ctx.step(loss, opt)
-        return {f"loss_{tag}": loss.detach(), f"loss_x_{tag}": lx.detach(), f"loss_u_{tag}": lu.detach(),
-                "lambda_u_ramped": torch.tensor(lam_u)}
+        out = {f"loss_{tag}": loss.detach(), f"loss_x_{tag}": lx.detach(), f"loss_u_{tag}": lu.detach(),
+               "lambda_u_ramped": torch.tensor(lam_u)}
+        return out | ({f"loss_rec_{tag}": rec.detach()} if rec is not None else {})
 
     def predict(self, x: Tensor) -> dict[str, Tensor]:
         z1, z2 = self.net1(x).float(), self.net2(x).float()

@@ -1,0 +1,489 @@
+"""SANM: self-supervised adversarial noisy masking, a regulariser plugged into a host method.
+
+C. Tu, Y. Liu, X. Zhang et al., "Learning with Noisy labels via Self-supervised Adversarial Noisy
+Masking", CVPR 2023 (arXiv 2302.06805). Official code: yuanpengtu/SANM (``Train_cifar.py``,
+``PreResNet.py``, ``resnetc2d.py``). The equation bodies were lost from the paper's text; they are
+recovered from its framework figure and the code (``../shared/papers/implementation-notes.md`` §1)
+and marked *reconstructed* below where the text leaves the form open.
+
+=============  ==========================================================================
+w_i            the host's clean probability of sample i (a GMM on losses): the peer's division
+               for DivideMix, for labelled and unlabelled samples alike; a GMM on its own
+               losses for CE
+F_i, A_i       the last feature map ``[K, h, w]`` of the encoder M_E, and the activation map
+               made from it (eq. 1), upsampled to the image's H × W
+σ_b, σ_i       the basic mask ratio (0.2, §2.4 and Fig. 4) and sample i's ratio (eq. 2)
+r_1, r_a       the aspect range: r_a ~ U(r_1, 1/r_1) (eq. 3; code: r_1 = 0.8)
+x̃^max, x̃^min   the image with a box of noise at A_i's maximum, and one at its minimum (eq. 5)
+ŷ_i, ỹ_i       the target the masked images would have had, and its modulated form (eq. 6-7)
+M_D, γ         the decoder on the shared encoder, and the weight of L_rec (eq. 9-11)
+=============  ==========================================================================
+
+Per training step, for the images x of the host's batch (in the paper's order):
+
+1. **AMG** (§2.4). The activation map of the predicted class (eq. 1) from the feature map of the
+   forward pass the host already made; the locations of its maximum and minimum; the ratio
+   σ_i = σ_b (1 + κ (1 − w_i)) (eq. 2, reconstructed: the text fixes only that σ grows as w_i
+   falls and that σ_b = 0 means no masking; κ = 1 doubles the box of a sure-noisy sample over a
+   sure-clean one); a box of area σ_i H W and aspect r_a (eq. 3-4) centred on each location; its
+   pixels replaced by uniform noise (eq. 5). The box at the minimum takes the ratio σ_b (1 − w_i)
+   (reconstructed: the text says a *smaller* ratio for clean samples there).
+2. **NLR** (§2.4, eq. 6-7). ỹ moves σ_i of ŷ's top class to the other C − 1 classes in equal
+   shares; ŷ is the network's prediction on x (the paper: "the predictions of M_E"), or the
+   host's own target (``target="host"``: DivideMix's refined and guessed labels, as the code).
+   Both masked images take ỹ; the host trains on them with its own loss (eq. 8).
+3. **SMR** (§2.5, eq. 9-10). The decoder M_D reconstructs x from the feature map of each masked
+   image; L_rec = MSE(x̂^max, x) + MSE(x̂^min, x).
+4. **Total** (eq. 11): L = L_host(x ∪ x̃, y ∪ ỹ) + γ L_rec.
+
+Paper and official code differ; the paper's form is the default where the text decides it, the
+code's a named option, and ``variant="code"`` selects every one:
+
+=====================  ================================  =====================================
+                       paper (default)                   code (``variant="code"``)
+=====================  ================================  =====================================
+activation map         CAM of the predicted class        Σ_k F_k² (class-agnostic energy):
+                                                         ``activation="energy"``
+mask ratio σ_i         σ_b (1 + κ (1 − w_i)), σ_b 0.2    U(0.02, 0.07) + 0.03 (1 − w_i), drawn
+                                                         per sample and step: ``ratio="code"``
+box area               σ_i H W                           0.5 σ_i H W: ``area_factor=0.5``
+anchor                 box centred on the location       box's top-left corner on it, shifted
+                                                         inside the image: ``anchor="corner"``
+fill                   per-pixel U(0, 1) in pixel space  one U(0, 1) per channel, written into
+                                                         the normalised image: ``fill="flat"``
+box at the minimum     ratio σ_b (1 − w_i)               the same size as the box at the
+                                                         maximum: ``min_ratio="same"``
+γ                      not in the text: the code's 0.02  0.02 (CIFAR; 0.3 on Clothing1M)
+=====================  ================================  =====================================
+
+The released CIFAR script is SANM on C2D, whose network returns ``softmax(score)`` as its logits
+so that every loss there is computed on a softmax of a softmax: never copied here (our networks
+return logits). Table 5's ablation ladder is ``components``: ``"amg"`` (masked images with the
+host's own targets), ``"amg+nlr"``, ``"amg+nlr+smr"`` (SANM). Figure 2's and Figure 4's controls
+are ``ratio="fixed"`` (σ_b for every sample) and ``ratio="random"`` (U(σ_b, (1 + κ) σ_b), the
+noise-aware range without w).
+
+SANM wraps a host through :func:`with_sanm`: ``sanm-ce`` and ``sanm-dividemix`` are methods of
+their own (``lnl run --method sanm-dividemix``), with the host's settings and SANM's together. A
+host calls the regulariser at the one place where it has its batch's images, forward pass and
+targets (:class:`Regulariser`); without SANM that call is absent and the host is unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from lnl import gmm
+from lnl.engine import Context, Method
+from lnl.models import Classifier, Features
+from lnl.params import Epochs
+from lnl.rng import derive_seed
+
+COMPONENTS = ("amg", "amg+nlr", "amg+nlr+smr")       # Table 5's ladder, the last is SANM
+CODE_FORMS = dict(activation="energy", ratio="code", area_factor=0.5, anchor="corner", fill="flat",
+                  min_ratio="same", target="host")
+
+
+@dataclass(frozen=True)
+class SANMConfig:
+    """SANM's own settings; a wrapped method's config has these and its host's (:func:`with_sanm`)."""
+
+    sigma_b: float = 0.2              # σ_b, the basic mask ratio (§3.4, Fig. 4: 0.2 on CIFAR)
+    kappa: float = 1.0                # κ of eq. (2) (reconstructed): a sure-noisy box is 1 + κ times a clean one
+    r1: float = 0.8                   # r_1 of eq. (3): aspect ratios in [r_1, 1/r_1] (code)
+    gamma: float = 0.02               # γ of eq. (11), L_rec's weight (code, CIFAR; not in the text)
+    components: str = "amg+nlr+smr"   # Table 5's ladder: amg | amg+nlr | amg+nlr+smr
+    variant: str = "paper"            # paper | code: every form of the table in the module docstring
+    activation: str | None = None     # cam | energy (code); None: the variant's
+    ratio: str | None = None          # noise-aware | fixed | random | code; None: the variant's
+    area_factor: float | None = None  # box area σ H W times this (code 0.5); None: the variant's
+    anchor: str | None = None         # centre | corner (code); None: the variant's
+    fill: str | None = None           # noise | flat (code); None: the variant's
+    min_ratio: str | None = None      # paper (σ_b (1 − w)) | same (code); None: the variant's
+    target: str | None = None         # prediction | host (code); None: the variant's
+    start: Epochs = 1                 # first epoch with masks (CE host: its GMM needs a trained network)
+
+    def check_sanm(self) -> None:
+        if self.components not in COMPONENTS:
+            raise ValueError(f"SANM's components are one of {', '.join(COMPONENTS)}, got '{self.components}'.")
+        if self.variant not in ("paper", "code"):
+            raise ValueError(f"SANM's variant is 'paper' or 'code', got '{self.variant}'.")
+        if not 0 <= self.sigma_b < 1 or self.kappa < 0 or not 0 < self.r1 <= 1 or self.gamma < 0:
+            raise ValueError("SANM needs 0 ≤ sigma_b < 1, kappa ≥ 0, 0 < r1 ≤ 1 and gamma ≥ 0.")
+        choices = dict(activation=("cam", "energy"), ratio=("noise-aware", "fixed", "random", "code"),
+                       anchor=("centre", "corner"), fill=("noise", "flat"), min_ratio=("paper", "same"),
+                       target=("prediction", "host"))
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise ValueError(f"SANM's {name} is one of {', '.join(allowed)}, got '{value}'.")
+        if self.area_factor is not None and not 0 < self.area_factor <= 1:
+            raise ValueError("SANM's area_factor is in (0, 1].")
+
+    def form(self, name: str):
+        """A form setting: given, else the variant's (the code's forms, or the paper's)."""
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        paper = dict(activation="cam", ratio="noise-aware", area_factor=1.0, anchor="centre", fill="noise",
+                     min_ratio="paper", target="prediction")
+        return (CODE_FORMS if self.variant == "code" else paper)[name]
+
+
+# ----------------------------------------------------------------------------------------------
+# AMG: adversarial masking generation (§2.4, eq. 1-5)
+# ----------------------------------------------------------------------------------------------
+
+def activation_map(net: Classifier, out: Features, form: str = "cam", cls: Tensor | None = None) -> Tensor:
+    """Eq. (1): the activation map ``[B, h, w]`` of each image, from the feature map of a forward
+    pass already made (``net(x, features=True)``), never a second forward through the body.
+
+    ``cam``: the class activation map of class ``cls`` (default: the predicted class), each
+    location's contribution to that class's logit, Σ_k F_k ∂z_c/∂F_k. For a network that pools
+    globally before its linear head (the ResNets) ∂z_c/∂F_k = W_{c,k} / (h w), and the map is the
+    CAM of Zhou et al. (2016) divided by h w; for the CPU ``cnn``, whose neck is a linear layer and a
+    ReLU, the same sum is exact for the neck's active units. It is computed through the neck and
+    head alone. ``energy``: Σ_k F_k², the code's class-agnostic map.
+    """
+    fmap = out.feature_map.detach().float()
+    if form == "energy":
+        return (fmap ** 2).sum(1)
+    if form != "cam":
+        raise ValueError(f"activation map form is 'cam' or 'energy', got '{form}'.")
+    if cls is None:
+        cls = out.logits.detach().argmax(1)
+    with torch.enable_grad():
+        f = fmap.clone().requires_grad_(True)
+        z = net.fc(net.neck(f.to(out.feature_map.dtype))).float()
+        (grad,) = torch.autograd.grad(z.gather(1, cls.view(-1, 1)).sum(), f)
+    return (f.detach() * grad).sum(1)
+
+
+def extreme_locations(A: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """Row and column ``[B, 2]`` of the maximum and of the minimum of each activation map, after
+    bilinear upsampling to the image's ``size`` (H, W), as the code's ``cv2.resize``; the first
+    location in row-major order on ties."""
+    up = F.interpolate(A[:, None].float(), size=size, mode="bilinear", align_corners=False)[:, 0]
+    flat = up.flatten(1)
+    W = size[1]
+    at = lambda i: torch.stack([i // W, i % W], 1)   # noqa: E731
+    return at(flat.argmax(1)), at(flat.argmin(1))
+
+
+def mask_ratio(w: Tensor, sigma_b: float, kappa: float = 1.0, form: str = "noise-aware",
+               generator: torch.Generator | None = None) -> Tensor:
+    """Eq. (2): the mask ratio σ_i of each sample from its clean probability ``w [B]``.
+
+    ``noise-aware`` (reconstructed): σ_b (1 + κ (1 − w)), from σ_b for a sure-clean sample to
+    (1 + κ) σ_b for a sure-noisy one. ``fixed``: σ_b. ``random``: U(σ_b, (1 + κ) σ_b), the same
+    range drawn without w (Fig. 2 and 4's controls). ``code``: U(0.02, 0.07) + 0.03 (1 − w), drawn
+    per sample and step (HEAD of the official code), σ_b unused."""
+    w = w.float().clamp(0, 1)
+    if form == "noise-aware":
+        return sigma_b * (1 + kappa * (1 - w))
+    if form == "fixed":
+        return torch.full_like(w, sigma_b)
+    u = torch.rand(w.shape, generator=generator, device=w.device)
+    if form == "random":
+        return sigma_b * (1 + kappa * u)
+    if form == "code":
+        return 0.02 + 0.05 * u + 0.03 * (1 - w)
+    raise ValueError(f"mask ratio form is noise-aware, fixed, random or code, got '{form}'.")
+
+
+def min_mask_ratio(w: Tensor, sigma: Tensor, sigma_b: float, form: str = "paper") -> Tensor:
+    """The ratio of the box at the activation minimum: σ_b (1 − w) (``paper``, reconstructed: a
+    smaller box for a clean sample, whose minimum lies in the background), or σ_i (``same``, the
+    code's box of the same size as the one at the maximum)."""
+    if form == "same":
+        return sigma
+    if form == "paper":
+        return sigma_b * (1 - w.float().clamp(0, 1))
+    raise ValueError(f"the minimum's mask ratio is 'paper' or 'same', got '{form}'.")
+
+
+def aspect_ratio(n: int, r1: float, generator: torch.Generator | None = None, device=None) -> Tensor:
+    """Eq. (3): r_a ~ U(r_1, 1/r_1), one per sample."""
+    u = torch.rand(n, generator=generator, device=device)
+    return r1 + (1 / r1 - r1) * u
+
+
+def box_size(sigma: Tensor, r_a: Tensor, H: int, W: int, area_factor: float = 1.0) -> tuple[Tensor, Tensor]:
+    """Eq. (4): height √(a σ H W r_a) and width √(a σ H W / r_a), rounded and clipped to the image,
+    with a = ``area_factor`` (the code's 0.5). A ratio of 0 gives an empty box."""
+    area = area_factor * sigma.float() * H * W
+    h = torch.round(torch.sqrt(area * r_a)).long().clamp(0, H)
+    w = torch.round(torch.sqrt(area / r_a)).long().clamp(0, W)
+    return h, w
+
+
+def box_corner(at: Tensor, h: Tensor, w: Tensor, H: int, W: int, anchor: str = "centre") -> Tensor:
+    """Top-left corner ``[B, 2]`` of each box of size ``h × w`` placed at location ``at [B, 2]``:
+    centred on it (``centre``, eq. 4: rows at − ⌊h/2⌋ …) or with its top-left corner on it
+    (``corner``, the code), shifted inwards so that the whole box lies inside the H × W image."""
+    if anchor == "centre":
+        top, left = at[:, 0] - h // 2, at[:, 1] - w // 2
+    elif anchor == "corner":
+        top, left = at[:, 0], at[:, 1]
+    else:
+        raise ValueError(f"a box's anchor is 'centre' or 'corner', got '{anchor}'.")
+    top = torch.minimum(top.clamp_min(0), H - h)
+    left = torch.minimum(left.clamp_min(0), W - w)
+    return torch.stack([top, left], 1)
+
+
+def box_masks(corner: Tensor, h: Tensor, w: Tensor, H: int, W: int) -> Tensor:
+    """Binary masks M ``[B, 1, H, W]``: 1 inside each box."""
+    rows = torch.arange(H, device=corner.device)[None, :, None]
+    cols = torch.arange(W, device=corner.device)[None, None, :]
+    top, left = corner[:, 0, None, None], corner[:, 1, None, None]
+    inside = ((rows >= top) & (rows < top + h[:, None, None]) & (cols >= left) & (cols < left + w[:, None, None]))
+    return inside[:, None].float()
+
+
+def fill_noise(x: Tensor, mean: Tensor, std: Tensor, form: str = "noise",
+               generator: torch.Generator | None = None) -> Tensor:
+    """The noise N of eq. (5) for normalised images ``x [B, C, H, W]``: ``noise``, per-pixel
+    U(0, 1) in pixel space, normalised like the images (``mean``, ``std`` per channel, in [0, 1]
+    units); ``flat``, one U(0, 1) per image and channel written as it is into the normalised image
+    (the code)."""
+    B, C, H, W = x.shape
+    if form == "noise":
+        u = torch.rand((B, C, H, W), generator=generator, device=x.device)
+        return (u - mean) / std
+    if form == "flat":
+        return torch.rand((B, C, 1, 1), generator=generator, device=x.device).expand(B, C, H, W)
+    raise ValueError(f"the fill is 'noise' or 'flat', got '{form}'.")
+
+
+def masked_images(x: Tensor, M: Tensor, N: Tensor) -> Tensor:
+    """Eq. (5): x̃ = x ⊙ (1 − M) + N ⊙ M."""
+    return x * (1 - M) + N.to(x.dtype) * M
+
+
+# ----------------------------------------------------------------------------------------------
+# NLR: noisy label regularisation (eq. 6-7)
+# ----------------------------------------------------------------------------------------------
+
+def modulate_labels(y_hat: Tensor, sigma: Tensor) -> Tensor:
+    """Eq. (6)-(7): ỹ_c = ŷ_c − σ for the top class k of ŷ, ŷ_c + σ/(C − 1) for every other c.
+    Rows still sum to 1; σ is capped at ŷ_k so that no probability turns negative (the code does
+    not cap: its ratios stay below 0.1)."""
+    C = y_hat.shape[1]
+    k = y_hat.argmax(1, keepdim=True)
+    s = torch.minimum(sigma.float().view(-1, 1), y_hat.gather(1, k))
+    top = torch.zeros_like(y_hat).scatter_(1, k, 1.0)
+    return y_hat - s * top + s / (C - 1) * (1 - top)
+
+
+# ----------------------------------------------------------------------------------------------
+# SMR: self-supervised masking reconstruction (eq. 9-10)
+# ----------------------------------------------------------------------------------------------
+
+class Decoder(nn.Module):
+    """M_D: transposed convolutions from the encoder's last feature map ``[K, h, w]`` back to the
+    image ``[C, H, W]``, with no non-linearity or normalisation between them and none at the output
+    (the code's ``resnetc2d.Decoder``). For PreAct ResNet-18's 512 × 4 × 4 map the layers are the
+    code's: ConvT(512→256, k4, s2), ConvT(256→128, k6, s1), ConvT(128→3, k4, s2). Other maps are
+    doubled in size (ConvT k4, s2, p1, halving the channels) until they reach the image, then a
+    3 × 3 convolution gives its channels; a 1 × 1 map (the MLP's) goes through a linear layer."""
+
+    def __init__(self, channels: int, side: int, image_shape: tuple[int, int, int]):
+        super().__init__()
+        C, H, W = image_shape
+        self.image_shape = image_shape
+        if (channels, side, H) == (512, 4, 32):
+            self.layers = nn.Sequential(nn.ConvTranspose2d(512, 256, 4, 2), nn.ConvTranspose2d(256, 128, 6, 1),
+                                        nn.ConvTranspose2d(128, C, 4, 2))
+        elif side == 1:
+            self.layers = nn.Sequential(nn.Flatten(), nn.Linear(channels, C * H * W), nn.Unflatten(1, (C, H, W)))
+        else:
+            layers, k = [], channels
+            while side < H:
+                layers.append(nn.ConvTranspose2d(k, max(k // 2, 8), 4, 2, 1))
+                k, side = max(k // 2, 8), side * 2
+            if side != H:
+                raise ValueError(f"no decoder from a {side}-pixel feature map to a {H}-pixel image.")
+            layers.append(nn.Conv2d(k, C, 3, padding=1))
+            self.layers = nn.Sequential(*layers)
+
+    def forward(self, fmap: Tensor) -> Tensor:
+        return self.layers(fmap)
+
+
+def attach_decoder(net: Classifier, image_shape: tuple[int, int, int], seed: int = 0) -> Classifier:
+    """Give ``net`` a decoder ``net.decoder`` for its feature map: a submodule of the network, so its
+    parameters are in the network's optimiser and its checkpoint; the classifier's forward never
+    calls it. The decoder's initial weights come from ``seed``, not from the global generator, so
+    that the networks a host builds after this one start as they would without SANM."""
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        was = net.training
+        net.eval()
+        fmap = net(torch.zeros((1, *image_shape), device=device), features=True).feature_map
+        net.train(was)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net.decoder = Decoder(fmap.shape[1], fmap.shape[-1], image_shape).to(device)
+    return net
+
+
+def reconstruction_loss(x_hat_max: Tensor, x_hat_min: Tensor | None, x: Tensor) -> Tensor:
+    """Eq. (10): L_rec = MSE(x̂^max, x) + MSE(x̂^min, x), each the mean over pixels and images."""
+    loss = F.mse_loss(x_hat_max.float(), x.float())
+    return loss + F.mse_loss(x_hat_min.float(), x.float()) if x_hat_min is not None else loss
+
+
+# ----------------------------------------------------------------------------------------------
+# The regulariser a host calls, and the wrapped methods
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Views:
+    """The masked images of a batch and what they train on: ``x`` the 2n images (the n at each
+    activation maximum, then the n at each minimum), ``y`` their targets (ỹ, or ŷ without NLR),
+    ``x0`` the n unmasked images, ``sigma`` the n ratios at the maxima."""
+
+    x: Tensor
+    y: Tensor
+    x0: Tensor
+    sigma: Tensor
+
+
+class Regulariser:
+    """What a host calls: :meth:`views` (AMG, NLR) with its batch's forward pass and targets, then
+    :meth:`reconstruction` (SMR) with the masked images' forward pass, and adds both to its loss."""
+
+    def __init__(self, config: SANMConfig, ctx: Context):
+        self.c = config
+        self.ctx = ctx
+        self.start = ctx.epochs_of(config.start)
+        self.mean = ctx.data.mean / 255          # [1, C, 1, 1], the normalisation in [0, 1] units
+        self.std = ctx.data.std / 255
+        self.needs_own_w = False                 # set by a host that has no clean probabilities (CE)
+        self.w: Tensor | None = None             # then: a GMM on its own losses, each epoch
+
+    def active(self, ctx: Context) -> bool:
+        return ctx.epoch >= self.start
+
+    def views(self, net: Classifier, x: Tensor, out: Features, w: Tensor, host_target: Tensor,
+              ctx: Context, purpose: str = "sanm") -> Views:
+        """AMG and NLR (eq. 1-7) for images ``x [n, C, H, W]`` with the host's forward ``out`` of
+        them, clean probabilities ``w [n]`` and the host's targets ``[n, C]``."""
+        c, (H, W) = self.c, x.shape[-2:]
+        g = ctx.generator(purpose)
+        with torch.no_grad():
+            A = activation_map(net, out, c.form("activation"))                              # eq. (1)
+            at_max, at_min = extreme_locations(A, (H, W))
+            sigma = mask_ratio(w, c.sigma_b, c.kappa, c.form("ratio"), generator=g)          # eq. (2)
+            sigma_min = min_mask_ratio(w, sigma, c.sigma_b, c.form("min_ratio"))
+            r_a = aspect_ratio(len(x), c.r1, generator=g, device=x.device)                   # eq. (3)
+            images = []
+            for s, at in ((sigma, at_max), (sigma_min, at_min)):
+                h, wd = box_size(s, r_a, H, W, c.form("area_factor"))                         # eq. (4)
+                M = box_masks(box_corner(at, h, wd, H, W, c.form("anchor")), h, wd, H, W)
+                N = fill_noise(x, self.mean, self.std, c.form("fill"), generator=g)
+                images.append(masked_images(x, M.to(x.dtype), N))                            # eq. (5)
+            if "nlr" not in c.components:                # AMG alone: the masked images keep the host's targets
+                y = host_target.float()
+            else:
+                y_hat = (torch.softmax(out.logits.detach().float(), 1) if c.form("target") == "prediction"
+                         else host_target.float())
+                y = modulate_labels(y_hat, sigma)                                             # eq. (6)-(7)
+        return Views(torch.cat(images), torch.cat([y, y]), x, sigma)
+
+    def reconstruction(self, net: Classifier, masked: Features, views: Views) -> Tensor:
+        """γ L_rec (eq. 9-10, 11's second term) from the feature maps of the masked images (the
+        host's forward of them, or a forward of its own where the host mixes them first)."""
+        if "smr" not in self.c.components or self.c.gamma == 0:
+            return masked.logits.new_zeros(())
+        n = len(views.x0)
+        x_hat = net.decoder(masked.feature_map)                                            # eq. (9)
+        return self.c.gamma * reconstruction_loss(x_hat[:n], x_hat[n:], views.x0)          # eq. (10)
+
+
+def join(*views: Views) -> Views:
+    """Views of several image sets as one (DivideMix's labelled and unlabelled batches): the images
+    at the maxima first, then those at the minima, as in each."""
+    halves = [v.x.chunk(2) for v in views]
+    ys = [v.y.chunk(2) for v in views]
+    return Views(torch.cat([h[0] for h in halves] + [h[1] for h in halves]),
+                 torch.cat([y[0] for y in ys] + [y[1] for y in ys]),
+                 torch.cat([v.x0 for v in views]), torch.cat([v.sigma for v in views]))
+
+
+def sanm_part(config: Any) -> SANMConfig:
+    """The SANM settings of a wrapped method's config."""
+    return SANMConfig(**{f.name: getattr(config, f.name) for f in dataclasses.fields(SANMConfig)})
+
+
+def host_part(config: Any, host: type[Method]):
+    """The host's settings of a wrapped method's config."""
+    return host.Config(**{f.name: getattr(config, f.name) for f in dataclasses.fields(host.Config)})
+
+
+def with_sanm(host: type[Method]) -> type[Method]:
+    """The method ``sanm-<host>``: ``host`` with SANM's regulariser. Its config has the host's
+    settings and SANM's (:class:`SANMConfig`); it builds every network with a decoder
+    (:func:`attach_decoder`) and gives the host a :class:`Regulariser` as ``self.sanm``."""
+    clash = {f.name for f in dataclasses.fields(host.Config)} & {f.name for f in dataclasses.fields(SANMConfig)}
+    if clash:
+        raise TypeError(f"{host.__name__} and SANM share settings {sorted(clash)}.")
+
+    def post_init(self):
+        if hasattr(host.Config, "__post_init__"):
+            host.Config.__post_init__(self)
+        self.check_sanm()
+
+    config = dataclasses.make_dataclass(f"SANM{host.Config.__name__}", [], bases=(SANMConfig, host.Config),
+                                        frozen=True, namespace={"__post_init__": post_init})
+    config.__doc__ = f"{host.__name__}'s settings and SANM's."
+
+    class Wrapped(host):
+        name = f"sanm-{host.name}"
+        Config = config
+        transient = host.transient + ("sanm",)
+
+        def configure(self, ctx: Context) -> None:
+            self.sanm = Regulariser(sanm_part(self.config), ctx)
+            built = iter(range(1_000))                            # the k-th network's decoder seed
+
+            def decoder(net):
+                return attach_decoder(net, ctx.image_shape, derive_seed(ctx.cfg.seed, "sanm-decoder", next(built)))
+            ctx.model_extensions.append(decoder)
+            super().configure(ctx)
+
+        def on_epoch_start(self, ctx: Context) -> None:
+            super().on_epoch_start(ctx)
+            if self.sanm.active(ctx) and self.sanm.needs_own_w:   # a host without a division (CE)
+                self.sanm.w = own_clean_probability(self.net, ctx)
+                ctx.log_per_sample("sanm_w", self.sanm.w)
+
+        def phases(self, ctx: Context) -> dict[str, int]:
+            return {**super().phases(ctx), "SANM's masks": self.sanm.start + 1}
+
+    Wrapped.__name__ = Wrapped.__qualname__ = f"SANM{host.__name__}"
+    Wrapped.__doc__ = f"{host.__name__} with SANM's adversarial noisy masking (:mod:`lnl.methods.sanm`)."
+    return Wrapped
+
+
+def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "sanm-gmm") -> Tensor:
+    """w of every training sample from a two-component GMM on ``net``'s own losses (eval mode,
+    no augmentation): SANM's w for a host without a division of its own (CE)."""
+    loss = gmm.per_sample_loss(ctx.train_logits(net), ctx.labels)
+    seed = derive_seed(ctx.cfg.seed, seed_purpose, ctx.epoch) % 2**31
+    w = gmm.clean_probability(gmm.normalise(loss), seed=seed)
+    return torch.as_tensor(w, dtype=torch.float32, device=ctx.device)
+
+
+__all__ = ["COMPONENTS", "CODE_FORMS", "SANMConfig", "activation_map", "extreme_locations", "mask_ratio",
+           "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
+           "masked_images", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
+           "Regulariser", "join", "with_sanm", "own_clean_probability"]
