@@ -470,6 +470,57 @@ for _s in IEG_REPLICATION.values():
 IEG_TUTORIAL = {p: dict(IEG_REPLICATION[p]) for p in PROFILES}   # the replication's IEG and L2R runs
 
 
+# SANM plugged into a host: at cpu the Baselines replication's CE (the same settings, so the same
+# runs), at gpu and paper its DivideMix. SANM's own settings are its paper defaults
+# (lnl.methods.sanm); Table 5's ladder and Fig. 2/4's mask-ratio controls run at the headline cell.
+SANM_LADDER = ("amg", "amg+nlr")                 # Table 5's rungs below SANM (amg+nlr+smr)
+SANM_RATIOS = ("fixed", "random")                # Fig. 2 / Fig. 4's controls of the noise-aware ratio
+_SANM_NOTES = dict(
+    sanm="σ_b 0.2 (§3.4), κ 1 (eq. 2 reconstructed), r_1 0.8 (code), γ 1 (§3.1), the paper's forms: CAM of the "
+         "predicted class, centred boxes of noise, a smaller box at the activation minimum, NLR on the "
+         "prediction (lnl.methods.sanm)",
+    c2d="SANM(C2D) is not run: C2D's self-supervised pre-trained weights are not available offline; its rows "
+        "are read from the paper's tables")
+SANM_REPLICATION = {
+    "smoke": dict(
+        run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None, epochs=6,
+                 batch_size=64, lr=0.05, weight_decay=5e-4),
+        schedule=dict(kind="cosine"), threads=1, host="ce", host_params={}, sanm=dict(start=1),
+        cells=(("symmetric", 0.8), ("symmetric", 0.5)), seeds=(0, 1), cell_seeds=(0,),
+        expect="1 to 3 s per run on 1 CPU core",
+        notes=dict(_SANM_NOTES, data="scikit-learn's 8x8 digits, all 1,347 training images: seconds on any CPU",
+                   model="lnl.models.mlp (a 1 x 1 feature map: the boxes are placed, not found)",
+                   optimiser="SGD, momentum 0.9, batch 64, lr 0.05, weight decay 5e-4",
+                   schedule="cosine to 0 over 6 epochs; this book's smoke budget", host="CE")),
+    "cpu": dict(
+        run=dict(BASELINES_REPLICATION["cpu"]["run"]), schedule=dict(BASELINES_REPLICATION["cpu"]["schedule"]),
+        host="ce", host_params={}, sanm=dict(start=1),
+        cells=(("symmetric", 0.8), ("symmetric", 0.5)), seeds=(0, 1), cell_seeds=(0, 1),
+        expect="15 s (CE) to about 50 s (SANM(CE)) per run on 2 CPU cores",
+        notes=dict(_SANM_NOTES, **{k: v for k, v in BASELINES_REPLICATION["cpu"]["notes"].items()
+                                   if k in ("data", "model", "optimiser", "schedule", "noise")},
+                   host="CE, the Baselines replication's runs (Table 6's SANM(CE) rows); SANM's masks from epoch 2, "
+                        "once a GMM on CE's losses has something to separate")),
+    "gpu": dict(
+        run=dict(BASELINES_REPLICATION["gpu"]["run"]), schedule=dict(BASELINES_REPLICATION["gpu"]["schedule"]),
+        host="dividemix", host_params=dict(BASELINES_REPLICATION["gpu"]["dividemix"]), sanm=dict(),
+        cells=(("symmetric-uniform", 0.8), ("symmetric-uniform", 0.5)), seeds=(0, 1), cell_seeds=(0,),
+        expect=_GPU_EXPECT,
+        notes=dict(_SANM_NOTES, **{k: v for k, v in BASELINES_REPLICATION["gpu"]["notes"].items()
+                                   if k in ("data", "model", "optimiser", "schedule", "noise", "dividemix")},
+                   host="DivideMix, the Baselines replication's gpu runs (Table 1's SANM(DivideMix) rows)")),
+    "paper": dict(
+        run=dict(BASELINES_REPLICATION["paper"]["run"]), schedule=dict(BASELINES_REPLICATION["paper"]["schedule"]),
+        host="dividemix", host_params={}, sanm=dict(), dividemix_presets=True,
+        cells=tuple(("symmetric-uniform", r) for r in (0.8, 0.5, 0.2, 0.9)), seeds=(0, 1, 2), cell_seeds=(0, 1, 2),
+        expect="hours per run on one GPU",
+        notes=dict(_SANM_NOTES, **{k: v for k, v in BASELINES_REPLICATION["paper"]["notes"].items()
+                                   if k in ("data", "model", "optimiser", "schedule", "noise", "dividemix")},
+                   host="DivideMix on its own protocol (SANM §4 follows it); the code trains 360 epochs")),
+}
+SANM_TUTORIAL = {p: dict(SANM_REPLICATION[p]) for p in PROFILES}   # the replication's runs it reads
+
+
 OPTIONS = {         # the papermill parameters of each page that change its runs
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),
@@ -481,6 +532,8 @@ OPTIONS = {         # the papermill parameters of each page that change its runs
     "alr/replication": ("main_seeds",),
     "ieg/tutorial": ("seed",),
     "ieg/replication": ("main_seeds",),
+    "sanm/tutorial": ("seed",),
+    "sanm/replication": ("main_seeds",),
 }
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
@@ -493,6 +546,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "alr/replication": ALR_REPLICATION,
     "ieg/tutorial": IEG_TUTORIAL,
     "ieg/replication": IEG_REPLICATION,
+    "sanm/tutorial": SANM_TUTORIAL,
+    "sanm/replication": SANM_REPLICATION,
 }
 
 
@@ -538,7 +593,8 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
             if overrides.get(key) is not None:
                 S["grid"][field] = tuple(overrides[key])
         S["runs"] = mixnn_grid(**S["grid"])
-    if page in ("baselines/replication", "alr/replication", "ieg/replication") and overrides.get("main_seeds") is not None:
+    if (page in ("baselines/replication", "alr/replication", "ieg/replication", "sanm/replication")
+            and overrides.get("main_seeds") is not None):
         S["seeds"] = tuple(overrides["main_seeds"])
     return S
 
@@ -786,6 +842,65 @@ def _ieg_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     return [replace(p, page=page, key=want[p.key], tier=0) for p in rep if p.key in want]
 
 
+def sanm_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, **sanm: Any) -> RunConfig:
+    """The run of ``arm`` in one noise cell of the SANM chapter: the host (``"CE"``,
+    ``"DivideMix"``), SANM on it (``"SANM(CE)"``, ...; ``sanm`` overrides SANM's settings: a ladder
+    rung, a ratio control), or the host with clean labels (``"<host>, clean labels"``). At the
+    ``paper`` profile DivideMix takes the cell's Table 7 preset (the clean-label run: ``rate``'s)."""
+    host = S["host"]
+    params = dict(S["host_params"])
+    if host == "dividemix" and S.get("dividemix_presets"):
+        params = {"preset": f"c10-sym{round(100 * rate)}"}
+    if arm.endswith("clean labels"):
+        return _config(S, method=host, noise="none", rate=0.0, seed=seed, method_params=params)
+    if arm.startswith("SANM"):
+        return _config(S, method=f"sanm-{host}", noise=kind, rate=rate, seed=seed,
+                       method_params={**params, **S["sanm"], **sanm})
+    return _config(S, method=host, noise=kind, rate=rate, seed=seed, method_params=params)
+
+
+def sanm_arms(S: dict[str, Any]) -> tuple[str, str]:
+    """(host arm, SANM arm) of a profile: ("CE", "SANM(CE)") or ("DivideMix", "SANM(DivideMix)")."""
+    host = {"ce": "CE", "dividemix": "DivideMix"}[S["host"]]
+    return host, f"SANM({host})"
+
+
+def _sanm_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    out = []
+    host, arm = sanm_arms(S)
+    (kind, top), *others = S["cells"]
+    for seed in S["seeds"]:                   # Table 6 / Table 1's headline cell, every seed
+        for a in (host, arm):
+            keep = seed == S["seeds"][0]     # the tutorial's activation maps and reconstructions
+            out.append(Planned(page, profile, (a, kind, top, seed), f"{a}, {kind} {top}, seed {seed}",
+                               0 if seed == S["seeds"][0] else 1, sanm_config(S, a, kind, top, seed), keep_state=keep))
+    for k, rate in others:
+        for seed in S["cell_seeds"]:
+            for a in (host, arm):
+                out.append(Planned(page, profile, (a, k, rate, seed), f"{a}, {k} {rate}, seed {seed}", 1,
+                                   sanm_config(S, a, k, rate, seed)))
+    seed0 = S["seeds"][0]
+    clean = f"{host}, clean labels"           # Fig. 1: the same network trained on clean labels
+    out.append(Planned(page, profile, (clean,), f"{clean}, seed {seed0}", 1,
+                       sanm_config(S, clean, kind, top, seed0), keep_state=True))   # the headline's settings
+    for rung in SANM_LADDER:                  # Table 5: +AMG, +NLR, (+SMR = SANM)
+        out.append(Planned(page, profile, ("ladder", rung), f"{host} + {rung.upper()}, {kind} {top}, seed {seed0}", 2,
+                           sanm_config(S, arm, kind, top, seed0, components=rung)))
+    for ratio in SANM_RATIOS:                 # Fig. 2 / 4: fixed and random mask ratios
+        out.append(Planned(page, profile, ("ratio", ratio), f"{arm}, {ratio} ratio, {kind} {top}, seed {seed0}", 2,
+                           sanm_config(S, arm, kind, top, seed0, ratio=ratio)))
+    return out
+
+
+def _sanm_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    """The replication's runs the tutorial reads: the host and SANM at the headline cell, and the host
+    with clean labels (Fig. 1), each with its trained networks."""
+    host, arm = sanm_arms(S)
+    kind, top = S["cells"][0]
+    want = {(host, kind, top, S["seeds"][0]), (arm, kind, top, S["seeds"][0]), (f"{host}, clean labels",)}
+    return [replace(p, page=page, tier=0) for p in plan("sanm/replication", profile) if p.key in want]
+
+
 BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "foundations/tutorial": _foundations_tutorial,
     "foundations/replication": _foundations_replication,
@@ -797,6 +912,8 @@ BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "alr/replication": _alr_replication,
     "ieg/tutorial": _ieg_tutorial,
     "ieg/replication": _ieg_replication,
+    "sanm/tutorial": _sanm_tutorial,
+    "sanm/replication": _sanm_replication,
 }
 
 

@@ -429,6 +429,42 @@ def relabel_breakdown(weights: Mapping[str, np.ndarray]):
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def activation_focus(net, x, y, form: str = "cam", centre: float = 0.5) -> dict[str, np.ndarray]:
+    """The paper's Figure 1 as numbers: for images ``x`` with true labels ``y``, each image's share of
+    activation mass in the central box (:func:`lnl.methods.sanm.centre_share`, of the predicted
+    class's map: ``form`` as :func:`lnl.methods.sanm.activation_map`) and whether the network
+    (eval mode) predicts it right. Returns ``{"share", "correct"}`` arrays ``[B]``."""
+    import torch
+
+    from lnl.methods.sanm import activation_map, centre_share
+
+    was = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            out = net(x, features=True)
+        share = centre_share(activation_map(net, out, form), tuple(x.shape[-2:]), centre)
+        correct = out.logits.argmax(1).cpu() == torch.as_tensor(y).cpu()
+    finally:
+        net.train(was)
+    return {"share": share.cpu().numpy(), "correct": correct.numpy()}
+
+
+def focus_table(networks: Mapping[str, Any], x, y, form: str = "cam", centre: float = 0.5):
+    """One row per network (``{name: net}``): the mean central share of activation mass over all
+    images, over those it predicts right and over those it predicts wrong, and its accuracy on them."""
+    import pandas as pd
+
+    rows = []
+    for name, net in networks.items():
+        f = activation_focus(net, x, y, form, centre)
+        s, ok = f["share"], f["correct"]
+        rows.append({"network": name, "central share": s.mean(),
+                     "right": s[ok].mean() if ok.any() else float("nan"),
+                     "wrong": s[~ok].mean() if (~ok).any() else float("nan"), "accuracy": ok.mean()})
+    return pd.DataFrame(rows).set_index("network")
+
+
 def step_seconds(cfg, epochs: int = 3) -> float:
     """Seconds per training step of the run ``cfg`` on this machine: the median over epochs 2 to
     ``epochs`` of an epoch's training time (no evaluation) divided by its steps. The first epoch

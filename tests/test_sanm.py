@@ -209,3 +209,33 @@ def test_same_seed_same_record_and_resume(tmp_path, host, params):
     assert comparable(engine.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
     if host == "dividemix":
         assert "loss_rec_net1" in whole["history"][-1]
+
+
+def test_centre_share_of_hand_made_maps():
+    A = torch.zeros(3, 4, 4)
+    A[0, 1:3, 1:3] = 1.0                                   # all in the central half
+    A[1, 0, 0] = 1.0                                       # all in a corner
+    A[2] = 1.0                                             # uniform: a quarter of the area
+    share = S.centre_share(A, (4, 4))
+    assert share.tolist() == pytest.approx([1.0, 0.0, 0.25])
+    assert S.centre_share(-A, (4, 4)).tolist() == [0.0, 0.0, 0.0]   # negative mass does not count
+
+
+def test_focus_table_has_a_row_per_network():
+    from lnl import report
+
+    torch.manual_seed(0)
+    nets = {"a": build_model("cnn", num_classes=10, in_channels=1, image_size=32),
+            "b": build_model("cnn", num_classes=10, in_channels=1, image_size=32)}
+    x, y = torch.randn(16, 1, 32, 32), torch.randint(0, 10, (16,))
+    t = report.focus_table(nets, x, y)
+    assert list(t.index) == ["a", "b"] and ((t["central share"] >= 0) & (t["central share"] <= 1)).all()
+    assert nets["a"].training                                # left as it was
+
+
+def test_reconstructions_are_kept_after_every_epoch(tmp_path):
+    rec = engine.run(small(model="cnn", epochs=2, method_params={"start": 0, "trace": 3}), out=tmp_path,
+                     keep_state=True)
+    r = engine.restore(tmp_path / f"{rec['run_id']}.json")
+    assert r.method.trace_masked.shape == (2, 3, 1, 8, 8) and r.method.trace_recon.shape == (2, 3, 1, 8, 8)
+    assert r.method.trace_recon.abs().sum() > 0 and not torch.equal(r.method.trace_recon[0], r.method.trace_recon[1])

@@ -53,7 +53,8 @@ fill                   per-pixel U(0, 1) in pixel space  one U(0, 1) per channel
                                                          the normalised image: ``fill="flat"``
 box at the minimum     ratio σ_b (1 − w_i)               the same size as the box at the
                                                          maximum: ``min_ratio="same"``
-γ                      not in the text: the code's 0.02  0.02 (CIFAR; 0.3 on Clothing1M)
+γ                      1 (§3.1: "[γ] is empirically set   0.02 (CIFAR; 0.3 on Clothing1M)
+                       as 1", its symbol lost)
 =====================  ================================  =====================================
 
 The released CIFAR script is SANM on C2D, whose network returns ``softmax(score)`` as its logits
@@ -88,7 +89,7 @@ from lnl.rng import derive_seed
 
 COMPONENTS = ("amg", "amg+nlr", "amg+nlr+smr")       # Table 5's ladder, the last is SANM
 CODE_FORMS = dict(activation="energy", ratio="code", area_factor=0.5, anchor="corner", fill="flat",
-                  min_ratio="same", target="host")
+                  min_ratio="same", target="host", gamma=0.02)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class SANMConfig:
     sigma_b: float = 0.2              # σ_b, the basic mask ratio (§3.4, Fig. 4: 0.2 on CIFAR)
     kappa: float = 1.0                # κ of eq. (2) (reconstructed): a sure-noisy box is 1 + κ times a clean one
     r1: float = 0.8                   # r_1 of eq. (3): aspect ratios in [r_1, 1/r_1] (code)
-    gamma: float = 0.02               # γ of eq. (11), L_rec's weight (code, CIFAR; not in the text)
+    gamma: float | None = None        # γ of eq. (11), L_rec's weight; None: the variant's (paper 1, code 0.02)
     components: str = "amg+nlr+smr"   # Table 5's ladder: amg | amg+nlr | amg+nlr+smr
     variant: str = "paper"            # paper | code: every form of the table in the module docstring
     activation: str | None = None     # cam | energy (code); None: the variant's
@@ -109,13 +110,14 @@ class SANMConfig:
     min_ratio: str | None = None      # paper (σ_b (1 − w)) | same (code); None: the variant's
     target: str | None = None         # prediction | host (code); None: the variant's
     start: Epochs = 1                 # first epoch with masks (CE host: its GMM needs a trained network)
+    trace: int = 8                    # training images whose masked view and reconstruction are kept each epoch
 
     def check_sanm(self) -> None:
         if self.components not in COMPONENTS:
             raise ValueError(f"SANM's components are one of {', '.join(COMPONENTS)}, got '{self.components}'.")
         if self.variant not in ("paper", "code"):
             raise ValueError(f"SANM's variant is 'paper' or 'code', got '{self.variant}'.")
-        if not 0 <= self.sigma_b < 1 or self.kappa < 0 or not 0 < self.r1 <= 1 or self.gamma < 0:
+        if not 0 <= self.sigma_b < 1 or self.kappa < 0 or not 0 < self.r1 <= 1 or (self.gamma or 0) < 0:
             raise ValueError("SANM needs 0 ≤ sigma_b < 1, kappa ≥ 0, 0 < r1 ≤ 1 and gamma ≥ 0.")
         choices = dict(activation=("cam", "energy"), ratio=("noise-aware", "fixed", "random", "code"),
                        anchor=("centre", "corner"), fill=("noise", "flat"), min_ratio=("paper", "same"),
@@ -126,6 +128,8 @@ class SANMConfig:
                 raise ValueError(f"SANM's {name} is one of {', '.join(allowed)}, got '{value}'.")
         if self.area_factor is not None and not 0 < self.area_factor <= 1:
             raise ValueError("SANM's area_factor is in (0, 1].")
+        if self.trace < 0:
+            raise ValueError("SANM's trace is a number of images, 0 or more.")
 
     def form(self, name: str):
         """A form setting: given, else the variant's (the code's forms, or the paper's)."""
@@ -133,7 +137,7 @@ class SANMConfig:
         if value is not None:
             return value
         paper = dict(activation="cam", ratio="noise-aware", area_factor=1.0, anchor="centre", fill="noise",
-                     min_ratio="paper", target="prediction")
+                     min_ratio="paper", target="prediction", gamma=1.0)
         return (CODE_FORMS if self.variant == "code" else paper)[name]
 
 
@@ -175,6 +179,19 @@ def extreme_locations(A: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]
     W = size[1]
     at = lambda i: torch.stack([i // W, i % W], 1)   # noqa: E731
     return at(flat.argmax(1)), at(flat.argmin(1))
+
+
+def centre_share(A: Tensor, size: tuple[int, int], centre: float = 0.5) -> Tensor:
+    """The share ``[B]`` of each activation map's mass (its positive part, upsampled to the image's
+    ``size``) that falls in the image's central box of ``centre`` times its height and width: the
+    measure of the paper's Figure 1, where a network trained on noisy labels looks at the
+    background and the object's edges more than one trained on clean labels."""
+    up = F.interpolate(A[:, None].float().clamp_min(0), size=size, mode="bilinear", align_corners=False)[:, 0]
+    H, W = size
+    h, w = round(centre * H), round(centre * W)
+    top, left = (H - h) // 2, (W - w) // 2
+    inside = up[:, top:top + h, left:left + w].sum((1, 2))
+    return inside / up.sum((1, 2)).clamp_min(1e-12)
 
 
 def mask_ratio(w: Tensor, sigma_b: float, kappa: float = 1.0, form: str = "noise-aware",
@@ -399,14 +416,32 @@ class Regulariser:
                 y = modulate_labels(y_hat, sigma)                                             # eq. (6)-(7)
         return Views(torch.cat(images), torch.cat([y, y]), x, sigma)
 
+    def trace(self, net: Classifier, k: int, ctx: Context) -> tuple[Tensor, Tensor]:
+        """The first ``k`` training images (no augmentation) masked at their activation maximum as a
+        sample of clean probability 1/2 would be, and the decoder's reconstruction of each, in eval
+        mode and from a generator of the epoch's own: what the decoder has learnt so far."""
+        x = ctx.data.batch(torch.arange(k, device=ctx.device))
+        was = net.training
+        net.eval()
+        try:
+            with torch.no_grad():
+                out = net(x, features=True)
+                v = self.views(net, x, out, torch.full((k,), 0.5, device=x.device), torch.softmax(out.logits.float(), 1),
+                               ctx, "sanm-trace")
+                masked = v.x[:k]
+                return masked, net.decoder(net(masked, features=True).feature_map)
+        finally:
+            net.train(was)
+
     def reconstruction(self, net: Classifier, masked: Features, views: Views) -> Tensor:
         """γ L_rec (eq. 9-10, 11's second term) from the feature maps of the masked images (the
         host's forward of them, or a forward of its own where the host mixes them first)."""
-        if "smr" not in self.c.components or self.c.gamma == 0:
+        gamma = self.c.form("gamma")
+        if "smr" not in self.c.components or gamma == 0:
             return masked.logits.new_zeros(())
         n = len(views.x0)
         x_hat = net.decoder(masked.feature_map)                                            # eq. (9)
-        return self.c.gamma * reconstruction_loss(x_hat[:n], x_hat[n:], views.x0)          # eq. (10)
+        return gamma * reconstruction_loss(x_hat[:n], x_hat[n:], views.x0)                 # eq. (10)
 
 
 def join(*views: Views) -> Views:
@@ -459,6 +494,10 @@ def with_sanm(host: type[Method]) -> type[Method]:
                 return attach_decoder(net, ctx.image_shape, derive_seed(ctx.cfg.seed, "sanm-decoder", next(built)))
             ctx.model_extensions.append(decoder)
             super().configure(ctx)
+            k = min(self.sanm.c.trace, ctx.num_train)          # Fig.: reconstructions over training
+            self.register_buffer("trace_masked", torch.zeros(ctx.cfg.epochs, k, *ctx.image_shape,
+                                                             dtype=torch.float16, device=ctx.device))
+            self.register_buffer("trace_recon", torch.zeros_like(self.trace_masked))
 
         def on_epoch_start(self, ctx: Context) -> None:
             super().on_epoch_start(ctx)
@@ -468,6 +507,14 @@ def with_sanm(host: type[Method]) -> type[Method]:
 
         def phases(self, ctx: Context) -> dict[str, int]:
             return {**super().phases(ctx), "SANM's masks": self.sanm.start + 1}
+
+        def on_epoch_end(self, ctx: Context) -> None:
+            super().on_epoch_end(ctx)
+            if len(self.trace_masked[0]):
+                net = next(m for m in self.modules() if isinstance(m, Classifier) and hasattr(m, "decoder"))
+                masked, recon = self.sanm.trace(net, len(self.trace_masked[0]), ctx)
+                self.trace_masked[ctx.epoch] = masked.half()
+                self.trace_recon[ctx.epoch] = recon.half()
 
     Wrapped.__name__ = Wrapped.__qualname__ = f"SANM{host.__name__}"
     Wrapped.__doc__ = f"{host.__name__} with SANM's adversarial noisy masking (:mod:`lnl.methods.sanm`)."
@@ -483,7 +530,7 @@ def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "san
     return torch.as_tensor(w, dtype=torch.float32, device=ctx.device)
 
 
-__all__ = ["COMPONENTS", "CODE_FORMS", "SANMConfig", "activation_map", "extreme_locations", "mask_ratio",
+__all__ = ["COMPONENTS", "CODE_FORMS", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
            "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
            "masked_images", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
            "Regulariser", "join", "with_sanm", "own_clean_probability"]
