@@ -193,7 +193,7 @@ def test_the_activation_maps_take_no_forward_pass_of_their_own(tmp_path):
 
 
 @pytest.mark.parametrize("params", [{"components": c} for c in S.COMPONENTS] + [
-    {"variant": "code"}, {"ratio": "fixed"}, {"ratio": "random"}, {"target": "host"}, {"gamma": 0.0}])
+    {"variant": "code"}, {"ratio": "fixed"}, {"ratio": "random"}, {"target": "prediction"}, {"gamma": 0.0}])
 def test_every_switch_runs_on_ce(tmp_path, params):
     rec = engine.run(small(model="cnn", epochs=2, train_per_class=20, test_per_class=5, dataset="digits",
                            method_params={"start": 0, **params}), out=tmp_path)

@@ -29,9 +29,12 @@ Per training step, for the images x of the host's batch (in the paper's order):
    pixels replaced by uniform noise (eq. 5). The box at the minimum takes the ratio σ_b (1 − w_i)
    (reconstructed: the text says a *smaller* ratio for clean samples there).
 2. **NLR** (§2.4, eq. 6-7). ỹ moves σ_i of ŷ's top class to the other C − 1 classes in equal
-   shares; ŷ is the network's prediction on x (the paper: "the predictions of M_E"), or the
-   host's own target (``target="host"``: DivideMix's refined and guessed labels, as the code).
-   Both masked images take ỹ; the host trains on them with its own loss (eq. 8).
+   shares; ŷ is the target the host already trains x on: CE's given label, DivideMix's refined and
+   guessed labels (built from "the predictions of M_E", as the text says, and as the code does).
+   ``target="prediction"`` takes the network's own prediction on x instead, a literal reading of
+   that phrase for a host without pseudo labels; on CE it lets the network distil its own early,
+   noisy guesses (at the cpu profile it falls below CE). Both masked images take ỹ; the host trains
+   on them with its own loss (eq. 8).
 3. **SMR** (§2.5, eq. 9-10). The decoder M_D reconstructs x from the feature map of each masked
    image; L_rec = MSE(x̂^max, x) + MSE(x̂^min, x).
 4. **Total** (eq. 11): L = L_host(x ∪ x̃, y ∪ ỹ) + γ L_rec.
@@ -108,7 +111,7 @@ class SANMConfig:
     anchor: str | None = None         # centre | corner (code); None: the variant's
     fill: str | None = None           # noise | flat (code); None: the variant's
     min_ratio: str | None = None      # paper (σ_b (1 − w)) | same (code); None: the variant's
-    target: str | None = None         # prediction | host (code); None: the variant's
+    target: str | None = None         # host (paper and code) | prediction; None: the variant's
     start: Epochs = 1                 # first epoch with masks (CE host: its GMM needs a trained network)
     trace: int = 8                    # training images whose masked view and reconstruction are kept each epoch
 
@@ -137,7 +140,7 @@ class SANMConfig:
         if value is not None:
             return value
         paper = dict(activation="cam", ratio="noise-aware", area_factor=1.0, anchor="centre", fill="noise",
-                     min_ratio="paper", target="prediction", gamma=1.0)
+                     min_ratio="paper", target="host", gamma=1.0)
         return (CODE_FORMS if self.variant == "code" else paper)[name]
 
 
