@@ -11,7 +11,8 @@ median of the epochs after the first (which pays for warm-up and allocation), so
 cost is measured in its steady state: MixNN is set to mix and correct labels from epoch 1
 (``warmup=0, e_s=1``), DivideMix to co-divide and ALR to refine its targets from epoch 1
 (``warmup=0``; without the diagnostics pass, ALR's once-per-epoch update pays its own evaluation
-of the training set); Co-teaching keeps its forget-rate ramp. Prints one row per method: seconds
+of the training set), SANM to mask from epoch 1 on either host; Co-teaching keeps its forget-rate
+ramp. Prints one row per method: seconds
 per epoch and the ratio to CE's.
 """
 
@@ -28,7 +29,8 @@ from lnl import engine, records
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
-STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}, "alr": {"warmup": 0}}   # full work from epoch 1
+STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}, "alr": {"warmup": 0},   # full work from epoch 1
+          "sanm-ce": {"start": 0}, "sanm-dividemix": {"warmup": 0}}
 # IEG's variants beside it: the meta step through the look-ahead, in the last layer only, L2R, EG
 VARIANTS = {"ieg": [("ieg (backprop)", {"meta_grad": "backprop"}), ("ieg (head)", {"meta_params": "head"}),
                     ("L2R (IEG-1)", {"ablation": "IEG-1"}), ("EG (no meta step)", {"ablation": "EG"})]}

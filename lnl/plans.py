@@ -491,7 +491,8 @@ SANM_REPLICATION = {
         notes=dict(_SANM_NOTES, data="scikit-learn's 8x8 digits, all 1,347 training images: seconds on any CPU",
                    model="lnl.models.mlp (a 1 x 1 feature map: the boxes are placed, not found)",
                    optimiser="SGD, momentum 0.9, batch 64, lr 0.05, weight decay 5e-4",
-                   schedule="cosine to 0 over 6 epochs; this book's smoke budget", host="CE")),
+                   schedule="cosine to 0 over 6 epochs; this book's smoke budget", host="CE",
+                   noise="symmetric: flip to one of the other C − 1 classes (the Baselines chapter's convention)")),
     "cpu": dict(
         run=dict(BASELINES_REPLICATION["cpu"]["run"]), schedule=dict(BASELINES_REPLICATION["cpu"]["schedule"]),
         host="ce", host_params={}, sanm=dict(start=1),

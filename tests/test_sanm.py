@@ -239,3 +239,12 @@ def test_reconstructions_are_kept_after_every_epoch(tmp_path):
     r = engine.restore(tmp_path / f"{rec['run_id']}.json")
     assert r.method.trace_masked.shape == (2, 3, 1, 8, 8) and r.method.trace_recon.shape == (2, 3, 1, 8, 8)
     assert r.method.trace_recon.abs().sum() > 0 and not torch.equal(r.method.trace_recon[0], r.method.trace_recon[1])
+
+
+def test_epoch_timing_needs_two_epochs_and_gives_seconds():
+    from lnl import report
+
+    cfg = small("sanm-dividemix", method_params={"warmup": 1}, epochs=2)
+    assert report.train_epoch_seconds(cfg, epochs=2) > 0
+    with pytest.raises(ValueError, match="at least 2 epochs"):
+        report.train_epoch_seconds(cfg, epochs=1)

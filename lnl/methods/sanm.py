@@ -462,11 +462,6 @@ def sanm_part(config: Any) -> SANMConfig:
     return SANMConfig(**{f.name: getattr(config, f.name) for f in dataclasses.fields(SANMConfig)})
 
 
-def host_part(config: Any, host: type[Method]):
-    """The host's settings of a wrapped method's config."""
-    return host.Config(**{f.name: getattr(config, f.name) for f in dataclasses.fields(host.Config)})
-
-
 def with_sanm(host: type[Method]) -> type[Method]:
     """The method ``sanm-<host>``: ``host`` with SANM's regulariser. Its config has the host's
     settings and SANM's (:class:`SANMConfig`); it builds every network with a decoder
@@ -488,6 +483,7 @@ def with_sanm(host: type[Method]) -> type[Method]:
         name = f"sanm-{host.name}"
         Config = config
         transient = host.transient + ("sanm",)
+        detection = "sanm_w" if host.detection == "loss" else host.detection   # SANM's own GMM where the host has none
 
         def configure(self, ctx: Context) -> None:
             self.sanm = Regulariser(sanm_part(self.config), ctx)
