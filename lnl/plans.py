@@ -478,7 +478,7 @@ SANM_RATIOS = ("fixed", "random")                # Fig. 2 / Fig. 4's controls of
 _SANM_NOTES = dict(
     sanm="σ_b 0.2 (§3.4), κ 1 (eq. 2 reconstructed), r_1 0.8 (code), γ 1 (§3.1), the paper's forms: CAM of the "
          "predicted class, centred boxes of noise, a smaller box at the activation minimum, NLR on the "
-         "prediction (lnl.methods.sanm)",
+         "host's own target (lnl.methods.sanm)",
     c2d="SANM(C2D) is not run: C2D's self-supervised pre-trained weights are not available offline; its rows "
         "are read from the paper's tables")
 SANM_REPLICATION = {

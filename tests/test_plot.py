@@ -158,3 +158,35 @@ def test_split_histogram_counts_each_group_on_shared_bins():
     assert ax2.get_ylabel() == "density"
     with pytest.raises(ValueError):
         plot.split_histogram(values, is_clean[:2])
+
+
+def test_image_grid_lays_out_rows_columns_labels_and_boxes():
+    imgs = [[np.zeros((8, 8)), np.ones((8, 8, 3)) * 0.5], [np.eye(8), None]]
+    fig, axes = plot.image_grid(imgs, row_labels=["x", "x̃"], col_labels=["a", "b"],
+                                titles=[["t0", "t1"], ["t2", None]], boxes=[[(1, 2, 3, 4), None], [None, None]],
+                                title="grid")
+    fig.canvas.draw()
+    assert axes.shape == (2, 2)
+    assert axes[0, 0].get_title() == "a\nt0" and axes[1, 0].get_title() == "t2"
+    assert axes[0, 0].get_ylabel() == "x" and axes[1, 0].get_ylabel() == "x̃"
+    assert not axes[1, 1].axison                                              # None: an empty cell
+    rect = axes[0, 0].patches[0]
+    assert (rect.get_x(), rect.get_y(), rect.get_width(), rect.get_height()) == (1.5, 0.5, 4, 3)
+    assert axes[0, 0].images[0].get_cmap().name == "gray_r" and fig._suptitle.get_text() == "grid"
+    with pytest.raises(ValueError):
+        plot.image_grid([])
+
+
+def test_activation_overlay_stretches_the_map_and_marks_its_extremes():
+    amap = np.arange(16.0).reshape(4, 4)
+    ax = plot.activation_overlay(np.zeros((28, 28)), amap, marks={"max": (27, 27), "min": (0, 0)}, centre=0.5,
+                                 title="CAM")
+    ax.figure.canvas.draw()
+    image, overlay = ax.images
+    assert overlay.get_extent() == [-0.5, 27.5, 27.5, -0.5] and overlay.get_clim() == (0.0, 15.0)
+    centre = ax.patches[0]
+    assert (centre.get_x(), centre.get_y(), centre.get_width(), centre.get_height()) == (6.5, 6.5, 14, 14)
+    assert [line.get_label() for line in ax.get_lines()] == ["max", "min"]
+    assert ax.get_title() == "CAM"
+    flat = plot.activation_overlay(np.zeros((8, 8)), np.full((1, 1), 2.0))   # a 1 x 1 map: one colour
+    assert flat.images[1].get_clim() == (2.0, 3.0)

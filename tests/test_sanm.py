@@ -248,3 +248,8 @@ def test_epoch_timing_needs_two_epochs_and_gives_seconds():
     assert report.train_epoch_seconds(cfg, epochs=2) > 0
     with pytest.raises(ValueError, match="at least 2 epochs"):
         report.train_epoch_seconds(cfg, epochs=1)
+
+
+def test_extreme_locations_of_a_flat_map_are_the_first_pixel():
+    at_max, at_min = S.extreme_locations(torch.full((2, 1, 1), 0.3), (8, 8))
+    assert at_max.tolist() == [[0, 0], [0, 0]] and at_min.tolist() == [[0, 0], [0, 0]]

@@ -101,8 +101,16 @@ async () => {
   const text = article.textContent;
   const rawTex = ["$$", "\\\\(", "\\\\["].filter(s => text.includes(s));
   // Cell outputs as the reader sees them.
+  // A listing of library code (lnl.book.source: highlighted HTML) is not an output to scan for
+  // error text: a function that raises ValueError names it.
+  const listing = el => el.matches(".output.text_html") && el.querySelector(".highlight");
   const outputs = Array.from(document.querySelectorAll(".cell_output, .output"))
-                       .map(el => el.innerText);
+                       .filter(el => !listing(el))
+                       .map(el => {
+                         const copy = el.cloneNode(true);
+                         copy.querySelectorAll(".output.text_html").forEach(o => { if (listing(o)) o.remove(); });
+                         return copy.textContent;
+                       });
   return {
     brokenImages, untypeset, rawTex, outputs,
     mathCount: mathNodes.length,

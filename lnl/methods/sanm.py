@@ -175,13 +175,17 @@ def activation_map(net: Classifier, out: Features, form: str = "cam", cls: Tenso
 
 def extreme_locations(A: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
     """Row and column ``[B, 2]`` of the maximum and of the minimum of each activation map, after
-    bilinear upsampling to the image's ``size`` (H, W), as the code's ``cv2.resize``; the first
-    location in row-major order on ties."""
+    bilinear upsampling to the image's ``size`` (H, W), as the code's ``cv2.resize``; on ties (to
+    within float rounding, 1e-6 of the map's range: a flat map, such as the MLP's 1 × 1 one,
+    upsampled) the first location in row-major order."""
     up = F.interpolate(A[:, None].float(), size=size, mode="bilinear", align_corners=False)[:, 0]
     flat = up.flatten(1)
+    hi, lo = flat.amax(1, keepdim=True), flat.amin(1, keepdim=True)
+    tol = 1e-6 * (hi - lo + hi.abs() + 1)
     W = size[1]
+    first = lambda hit: hit.int().argmax(1)          # noqa: E731  (the first True of each row)
     at = lambda i: torch.stack([i // W, i % W], 1)   # noqa: E731
-    return at(flat.argmax(1)), at(flat.argmin(1))
+    return at(first(flat >= hi - tol)), at(first(flat <= lo + tol))
 
 
 def centre_share(A: Tensor, size: tuple[int, int], centre: float = 0.5) -> Tensor:
