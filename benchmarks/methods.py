@@ -30,7 +30,8 @@ from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
 STEADY = {"mixnn": {"warmup": 0, "e_s": 1}, "dividemix": {"warmup": 0}, "alr": {"warmup": 0},   # full work from epoch 1
-          "sanm-ce": {"start": 0}, "sanm-dividemix": {"warmup": 0}}
+          "sanm-ce": {"start": 0}, "sanm-dividemix": {"warmup": 0}, "sanm-coteaching": {"start": 0},
+          "sanm-elr": {"start": 0}}
 # IEG's variants beside it: the meta step through the look-ahead, in the last layer only, L2R, EG
 VARIANTS = {"ieg": [("ieg (backprop)", {"meta_grad": "backprop"}), ("ieg (head)", {"meta_params": "head"}),
                     ("L2R (IEG-1)", {"ablation": "IEG-1"}), ("EG (no meta step)", {"ablation": "EG"})]}

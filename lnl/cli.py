@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="train a method and write its run record")
     r.add_argument("--method", required=True, help="ce, mixup, mixnn, coteaching, elr, dividemix, alr, ieg, "
-                   "sanm-ce, sanm-dividemix (SANM plugged into CE or DivideMix)")
+                   "sanm-ce, sanm-dividemix, sanm-coteaching, sanm-elr (SANM plugged into a host)")
     r.add_argument("--preset", default=None, help="the method's paper settings, e.g. cifar10 (coteaching, elr); "
                    "flags given on the command line override them")
     r.add_argument("--dataset", required=True, help="see 'lnl data'")

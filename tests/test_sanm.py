@@ -165,7 +165,8 @@ def test_settings_are_the_hosts_and_sanms_and_bad_ones_are_refused():
             C(**bad)
 
 
-@pytest.mark.parametrize("host,params", [("ce", {}), ("dividemix", {"warmup": 1})])
+@pytest.mark.parametrize("host,params", [("ce", {}), ("dividemix", {"warmup": 1}), ("coteaching", {"t_k": 2}),
+                                         ("elr", {})])
 def test_the_plug_in_switched_off_leaves_the_host_bit_identical(tmp_path, host, params):
     plain = engine.run(small(host, method_params=params), out=tmp_path / "a")
     off = engine.run(small(f"sanm-{host}", method_params={**params, "start": 99}), out=tmp_path / "b")
@@ -253,3 +254,12 @@ def test_epoch_timing_needs_two_epochs_and_gives_seconds():
 def test_extreme_locations_of_a_flat_map_are_the_first_pixel():
     at_max, at_min = S.extreme_locations(torch.full((2, 1, 1), 0.3), (8, 8))
     assert at_max.tolist() == [[0, 0], [0, 0]] and at_min.tolist() == [[0, 0], [0, 0]]
+
+
+@pytest.mark.parametrize("host,params", [("coteaching", {"t_k": 2}), ("elr", {})])
+def test_sanm_on_coteaching_and_elr_trains_and_resumes(tmp_path, host, params):
+    cfg = small(f"sanm-{host}", model="cnn", method_params={**params, "start": 1})
+    whole = engine.run(cfg, out=tmp_path / "whole")
+    assert "sanm_w_auroc" in whole["history"][-1] and whole["history"][-1]["test_acc"] > 0
+    engine.run(cfg, out=tmp_path / "cut", stop_after=2)
+    assert comparable(engine.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)

@@ -15,6 +15,7 @@ from lnl.methods.sanm import with_sanm
 
 METHODS = {"ce": CE, "mixup": Mixup, "mixnn": MixNN, "coteaching": Coteaching, "elr": ELR,
            "dividemix": DivideMix, "alr": ALR, "ieg": IEG,
-           "sanm-ce": with_sanm(CE), "sanm-dividemix": with_sanm(DivideMix)}   # SANM plugged into a host
+           "sanm-ce": with_sanm(CE), "sanm-dividemix": with_sanm(DivideMix),   # SANM plugged into a host
+           "sanm-coteaching": with_sanm(Coteaching), "sanm-elr": with_sanm(ELR)}
 
 __all__ = ["METHODS", "ALR", "CE", "Coteaching", "DivideMix", "ELR", "IEG", "Mixup", "MixNN"]

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from lnl.engine import Context, Method
-from lnl.losses import one_hot, soft_cross_entropy
+from lnl.losses import one_hot
+from lnl.methods.sanm import pooled
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,7 @@ class CE(Method):
             p_given = torch.softmax(logits, 1).gather(1, batch["y"][:, None]).squeeze(1)   # logit
         loss = F.cross_entropy(logits, batch["y"])
         if self.sanm is not None and self.sanm.active(ctx):    # SANM(CE): CE over x ∪ x̃ (eq. 8) + γ L_rec
-            y = one_hot(batch["y"], ctx.num_classes)
-            v = self.sanm.views(self.net, batch["x"], out, self.sanm.w[batch["idx"]], y, ctx)
-            masked = self.net(v.x, features=True)
-            n = len(y)
-            loss = (n * loss + 2 * n * soft_cross_entropy(masked.logits.float(), v.y)) / (3 * n)
-            loss = loss + self.sanm.reconstruction(self.net, masked, v)
+            masked_ce, rec = self.sanm.masked_ce(self.net, batch["x"], out, self.sanm.w[batch["idx"]],
+                                                 one_hot(batch["y"], ctx.num_classes), ctx)
+            loss = pooled(loss, masked_ce) + rec
         return {"loss": loss, "by_truth": {"grad_coef": 1 - p_given}}

@@ -51,6 +51,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lnl.engine import Context, Method, Piecewise, RunConfig, Schedule
+from lnl.losses import one_hot
+from lnl.methods.sanm import pooled, subset
 from lnl.params import Epochs
 
 RAMPS = ("paper", "code")
@@ -115,6 +117,7 @@ class Coteaching(Method):
     presets = PRESETS
     automatic_optimization = False
     reported_output = "net1"
+    sanm = None                       # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm)
 
     def configure(self, ctx: Context) -> None:
         c, cfg = self.config, ctx.cfg
@@ -130,6 +133,8 @@ class Coteaching(Method):
         n = ctx.num_train
         self.register_buffer("selected", torch.zeros(n, device=ctx.device))     # net1's D̄_f, last seen
         self.register_buffer("loss1", torch.zeros(n, device=ctx.device))        # ℓ(f, x_i), last seen
+        if self.sanm is not None:
+            self.sanm.needs_own_w = True                       # w: a GMM on f's losses
 
     @staticmethod
     def known_noise_rate(cfg: RunConfig) -> float:
@@ -154,12 +159,21 @@ class Coteaching(Method):
     def training_step(self, batch, ctx: Context):
         x, y, idx = batch["x"], batch["y"], batch["idx"]
         R = self.keep_rate(ctx.epoch)
-        loss_f = F.cross_entropy(self.net1(x).float(), y, reduction="none")    # ℓ(f, x_i), [B]
-        loss_g = F.cross_entropy(self.net2(x).float(), y, reduction="none")    # ℓ(g, x_i), [B]
+        out_f, out_g = self.net1(x, features=True), self.net2(x, features=True)
+        loss_f = F.cross_entropy(out_f.logits.float(), y, reduction="none")    # ℓ(f, x_i), [B]
+        loss_g = F.cross_entropy(out_g.logits.float(), y, reduction="none")    # ℓ(g, x_i), [B]
         keep_f = small_loss_selection(loss_f, R)                               # l. 4: D̄_f
         keep_g = small_loss_selection(loss_g, R)                               # l. 5: D̄_g
-        ctx.step(loss_f[keep_g].mean(), self.opt1)                             # l. 6: f learns from D̄_g
-        ctx.step(loss_g[keep_f].mean(), self.opt2)                             # l. 7: g learns from D̄_f
+        update_f, update_g = loss_f[keep_g].mean(), loss_g[keep_f].mean()
+        if self.sanm is not None and self.sanm.active(ctx):    # SANM(Co-teaching): each network also trains
+            y1, w = one_hot(y, ctx.num_classes), self.sanm.w[idx]   # on the masked views of what it learns from
+            ce_f, rec_f = self.sanm.masked_ce(self.net1, x[keep_g], subset(out_f, keep_g), w[keep_g], y1[keep_g],
+                                              ctx, "sanm-net1")
+            ce_g, rec_g = self.sanm.masked_ce(self.net2, x[keep_f], subset(out_g, keep_f), w[keep_f], y1[keep_f],
+                                              ctx, "sanm-net2")
+            update_f, update_g = pooled(update_f, ce_f) + rec_f, pooled(update_g, ce_g) + rec_g
+        ctx.step(update_f, self.opt1)                                          # l. 6: f learns from D̄_g
+        ctx.step(update_g, self.opt2)                                          # l. 7: g learns from D̄_f
         self.loss1.index_copy_(0, idx, loss_f.detach())
         self.selected[idx] = 0.0
         self.selected[idx[keep_f]] = 1.0

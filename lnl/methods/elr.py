@@ -43,6 +43,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lnl.engine import Context, Method, Schedule
+from lnl.losses import one_hot
+from lnl.methods.sanm import pooled
 
 CLAMP = 1e-4   # p clamped to [CLAMP, 1 − CLAMP] (the code): keeps log(1 − ⟨p, t⟩) finite
 
@@ -96,19 +98,29 @@ class ELR(Method):
     Config = ELRConfig
     presets = PRESETS
 
+    sanm = None                       # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm)
+
     def configure(self, ctx: Context) -> None:
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
         self.register_buffer("t", torch.zeros(ctx.num_train, ctx.num_classes, device=ctx.device))  # t_i = 0
+        if self.sanm is not None:
+            self.sanm.needs_own_w = True                       # w: a GMM on the network's own losses
 
     def training_step(self, batch, ctx: Context):
         idx, y = batch["idx"], batch["y"]
-        logits = self.net(batch["x"]).float()
+        out = self.net(batch["x"], features=True)
+        logits = out.logits.float()
         p = clamped_probabilities(logits)
         self.t.index_copy_(0, idx, ema_targets(self.t[idx], p, self.config.beta))        # eq. (9)
         ce = F.cross_entropy(logits, y)
         reg = elr_regulariser(p, self.t[idx]).mean()
-        return {"loss": ce + self.config.lam * reg, "ce": ce.detach(), "elr_reg": reg.detach()}  # eq. (6)
+        loss = ce + self.config.lam * reg                                                  # eq. (6)
+        if self.sanm is not None and self.sanm.active(ctx):    # SANM(ELR): CE over x ∪ x̃, ELR's term on x
+            masked_ce, rec = self.sanm.masked_ce(self.net, batch["x"], out, self.sanm.w[idx],
+                                                 one_hot(y, ctx.num_classes), ctx)
+            loss = pooled(ce, masked_ce) + self.config.lam * reg + rec
+        return {"loss": loss, "ce": ce.detach(), "elr_reg": reg.detach()}
 
     def on_epoch_end(self, ctx: Context) -> None:
         ctx.log_per_sample("target_given", self.t.gather(1, ctx.labels[:, None]).squeeze(1), threshold=None)

@@ -67,10 +67,15 @@ host's own targets), ``"amg+nlr"``, ``"amg+nlr+smr"`` (SANM). Figure 2's and Fig
 are ``ratio="fixed"`` (σ_b for every sample) and ``ratio="random"`` (U(σ_b, (1 + κ) σ_b), the
 noise-aware range without w).
 
-SANM wraps a host through :func:`with_sanm`: ``sanm-ce`` and ``sanm-dividemix`` are methods of
-their own (``lnl run --method sanm-dividemix``), with the host's settings and SANM's together. A
-host calls the regulariser at the one place where it has its batch's images, forward pass and
-targets (:class:`Regulariser`); without SANM that call is absent and the host is unchanged.
+SANM wraps a host through :func:`with_sanm`: ``sanm-ce``, ``sanm-dividemix``, ``sanm-coteaching``
+and ``sanm-elr`` are methods of their own (``lnl run --method sanm-dividemix``), with the host's
+settings and SANM's together. A host calls the regulariser at the one place where it has its
+batch's images, forward pass and targets (:class:`Regulariser`); without SANM that call is absent
+and the host is unchanged. DivideMix gives w from its peer's division and puts the masked images
+into both halves of its MixMatch pool; CE, ELR and Co-teaching take w from a GMM on their (first)
+network's losses each epoch and pool the masked images' cross-entropy with their own (ELR keeps
+its regulariser on x; each Co-teaching network trains on the masked views of the samples its peer
+selected for it).
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ from torch import Tensor
 
 from lnl import gmm
 from lnl.engine import Context, Method
+from lnl.losses import soft_cross_entropy
 from lnl.models import Classifier, Features
 from lnl.params import Epochs
 from lnl.rng import derive_seed
@@ -440,6 +446,16 @@ class Regulariser:
         finally:
             net.train(was)
 
+    def masked_ce(self, net: Classifier, x: Tensor, out: Features, w: Tensor, y: Tensor, ctx: Context,
+                  purpose: str = "sanm") -> tuple[Tensor, Tensor]:
+        """For a host that trains ``net`` by cross-entropy against targets ``y [n, C]`` (CE, ELR,
+        Co-teaching): the masked images of ``x`` (:meth:`views`), one forward of them, and
+        ``(CE of the 2n masked images against their targets, γ L_rec)``. The host pools the first
+        with its own CE on x, (n CE + 2n CE~) / 3n (eq. 8), and adds the second (eq. 11)."""
+        v = self.views(net, x, out, w, y, ctx, purpose)
+        masked = net(v.x, features=True)
+        return soft_cross_entropy(masked.logits.float(), v.y), self.reconstruction(net, masked, v)
+
     def reconstruction(self, net: Classifier, masked: Features, views: Views) -> Tensor:
         """γ L_rec (eq. 9-10, 11's second term) from the feature maps of the masked images (the
         host's forward of them, or a forward of its own where the host mixes them first)."""
@@ -449,6 +465,17 @@ class Regulariser:
         n = len(views.x0)
         x_hat = net.decoder(masked.feature_map)                                            # eq. (9)
         return gamma * reconstruction_loss(x_hat[:n], x_hat[n:], views.x0)                 # eq. (10)
+
+
+def subset(out: Features, sel: Tensor) -> Features:
+    """The forward pass ``out`` of a batch restricted to the samples ``sel`` (Co-teaching's selection)."""
+    return Features(out.logits[sel], out.embedding[sel], out.feature_map[sel])
+
+
+def pooled(loss: Tensor, masked_loss: Tensor) -> Tensor:
+    """Eq. (8)'s host loss over x ∪ x̃ when the host's loss is a mean over the n images of x and the
+    masked one a mean over their 2n masked images: (n loss + 2n masked) / 3n."""
+    return (loss + 2 * masked_loss) / 3
 
 
 def join(*views: Views) -> Views:
@@ -502,10 +529,15 @@ def with_sanm(host: type[Method]) -> type[Method]:
                                                              dtype=torch.float16, device=ctx.device))
             self.register_buffer("trace_recon", torch.zeros_like(self.trace_masked))
 
+        def sanm_network(self) -> Classifier:
+            """The host's first network (``net``, ``net1``): its decoder's reconstructions are traced,
+            and a host without a division of its own takes w from its losses."""
+            return next(m for m in self.modules() if isinstance(m, Classifier) and hasattr(m, "decoder"))
+
         def on_epoch_start(self, ctx: Context) -> None:
             super().on_epoch_start(ctx)
-            if self.sanm.active(ctx) and self.sanm.needs_own_w:   # a host without a division (CE)
-                self.sanm.w = own_clean_probability(self.net, ctx)
+            if self.sanm.active(ctx) and self.sanm.needs_own_w:   # a host without a division (CE, ELR, Co-teaching)
+                self.sanm.w = own_clean_probability(self.sanm_network(), ctx)
                 ctx.log_per_sample("sanm_w", self.sanm.w)
 
         def phases(self, ctx: Context) -> dict[str, int]:
@@ -514,8 +546,7 @@ def with_sanm(host: type[Method]) -> type[Method]:
         def on_epoch_end(self, ctx: Context) -> None:
             super().on_epoch_end(ctx)
             if len(self.trace_masked[0]):
-                net = next(m for m in self.modules() if isinstance(m, Classifier) and hasattr(m, "decoder"))
-                masked, recon = self.sanm.trace(net, len(self.trace_masked[0]), ctx)
+                masked, recon = self.sanm.trace(self.sanm_network(), len(self.trace_masked[0]), ctx)
                 self.trace_masked[ctx.epoch] = masked.half()
                 self.trace_recon[ctx.epoch] = recon.half()
 
@@ -536,4 +567,4 @@ def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "san
 __all__ = ["COMPONENTS", "CODE_FORMS", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
            "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
            "masked_images", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
-           "Regulariser", "join", "with_sanm", "own_clean_probability"]
+           "Regulariser", "subset", "pooled", "join", "with_sanm", "own_clean_probability"]
