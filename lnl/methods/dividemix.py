@@ -65,15 +65,9 @@ from torch import Tensor
 from lnl import gmm
 from lnl.engine import Context, Method, Pass, Stream, eval_mode
 from lnl.losses import one_hot
+from lnl.methods.sanm import join as sanm_join
 from lnl.params import Epochs
 from lnl.rng import derive_seed
-
-
-def sanm_join(*views):
-    """:func:`lnl.methods.sanm.join` (imported here when first used: sanm imports the engine too)."""
-    from lnl.methods.sanm import join
-
-    return join(*views)
 
 # (θ on û_1, θ on û_2, θ' on û_1, θ' on û_2, θ on x̂_1, θ on x̂_2, θ on the mixed pool)
 FORWARDS_PER_STEP = ("guess_u1", "guess_u2", "peer_guess_u1", "peer_guess_u2", "refine_x1", "refine_x2", "mixed")
