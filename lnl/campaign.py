@@ -53,8 +53,14 @@ RUN_OVERHEAD_S = {"cuda": 30.0, "cpu": 8.0}    # process start, data decoding, k
 # Training FLOPs relative to CE. Co-teaching: two networks. DivideMix, per labelled sample of each
 # network's pass: 6 forwards without gradient and a forward + backward on the 4B pool (18 units
 # against CE's 3), on about half the data per network. Measured on 2 CPU cores (benchmarks/methods.py):
-# Co-teaching 1.7-2.4, ELR 0.8-1.25, DivideMix 4.0-4.7, MixNN 1.45-1.8.
-METHOD_COST = {"ce": 1.0, "mixup": 1.0, "mixnn": 1.1, "coteaching": 2.0, "elr": 1.0, "dividemix": 5.0}
+# Co-teaching 1.7-2.4, ELR 0.8-1.25, DivideMix 4.0-4.7, MixNN 1.45-1.8. IEG: two views, the
+# meta step and a mixup pass over 3B (its cpu records: an epoch 6.6 CE epochs). SANM on a host: the
+# host's cost times SANM's measured epoch ratio (the SANM replication at cpu, training only: 4.9 on
+# CE, its own GMM pass included; 2.9 on DivideMix).
+METHOD_COST = {"ce": 1.0, "mixup": 1.0, "mixnn": 1.1, "coteaching": 2.0, "elr": 1.0, "dividemix": 5.0,
+               "ieg": 6.6, "alr": 1.0}
+METHOD_COST.update({"sanm-ce": 4.9, "sanm-elr": 4.9 * METHOD_COST["elr"], "sanm-coteaching": 4.9 * METHOD_COST["coteaching"],
+                    "sanm-dividemix": 2.9 * METHOD_COST["dividemix"]})
 DATA_SHAPES = {  # name -> (training images, test images, classes, input shape)
     "digits": (1347, 450, 10, (1, 8, 8)), "fashion_mnist": (60000, 10000, 10, (1, 28, 28)),
     "cifar10": (50000, 10000, 10, (3, 32, 32)), "cifar100": (50000, 10000, 100, (3, 32, 32)),

@@ -383,3 +383,10 @@ def test_alr_plans_share_runs_and_cover_the_claims(profile):
     assert {p.run_id for p in cost.values()} <= set(rep) and cost["MixNN"].config.method == "mixnn"
     assert cost["CE"].config == replace(cost["MixNN"].config, method="ce", method_params={})
     assert len({p.key for p in rep.values()}) == len(rep)                   # no config planned twice
+
+
+def test_every_method_has_a_cost_for_the_flop_estimate():
+    from lnl.methods import METHODS
+
+    assert set(METHODS) <= set(campaign.METHOD_COST), sorted(set(METHODS) - set(campaign.METHOD_COST))
+    assert campaign.METHOD_COST["sanm-dividemix"] > campaign.METHOD_COST["dividemix"]
