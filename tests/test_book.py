@@ -197,13 +197,19 @@ IN_TOC = {source for _, source, _ in build_book.resolve_pages(ROOT / "_toc.yml")
 WAITING = [s for s in NOTEBOOKS if s not in IN_TOC]      # written, not yet in the book's cpu budget
 
 
+@pytest.fixture(scope="module")
+def waiting_records(tmp_path_factory):
+    """One records folder for the waiting notebooks: a part's pages share their runs, as in the book."""
+    return tmp_path_factory.mktemp("records")
+
+
 @pytest.mark.parametrize("source", WAITING, ids=_ids)
-def test_a_notebook_outside_the_toc_still_executes_at_smoke(source, tmp_path, monkeypatch):
+def test_a_notebook_outside_the_toc_still_executes_at_smoke(source, tmp_path, monkeypatch, waiting_records):
     """nbval runs the notebooks of the table of contents; one that waits outside it (its cpu runs do
     not fit the book's budget yet) is executed here at smoke, so that it cannot rot meanwhile."""
     import papermill as pm
 
-    monkeypatch.setenv("LNL_RECORDS", str(tmp_path / "records" / source.parent.name))
+    monkeypatch.setenv("LNL_RECORDS", str(waiting_records / source.parent.name))
     staged = tmp_path / "in.ipynb"
     nbformat.write(build_book.read_notebook(source), staged)
     pm.execute_notebook(staged, tmp_path / "out.ipynb", parameters={"profile": "smoke"}, cwd=str(source.parent),

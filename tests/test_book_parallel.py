@@ -26,15 +26,6 @@ def test_parallel_training_matches_one_thread_in_process(tmp_path):
         torch.set_num_threads(threads)
 
 
-def test_runs_train_into_each_runs_own_folder(tmp_path):
-    runs = [p for p in plans.plan("ieg/replication", "smoke") if p.key[0] == "CE"][:2]
-    folders = {runs[0].run_id: tmp_path / "one", runs[1].run_id: tmp_path / "two"}
-    trained = book.train_parallel(runs, lambda p: folders[p.run_id], jobs=2)
-    assert sorted(trained) == sorted(p.run_id for p in runs)
-    for p in runs:
-        assert [f.name for f in folders[p.run_id].glob("*.json")] == [f"{p.run_id}.json"]
-
-
 def test_longest_first_orders_by_recorded_time_then_by_size(tmp_path):
     import json
     from dataclasses import replace
@@ -55,16 +46,20 @@ def test_longest_first_orders_by_recorded_time_then_by_size(tmp_path):
         [unknown.run_id, small.run_id]                               # no records: by size alone
 
 
-def test_a_cpu_run_trains_on_one_thread_in_a_worker_and_in_the_page(tmp_path):
+def test_a_cpu_run_trains_on_one_thread_in_a_worker_and_in_the_page_and_into_its_own_folder(tmp_path):
     from dataclasses import replace
 
     runs = [replace(p, profile="cpu") for p in plans.plan("ieg/replication", "smoke") if p.key[0] == "CE"][:2]
     assert all(book.train_threads(p) == 1 for p in runs) or torch.cuda.is_available()
-    book.train_parallel(runs, tmp_path / "a" / "ieg", jobs=2)
+    folders = {runs[0].run_id: tmp_path / "a" / "one", runs[1].run_id: tmp_path / "a" / "two"}   # a folder each
+    trained = book.train_parallel(runs, lambda p: folders[p.run_id], jobs=2)
+    assert sorted(trained) == sorted(p.run_id for p in runs)
+    for p in runs:
+        assert [f.name for f in folders[p.run_id].glob("*.json")] == [f"{p.run_id}.json"]
     before = torch.get_num_threads()
     here = book.run_plan(runs, tmp_path / "b" / "x" / "ieg", jobs=1)     # one job: trained in this process
     assert torch.get_num_threads() == before
     for p in runs:
-        there = book.run_or_load(p.config, tmp_path / "a" / "ieg")
+        there = book.run_or_load(p.config, folders[p.run_id])
         assert here[p.key]["history"] == there["history"]
         assert here[p.key]["provenance"]["device"] == there["provenance"]["device"]
