@@ -17,6 +17,7 @@ Shared figures, each drawing on a given ``ax`` (a new one when ``None``) and ret
   meta-gradients and weights);
 - :func:`split_histogram`: histograms of any per-sample value for clean vs mislabelled samples
   (IEG's ω* over training);
+- :func:`show_image`: one image, dark on light, without ticks;
 - :func:`image_grid`: a grid of small images with row and column labels and outlined boxes
   (SANM's masked views and reconstructions);
 - :func:`activation_overlay`: an image with an activation map over it and its extremes marked
@@ -461,9 +462,11 @@ def split_histogram(values, is_clean, ax=None, *, bins: int | Sequence[float] = 
     return ax
 
 
-def _show_image(ax, image, cmap=None):
+def show_image(ax, image, cmap=None, title: str | None = None):
     """Draw a ``[H, W]`` grey or ``[H, W, 3]`` image with values in [0, 1] (a grey image dark on light,
-    as the book draws digits and Fashion-MNIST), without ticks."""
+    as the book draws digits and Fashion-MNIST), without ticks; return its (H, W)."""
+    if title:
+        ax.set_title(title, fontsize=8, fontweight="normal")
     image = np.asarray(image, dtype=float)
     grey = image.ndim == 2
     ax.imshow(np.clip(image, 0, 1), cmap=(cmap or "gray_r") if grey else None, vmin=0, vmax=1,
@@ -509,7 +512,7 @@ def image_grid(images, *, row_labels: Sequence[str] | None = None, col_labels: S
             if image is None:
                 ax.axis("off")
                 continue
-            _show_image(ax, image, cmap)
+            show_image(ax, image, cmap)
             box = boxes[r][c] if boxes is not None and c < len(boxes[r]) else None
             if box is not None:
                 top, left, h, w = (float(v) for v in box)
@@ -549,7 +552,7 @@ def activation_overlay(image, amap, ax=None, *, alpha: float = 0.55, cmap: str =
     from matplotlib.patches import Rectangle
 
     ax = _axes(ax)
-    H, W = _show_image(ax, image)
+    H, W = show_image(ax, image)
     amap = np.asarray(amap, dtype=float)
     lo, hi = float(amap.min()), float(amap.max())
     ax.imshow(amap, cmap=cmap, alpha=alpha, extent=(-0.5, W - 0.5, H - 0.5, -0.5), interpolation="bilinear",

@@ -77,6 +77,11 @@ def paper_difference(tables: Sequence, dataset: str, cells: Sequence[tuple[str, 
     return total
 
 
+def paper_gap(tables: Sequence, dataset: str, kind: str, rate: float, a: str, b: str) -> float:
+    """A paper's lead of method ``a`` over method ``b`` in one cell (:func:`paper_difference`)."""
+    return paper_difference(tables, dataset, [(kind, rate, [a], +1), (kind, rate, [b], -1)])
+
+
 # ----------------------------------------------------------------------------------------------
 # Our runs over seeds
 # ----------------------------------------------------------------------------------------------

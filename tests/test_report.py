@@ -276,3 +276,10 @@ def test_seed_spread_pools_the_cells_by_their_seeds():
     cells = [("CE", "u", 0.8), ("IEG", "u", 0.8), ("L2R", "u", 0.8)]
     assert report.seed_spread(recs, cells) == pytest.approx(np.sqrt((8 + 2 * 1) / 3))       # (1·8 + 2·1) / 3 dof
     assert np.isnan(report.seed_spread(recs, [("L2R", "u", 0.8)]))
+
+
+def test_paper_gap_is_one_method_over_another_in_one_cell():
+    from lnl import report
+
+    t6 = report.paper_table("sanm_table6_plugin.csv")
+    assert report.paper_gap([t6], "cifar10", "symmetric", 0.8, "SANM(CE)", "CE") == pytest.approx(72.1 - 62.9)

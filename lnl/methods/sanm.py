@@ -298,6 +298,29 @@ def masked_images(x: Tensor, M: Tensor, N: Tensor) -> Tensor:
     return x * (1 - M) + N.to(x.dtype) * M
 
 
+def amg(net: Classifier, x: Tensor, out: Features, w: Tensor, c: SANMConfig, mean: Tensor, std: Tensor,
+        generator: torch.Generator | None = None) -> dict[str, dict[str, Tensor]]:
+    """AMG, eq. (1)-(5), for images ``x [n, C, H, W]`` with the forward pass ``out`` of them and
+    clean probabilities ``w [n]``, in the forms of ``c``: ``{"max": ..., "min": ...}``, each with the
+    masked images ``x``, the ratios ``sigma``, the aspect ratios ``r_a`` and the boxes ``box``
+    ``[n, 4]`` (top, left, height, width). ``mean``, ``std``: the data's normalisation in [0, 1] units."""
+    H, W = x.shape[-2:]
+    A = activation_map(net, out, c.form("activation"))                                       # eq. (1)
+    at_max, at_min = extreme_locations(A, (H, W))
+    sigma = mask_ratio(w, c.sigma_b, c.kappa, c.form("ratio"), generator=generator)           # eq. (2)
+    sigma_min = min_mask_ratio(w, sigma, c.sigma_b, c.form("min_ratio"))
+    r_a = aspect_ratio(len(x), c.r1, generator=generator, device=x.device)                    # eq. (3)
+    views = {}
+    for where, s, at in (("max", sigma, at_max), ("min", sigma_min, at_min)):
+        h, wd = box_size(s, r_a, H, W, c.form("area_factor"))                                  # eq. (4)
+        corner = box_corner(at, h, wd, H, W, c.form("anchor"))
+        M = box_masks(corner, h, wd, H, W)
+        N = fill_noise(x, mean, std, c.form("fill"), generator=generator)
+        views[where] = {"x": masked_images(x, M.to(x.dtype), N), "sigma": s, "r_a": r_a,          # eq. (5)
+                        "box": torch.cat([corner, h[:, None], wd[:, None]], 1)}
+    return views
+
+
 # ----------------------------------------------------------------------------------------------
 # NLR: noisy label regularisation (eq. 6-7)
 # ----------------------------------------------------------------------------------------------
@@ -407,20 +430,10 @@ class Regulariser:
               ctx: Context, purpose: str = "sanm") -> Views:
         """AMG and NLR (eq. 1-7) for images ``x [n, C, H, W]`` with the host's forward ``out`` of
         them, clean probabilities ``w [n]`` and the host's targets ``[n, C]``."""
-        c, (H, W) = self.c, x.shape[-2:]
-        g = ctx.generator(purpose)
+        c = self.c
         with torch.no_grad():
-            A = activation_map(net, out, c.form("activation"))                              # eq. (1)
-            at_max, at_min = extreme_locations(A, (H, W))
-            sigma = mask_ratio(w, c.sigma_b, c.kappa, c.form("ratio"), generator=g)          # eq. (2)
-            sigma_min = min_mask_ratio(w, sigma, c.sigma_b, c.form("min_ratio"))
-            r_a = aspect_ratio(len(x), c.r1, generator=g, device=x.device)                   # eq. (3)
-            images = []
-            for s, at in ((sigma, at_max), (sigma_min, at_min)):
-                h, wd = box_size(s, r_a, H, W, c.form("area_factor"))                         # eq. (4)
-                M = box_masks(box_corner(at, h, wd, H, W, c.form("anchor")), h, wd, H, W)
-                N = fill_noise(x, self.mean, self.std, c.form("fill"), generator=g)
-                images.append(masked_images(x, M.to(x.dtype), N))                            # eq. (5)
+            v = amg(net, x, out, w, c, self.mean, self.std, ctx.generator(purpose))         # eq. (1)-(5)
+            images, sigma = [v["max"]["x"], v["min"]["x"]], v["max"]["sigma"]
             if "nlr" not in c.components:                # AMG alone: the masked images keep the host's targets
                 y = host_target.float()
             else:
@@ -566,5 +579,5 @@ def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "san
 
 __all__ = ["COMPONENTS", "CODE_FORMS", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
            "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
-           "masked_images", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
+           "masked_images", "amg", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
            "Regulariser", "subset", "pooled", "join", "with_sanm", "own_clean_probability"]
