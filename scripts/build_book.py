@@ -9,7 +9,8 @@ A build has five stages, each timed:
 1. convert: jupytext turns every notebook ``.md`` listed in ``_toc.yml`` into a notebook;
    train (``cpu`` profile, no GPU): the runs every page plans are trained first, each once, in
    parallel single-threaded workers (:func:`train_first`), so that the pages load their records;
-2. execute: papermill runs it with ``-p profile <PROFILE>`` (working directory: the folder of the
+2. execute: papermill runs it with ``-p profile <PROFILE>``, one notebook per core at a time, the
+   longest (by its budget) first (working directory: the folder of the
    ``.md``) into ``_build/executed/<same path>.ipynb`` and writes the provenance (profile, git SHA,
    versions, device, wall time, date) into the notebook's metadata under ``lnl``. A committed
    notebook executed at a higher profile, ``book/<part>/executed/<name>.gpu.ipynb`` (or
@@ -36,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -234,6 +236,42 @@ def execute(staged: Path, source: Path, profile: str, out: Path) -> dict[str, An
     nb.metadata["lnl"] = provenance(profile, wall)
     nbformat.write(nb, out)
     return nb.metadata["lnl"]
+
+
+def page_jobs() -> int:
+    """How many notebooks execute at once: ``$LNL_JOBS``, else one per core (each kernel is one
+    process; at ``cpu`` a page loads the records of the training stage and draws)."""
+    import lnl.book
+
+    return lnl.book.parallel_jobs()
+
+
+@contextlib.contextmanager
+def page_environment(jobs: int):
+    """With several kernels at once, each starts with one thread (OpenMP, MKL, OpenBLAS), as the
+    training stage's workers do: two kernels of two threads each on two cores only contend."""
+    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    saved = {n: os.environ.get(n) for n in names}
+    if jobs > 1:
+        os.environ.update({n: "1" for n in names})
+    try:
+        yield
+    finally:
+        for n, v in saved.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
+
+
+def makespan(seconds: list[float], jobs: int) -> float:
+    """When the last of ``seconds`` ends if each goes, the longest first, to whichever of ``jobs``
+    workers frees first (what the page stage of :func:`build` does)."""
+    free = [0.0] * max(1, jobs)
+    for s in sorted(seconds, reverse=True):
+        i = free.index(min(free))
+        free[i] += s
+    return max(free)
 
 
 def train_first(notebooks: list[tuple[str, Path]], profile: str) -> str:
@@ -480,32 +518,43 @@ def build(profile: str, toc_path: Path, save_executed: bool) -> None:
         spent[TRAINING] = (time.perf_counter() - t0, TRAIN_BUDGET_S[profile])
         print(f"  {note[0]} in {spent[TRAINING][0]:.1f} s of its {TRAIN_BUDGET_S[profile]:.0f} s budget")
     failures: list[str] = []
+    todo = []
     for entry, source, staged in notebooks:
         out = executed[entry] = BUILD / "executed" / f"{entry}.ipynb"
         committed = committed_executed(source, profile)
-        with timer(f"execute {entry}") as note:
-            if committed:
+        if committed:
+            with timer(f"execute {entry}") as note:
                 meta = use_committed(source, committed[1], profile, out)
                 note.append(f"committed {committed[0]} notebook")
-                print(f"  {entry}: using the committed {committed[0]} notebook "
-                      f"{committed[1].relative_to(ROOT)} (executed {meta.get('date', '?')} at "
-                      f"{(meta.get('git_sha') or '?')[:10]}) instead of executing at {profile}")
-                continue
-            try:
-                meta = execute(staged, source, profile, out)
-            except BuildError as err:
-                failures.append(str(err))
-                note.append("FAILED")
-                print(f"  {entry}: FAILED")
-                continue
-            note.append(meta["device"])
-            budget = budget_of(source, profile)
-            spent[entry] = (meta["wall_time_s"], budget)
-            print(f"  {entry}: executed at {profile} in {meta['wall_time_s']:.1f} s"
-                  + (f" of its {budget:.0f} s budget" if budget else " (no budget stated)"))
-            if budget and meta["wall_time_s"] > budget:
-                print(f"  warning: {entry} took {meta['wall_time_s']:.0f} s, over its {profile} budget of "
-                      f"{budget:.0f} s (budget_s in its front matter)")
+            print(f"  {entry}: using the committed {committed[0]} notebook "
+                  f"{committed[1].relative_to(ROOT)} (executed {meta.get('date', '?')} at "
+                  f"{(meta.get('git_sha') or '?')[:10]}) instead of executing at {profile}")
+        else:
+            todo.append((entry, source, staged, out))
+
+    def one(item) -> None:
+        entry, source, staged, out = item
+        try:
+            meta = execute(staged, source, profile, out)
+        except BuildError as err:
+            failures.append(str(err))
+            print(f"  {entry}: FAILED", flush=True)
+            return
+        budget = budget_of(source, profile)
+        spent[entry] = (meta["wall_time_s"], budget)
+        print(f"  {entry}: executed at {profile} in {meta['wall_time_s']:.1f} s"
+              + (f" of its {budget:.0f} s budget" if budget else " (no budget stated)"), flush=True)
+        if budget and meta["wall_time_s"] > budget:
+            print(f"  warning: {entry} took {meta['wall_time_s']:.0f} s, over its {profile} budget of "
+                  f"{budget:.0f} s (budget_s in its front matter)", flush=True)
+
+    # The longest first, page_jobs() at a time: a page mostly loads records and draws on one core.
+    todo.sort(key=lambda item: budget_of(item[1], profile) or 0.0, reverse=True)
+    with timer(f"execute {len(todo)} notebook(s)") as note, page_environment(page_jobs()), \
+            ThreadPoolExecutor(page_jobs()) as pool:
+        list(pool.map(one, todo))
+        note.append(f"{page_jobs()} at a time; each one's time is in the budget table below")
+    spent = {entry: spent[entry] for entry in [TRAINING] + list(executed) if entry in spent}   # book order
     if failures:
         print()
         print(timer.summary(time.perf_counter() - t_start))
