@@ -102,7 +102,7 @@ FOUNDATIONS_TUTORIAL = {
                   schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3, threads=1,
                   expect="about 3 s per run on 1 CPU core"),
     "cpu": dict(run=_FASHION_CPU, schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3,
-                expect="about 10 s per run on 1 CPU core (the clean run is the SANM chapter's)"),
+                expect="about 12 s per run on 1 CPU core (the clean run is the SANM chapter's)"),
     "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
                 early_epoch=10, expect=_GPU_EXPECT),
     "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS,
@@ -127,7 +127,7 @@ FOUNDATIONS_REPLICATION = {
                    epochs=BOOK, gmm_epoch="early: before the test peak"))]),
     "cpu": dict(noise="symmetric", experiments=[dict(
         _FASHION, run=_FASHION_CPU,
-        expect="about 10 s per run on 1 CPU core (the Baselines chapter's CE runs)",
+        expect="about 12 s per run on 1 CPU core (the Baselines chapter's CE runs)",
         notes=dict(_FASHION_NOTES, data="Xiao et al. 2017: the first 300 training images per class (3,000) and "
                                         "100 test images per class (1,000), "
                                         f"no augmentation; {BOOK}"))]),
