@@ -9,9 +9,9 @@ A build has five stages, each timed:
 1. convert: jupytext turns every notebook ``.md`` listed in ``_toc.yml`` into a notebook;
    train (``cpu`` profile, no GPU): the runs every page plans are trained first, each once, in
    parallel single-threaded workers (:func:`train_first`), so that the pages load their records;
-2. execute: papermill runs it with ``-p profile <PROFILE>``, one notebook per core at a time, the
-   longest (by its budget) first (working directory: the folder of the
-   ``.md``) into ``_build/executed/<same path>.ipynb`` and writes the provenance (profile, git SHA,
+2. execute: papermill runs it with ``-p profile <PROFILE>``, one notebook per core at a time (one
+   at a time on a GPU machine), the longest (by its budget) first (working directory: the folder
+   of the ``.md``) into ``_build/executed/<same path>.ipynb`` and writes the provenance (profile, git SHA,
    versions, device, wall time, date) into the notebook's metadata under ``lnl``. A committed
    notebook executed at a higher profile, ``book/<part>/executed/<name>.gpu.ipynb`` (or
    ``.paper.ipynb``), is used instead of executing at a lower one;
@@ -240,11 +240,14 @@ def execute(staged: Path, source: Path, profile: str, out: Path) -> dict[str, An
 
 
 def page_jobs() -> int:
-    """How many notebooks execute at once: ``$LNL_JOBS``, else one per core (each kernel is one
+    """How many notebooks execute at once: one on a GPU machine (its pages train there, one run at
+    a time, and time their steps); else ``$LNL_JOBS``, else one per core (each kernel is one
     process; at ``cpu`` a page loads the records of the training stage and draws)."""
+    import torch
+
     import lnl.book
 
-    return lnl.book.parallel_jobs()
+    return 1 if torch.cuda.is_available() else lnl.book.parallel_jobs()
 
 
 @contextlib.contextmanager

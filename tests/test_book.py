@@ -7,6 +7,7 @@ Nothing is executed here; ``make test`` executes the notebooks under nbval and b
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -207,3 +208,23 @@ def test_every_notebook_is_in_the_toc():
     rot unexecuted."""
     in_toc = {source for _, source, _ in build_book.resolve_pages(ROOT / "_toc.yml")}
     assert [_ids(s) for s in NOTEBOOKS if s not in in_toc] == []
+
+
+def test_pages_execute_one_at_a_time_on_a_gpu_machine(monkeypatch):
+    import torch
+
+    monkeypatch.setenv("LNL_JOBS", "4")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert build_book.page_jobs() == 4
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert build_book.page_jobs() == 1
+
+
+def test_page_environment_gives_each_kernel_one_thread_and_restores(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    with build_book.page_environment(2):
+        assert os.environ["OMP_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
+    with build_book.page_environment(1):
+        assert "OMP_NUM_THREADS" not in os.environ

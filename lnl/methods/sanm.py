@@ -416,7 +416,6 @@ class Regulariser:
 
     def __init__(self, config: SANMConfig, ctx: Context):
         self.c = config
-        self.ctx = ctx
         self.start = ctx.epochs_of(config.start)
         self.mean = ctx.data.mean / 255          # [1, C, 1, 1], the normalisation in [0, 1] units
         self.std = ctx.data.std / 255
