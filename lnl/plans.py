@@ -102,7 +102,7 @@ FOUNDATIONS_TUTORIAL = {
                   schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3, threads=1,
                   expect="about 3 s per run on 1 CPU core"),
     "cpu": dict(run=_FASHION_CPU, schedule=dict(kind="cosine"), noise="symmetric", early_epoch=3,
-                expect="about 12 s per run on 1 CPU core (the clean run is the SANM chapter's)"),
+                expect="about 12 s per run on 1 CPU core (the SANM chapter's clean run, the ALR tutorial's noisy one)"),
     "gpu": dict(run=dict(_CIFAR_GPU, weight_decay=5e-4), schedule=dict(kind="cosine"), noise="symmetric",
                 early_epoch=10, expect=_GPU_EXPECT),
     "paper": dict(run=_CIFAR_PAPER, schedule=_RESTARTS,

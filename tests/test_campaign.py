@@ -110,6 +110,16 @@ def test_baselines_replication_settings_per_cell():
     assert len(more) == len(plans.plan("baselines/replication", "smoke")) + 6   # five arms and τ wrong, seed 2
 
 
+def test_foundations_cpu_runs_are_the_other_chapters_ce_runs():
+    """The cpu build's budget counts on it: every Foundations run is also another chapter's (its
+    CE at 60 % is the ALR tutorial's), so the chapter adds no training to the build."""
+    others = {p.run_id for page in plans.pages() if not page.startswith("foundations/")
+              for p in plans.plan(page, "cpu")}
+    own = [p for page in ("foundations/tutorial", "foundations/replication") for p in plans.plan(page, "cpu")
+           if p.run_id not in others]
+    assert len(plans.plan("foundations/tutorial", "cpu")) == 2 and own == []
+
+
 def test_plan_overrides_change_the_runs():
     base = plans.plan("mixnn/replication", "smoke")
     more = plans.plan("mixnn/replication", "smoke", main_seeds=[0, 1, 2])
