@@ -12,8 +12,7 @@ cost is measured in its steady state: MixNN is set to mix and correct labels fro
 (``warmup=0, e_s=1``), DivideMix to co-divide and ALR to refine its targets from epoch 1
 (``warmup=0``; without the diagnostics pass, ALR's once-per-epoch update pays its own evaluation
 of the training set), SANM to mask from epoch 1 on either host; Co-teaching keeps its forget-rate
-ramp. Prints one row per method: seconds
-per epoch and the ratio to CE's.
+ramp. Prints one row per method: seconds per epoch and the ratio to CE's.
 """
 
 from __future__ import annotations

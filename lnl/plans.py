@@ -485,12 +485,11 @@ _SANM_NOTES = dict(
         "are read from the paper's tables")
 SANM_REPLICATION = {
     "smoke": dict(
-        run=dict(dataset="digits", model="mlp", train_per_class=None, test_per_class=None, epochs=6,
-                 batch_size=64, lr=0.05, weight_decay=5e-4),
+        run=dict(BASELINES_TUTORIAL["smoke"]["run"], epochs=6, batch_size=64),
         schedule=dict(kind="cosine"), threads=1, host="ce", host_params={}, sanm=dict(start=1),
         cells=(("symmetric", 0.8), ("symmetric", 0.5)), seeds=(0, 1), cell_seeds=(0,),
         expect="1 to 3 s per run on 1 CPU core",
-        notes=dict(_SANM_NOTES, data="scikit-learn's 8x8 digits, all 1,347 training images: seconds on any CPU",
+        notes=dict(_SANM_NOTES, data=BASELINES_TUTORIAL["smoke"]["notes"]["data"],
                    model="lnl.models.mlp (a 1 x 1 feature map: the boxes are placed, not found)",
                    optimiser="SGD, momentum 0.9, batch 64, lr 0.05, weight decay 5e-4",
                    schedule="cosine to 0 over 6 epochs; this book's smoke budget", host="CE",
@@ -499,7 +498,7 @@ SANM_REPLICATION = {
         run=dict(BASELINES_REPLICATION["cpu"]["run"]), schedule=dict(BASELINES_REPLICATION["cpu"]["schedule"]),
         host="ce", host_params={}, sanm=dict(start=1),
         cells=(("symmetric", 0.8), ("symmetric", 0.5)), seeds=(0, 1), cell_seeds=(0, 1),
-        expect="15 s (CE) to about 50 s (SANM(CE)) per run on 2 CPU cores",
+        expect="about 12 s (CE) and 30 to 40 s (SANM(CE)) per run on 1 CPU core",
         notes=dict(_SANM_NOTES, **{k: v for k, v in BASELINES_REPLICATION["cpu"]["notes"].items()
                                    if k in ("data", "model", "optimiser", "schedule", "noise")},
                    host="CE, the Baselines replication's runs (Table 6's SANM(CE) rows); SANM's masks from epoch 2, "

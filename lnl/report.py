@@ -441,17 +441,14 @@ def activation_focus(net, x, y, form: str = "cam", centre: float = 0.5) -> dict[
     (eval mode) predicts it right. Returns ``{"share", "correct"}`` arrays ``[B]``."""
     import torch
 
+    from lnl.engine import eval_mode
     from lnl.methods.sanm import activation_map, centre_share
 
-    was = net.training
-    net.eval()
-    try:
+    with eval_mode(net):
         with torch.no_grad():
             out = net(x, features=True)
         share = centre_share(activation_map(net, out, form), tuple(x.shape[-2:]), centre)
-        correct = out.logits.argmax(1).cpu() == torch.as_tensor(y).cpu()
-    finally:
-        net.train(was)
+    correct = out.logits.argmax(1).cpu() == torch.as_tensor(y).cpu()
     return {"share": share.cpu().numpy(), "correct": correct.numpy()}
 
 

@@ -90,7 +90,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lnl import gmm
-from lnl.engine import Context, Method
+from lnl.engine import Context, Method, eval_mode
 from lnl.losses import soft_cross_entropy
 from lnl.models import Classifier, Features
 from lnl.params import Epochs
@@ -377,11 +377,8 @@ def attach_decoder(net: Classifier, image_shape: tuple[int, int, int], seed: int
     calls it. The decoder's initial weights come from ``seed``, not from the global generator, so
     that the networks a host builds after this one start as they would without SANM."""
     device = next(net.parameters()).device
-    with torch.no_grad():
-        was = net.training
-        net.eval()
+    with torch.no_grad(), eval_mode(net):
         fmap = net(torch.zeros((1, *image_shape), device=device), features=True).feature_map
-        net.train(was)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net.decoder = Decoder(fmap.shape[1], fmap.shape[-1], image_shape).to(device)
@@ -446,17 +443,12 @@ class Regulariser:
         sample of clean probability 1/2 would be, and the decoder's reconstruction of each, in eval
         mode and from a generator of the epoch's own: what the decoder has learnt so far."""
         x = ctx.data.batch(torch.arange(k, device=ctx.device))
-        was = net.training
-        net.eval()
-        try:
-            with torch.no_grad():
-                out = net(x, features=True)
-                v = self.views(net, x, out, torch.full((k,), 0.5, device=x.device), torch.softmax(out.logits.float(), 1),
-                               ctx, "sanm-trace")
-                masked = v.x[:k]
-                return masked, net.decoder(net(masked, features=True).feature_map)
-        finally:
-            net.train(was)
+        with torch.no_grad(), eval_mode(net):
+            out = net(x, features=True)
+            v = self.views(net, x, out, torch.full((k,), 0.5, device=x.device), torch.softmax(out.logits.float(), 1),
+                           ctx, "sanm-trace")
+            masked = v.x[:k]
+            return masked, net.decoder(net(masked, features=True).feature_map)
 
     def masked_ce(self, net: Classifier, x: Tensor, out: Features, w: Tensor, y: Tensor, ctx: Context,
                   purpose: str = "sanm") -> tuple[Tensor, Tensor]:
