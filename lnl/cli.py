@@ -2,6 +2,7 @@
 
     lnl run --method ce --dataset fashion_mnist --noise symmetric --rate 0.6 --epochs 20
     lnl noise --dataset cifar10 --kind asymmetric --rate 0.4 --json
+    lnl defaults dividemix --preset c10-sym80 --json
     lnl data
     lnl data --fetch fashion_mnist cifar10
 
@@ -58,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="train a method and write its run record")
     r.add_argument("--method", required=True, help="ce, mixup, mixnn, coteaching, elr, dividemix, alr, ieg, "
                    "sanm-ce, sanm-dividemix, sanm-coteaching, sanm-elr (SANM plugged into a host)")
-    r.add_argument("--preset", default=None, help="the method's paper settings, e.g. cifar10 (coteaching, elr); "
-                   "flags given on the command line override them")
+    r.add_argument("--preset", default=None,
+                   help="the method's paper settings, e.g. cifar10 (coteaching, elr) or c10-sym80 (dividemix); "
+                        "'lnl defaults METHOD' lists them with their sources; flags on the command line win")
     r.add_argument("--dataset", required=True, help="see 'lnl data'")
     r.add_argument("--noise", default=d.noise, help="none, symmetric, symmetric-uniform, asymmetric, "
                    "asymmetric-blocks, pairflip, instance, human (default: %(default)s)")
@@ -105,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--sampling", default="exact")
     n.add_argument("--label-set", default=None)
     n.add_argument("--json", action="store_true", help="print JSON: transition_matrix, effective_rate, num_samples")
+
+    f = sub.add_parser("defaults", help="every setting of a method and of the run it implies, with its source")
+    f.add_argument("method", help="a method name, as for lnl run --method")
+    f.add_argument("--preset", default=None, help="apply one of the method's presets, as lnl run --preset does")
+    f.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="set a method setting, as lnl run --param does")
+    f.add_argument("--json", action="store_true", help="print JSON: a list of {scope, setting, value, kind, "
+                   "source, schedule}")
 
     g = sub.add_parser("data", help="list the data sets and where each was found, or fetch them (--fetch)")
     g.add_argument("--fetch", nargs="+", metavar="NAME", default=None,
@@ -227,6 +237,19 @@ def _cmd_noise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_defaults(args: argparse.Namespace) -> int:
+    from lnl import provenance
+
+    rows = provenance.defaults(args.method, args.preset, dict(args.param))
+    if args.json:
+        print(json.dumps(rows, indent=1, default=str, ensure_ascii=False))
+    else:
+        print(f"{args.method}" + (f", preset {args.preset}" if args.preset else "") + ": every setting, its value "
+              "and its source (paper, code, reconstructed or ours)")
+        print(provenance.format_text(rows))
+    return 0
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from lnl import data
 
@@ -264,7 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)
         args.given = _given(parser, argv)
-        return {"run": _cmd_run, "noise": _cmd_noise, "data": _cmd_data}[args.command](args)
+        return {"run": _cmd_run, "noise": _cmd_noise, "defaults": _cmd_defaults,
+                "data": _cmd_data}[args.command](args)
     except (UsageError, ValueError, DataNotFound) as e:
         print(f"lnl: error: {e}", file=sys.stderr)
         return EXIT_USAGE

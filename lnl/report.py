@@ -153,7 +153,11 @@ class Claim:
     otherwise): it holds when their mean clears ``threshold`` by two standard errors. ``paper``:
     the paper's own difference. A claim on one run's value ("AUROC above 0.8") is a claim on that
     value, seed by seed, against its threshold. ``spread``: for a claim that rests on one seed, the
-    seed-to-seed standard deviation of its difference measured elsewhere (:func:`verdict_of`)."""
+    seed-to-seed standard deviation of its difference measured elsewhere (:func:`verdict_of`).
+
+    Every claim says where it comes from, exactly one of: ``source``, the paper's sentence it tests
+    (quoted, with its section) or the table cell (``"Table 1, CIFAR-10 sym. 80 %: 93.2 vs 92.9"``);
+    or ``ours``, why we check a claim the paper does not make (the verdict table labels it *ours*)."""
 
     text: str
     diffs: Mapping[int, float]
@@ -161,6 +165,18 @@ class Claim:
     paper: float | None = None
     unit: str = "points"        # what diffs and threshold measure (a claim on an AUROC: "AUROC")
     spread: float | None = None  # one seed: the yardstick that stands in for its standard error
+    source: str | None = None   # the paper's sentence (quoted) or table cell that the claim tests
+    ours: str | None = None     # or: why we check a claim the paper does not make
+
+    def __post_init__(self):
+        if (self.source is None) == (self.ours is None) or not (self.source or self.ours or "").strip():
+            raise ValueError(f"Claim '{self.text}' needs exactly one of source (the paper's sentence or table "
+                             "cell it tests) and ours (why we check a claim the paper does not make).")
+
+    @property
+    def provenance(self) -> str:
+        """The claim's source as the verdict table shows it: the quote or cell, or "ours: why"."""
+        return self.source if self.source is not None else f"ours: {self.ours}"
 
     @property
     def mean(self) -> float:
@@ -176,7 +192,8 @@ def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (poin
     claim's ``spread`` marked "(yardstick)", or — without one), the seeds it rests on, the paper's
     difference (no column with ``paper_label=None``), and the verdict. Where a claim is not in
     points, ``ours`` drops its unit and a ``unit`` and a ``threshold`` column say what each row
-    measures against what."""
+    measures against what. The last column, ``source``, quotes the sentence or cites the table cell
+    each claim tests, or says "ours: ..." for a claim the paper does not make."""
     import pandas as pd
 
     units = any(c.unit != "points" for c in claims)
@@ -193,7 +210,7 @@ def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (poin
                     "seeds": ", ".join(map(str, c.diffs))})
         if paper_label is not None:
             row[paper_label] = MISSING if c.paper is None else round(c.paper, digits)
-        rows.append({**row, "here": c.verdict})
+        rows.append({**row, "here": c.verdict, "source": c.provenance})
     return pd.DataFrame(rows).set_index("claim")
 
 

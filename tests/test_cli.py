@@ -69,7 +69,7 @@ def assert_usage_error(code, err, *fragments):
      ["Parameter tau of method 'coteaching' must be a float or none"]),
     (["run", "--dataset", "digits", "--method", "coteaching", "--noise", "none"], ["--param tau="]),
     (["run", "--dataset", "digits", "--method", "elr", "--preset", "imagenet"],
-     ["Method 'elr' has no preset 'imagenet'; its presets: cifar10, cifar100"]),
+     ["Method 'elr' has no preset 'imagenet'; its presets: cifar10, cifar10-asym, cifar100"]),
     (["run", "--dataset", "digits", "--method", "ce", "--preset", "cifar10"], ["its presets: none"]),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path):

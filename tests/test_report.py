@@ -49,10 +49,21 @@ def test_verdicts_on_constructed_differences():
     assert verdict_of({3: 0.4}, 0) == "holds (one seed)" and verdict_of({3: -0.4}, 0) == "does not hold (one seed)"
     with pytest.raises(ValueError, match="at least one seed"):
         verdict_of({}, 0)
-    table = report.claims_table([Claim("a", {0: 1.0, 1: 3.0}, 0, 2.5), Claim("b", {4: 1.0})])
+    table = report.claims_table([Claim("a", {0: 1.0, 1: 3.0}, 0, 2.5, source="Table 1"), Claim("b", {4: 1.0}, ours="why")])
     assert table.loc["a", "ours (points)"] == 2.0 and table.loc["a", "± 2 SE"] == pytest.approx(2.0)
     assert table.loc["a", "seeds"] == "0, 1" and table.loc["a", "paper (points)"] == 2.5
     assert table.loc["b", "± 2 SE"] == report.MISSING and table.loc["b", "here"] == "holds (one seed)"
+    assert table.loc["a", "source"] == "Table 1" and table.loc["b", "source"] == "ours: why"
+
+
+def test_a_claim_says_where_it_comes_from():
+    """Exactly one of source (the paper's sentence or table cell) and ours (why we check it)."""
+    from lnl.report import Claim
+
+    for kwargs in ({}, {"source": "Table 1", "ours": "why"}, {"source": "  "}, {"ours": ""}):
+        with pytest.raises(ValueError, match="exactly one of source"):
+            Claim("c", {0: 1.0}, **kwargs)
+    assert Claim("c", {0: 1.0}, ours="teaches the split").provenance == "ours: teaches the split"
 
 
 def test_paired_differences_use_the_seeds_both_arms_ran():
@@ -156,9 +167,10 @@ def test_published_rows_as_printed_with_our_names():
 def test_claims_on_other_units_say_what_they_measure():
     from lnl.report import Claim
 
-    table = report.claims_table([Claim("p", {0: 0.95, 1: 0.97}, 0.9, unit="precision"), Claim("q", {0: 2.0})],
+    table = report.claims_table([Claim("p", {0: 0.95, 1: 0.97}, 0.9, unit="precision", source="§4"),
+                                 Claim("q", {0: 2.0}, source="§5")],
                                 paper_label=None, digits=3)
-    assert list(table.columns) == ["ours", "unit", "threshold", "± 2 SE", "seeds", "here"]
+    assert list(table.columns) == ["ours", "unit", "threshold", "± 2 SE", "seeds", "here", "source"]
     assert table.loc["p", "unit"] == "precision" and table.loc["p", "ours"] == 0.96
     assert table.loc["p", "here"] == "holds"            # mean 0.96, 2 SE 0.01 above 0.9
     assert table.loc["q", "unit"] == "points" and table.loc["q", "here"] == "holds (one seed)"
@@ -263,7 +275,7 @@ def test_one_seed_verdicts_against_a_yardstick():
     assert verdict_of({0: -5.0}, 0, spread=2.0) == "does not hold (one seed)"
     assert verdict_of({0: 3.0}, 0, spread=float("nan")) == "holds (one seed)"     # no yardstick: the sign
     assert verdict_of({0: 8.0, 1: 12.0}, 10, spread=0.01) == "within seed noise"   # seeds: their own SE
-    table = report.claims_table([Claim("a", {0: 3.0}, spread=1.5), Claim("b", {0: 3.0})])
+    table = report.claims_table([Claim("a", {0: 3.0}, spread=1.5, source="s"), Claim("b", {0: 3.0}, source="s")])
     assert table.loc["a", "± 2 SE"] == "3.00 (yardstick)" and table.loc["a", "here"] == "within seed noise (one seed)"
     assert table.loc["b", "± 2 SE"] == report.MISSING and table.loc["b", "here"] == "holds (one seed)"
 

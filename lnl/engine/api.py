@@ -106,6 +106,8 @@ class Method(nn.Module):
     detection: str = "loss"                  # the per-sample score whose <name>_auroc is the method's
                                              # clean/noisy split ("loss": the engine's small-loss ranking)
     presets: dict[str, dict[str, Any]] = {}  # named run settings of the paper (RunConfig fields)
+    sources: dict[str, Any] = {}             # every Config field's Source (lnl.provenance)
+    preset_sources: dict[str, Any] = {}      # each preset's: one Source, or one per run setting
 
     def __init__(self, config: Any):
         super().__init__()
@@ -120,6 +122,30 @@ class Method(nn.Module):
     def configure(self, ctx: "Context") -> None:
         """Build networks (``ctx.build_model()``) and optimisers (``ctx.optimizer(params)``)."""
         raise NotImplementedError
+
+    def phase(self, ctx: "Context", name: str, value: params.Epochs | None = None) -> int:
+        """The config's epoch setting ``name`` (or ``value``, what the config resolved it to) in epochs
+        of this run.
+
+        A value the user gave (in ``method_params``) is kept as given (an int counts epochs, a float
+        is a share of the run). A default that counts epochs of the paper's schedule (its source's
+        ``schedule``, :mod:`lnl.provenance`) keeps the paper's share of a shorter run
+        (:func:`lnl.provenance.paper_share`); the record's ``phases_resolved`` says what it became
+        and why."""
+        from lnl.provenance import paper_share
+
+        value = getattr(self.config, name) if value is None else value
+        source = getattr(self, "sources", {}).get(name)
+        given = name in ctx.cfg.method_params
+        if given or source is None or source.schedule is None or not isinstance(value, int) \
+                or isinstance(value, bool) or ctx.cfg.epochs >= source.schedule:
+            return ctx.epochs_of(value)
+        epochs = paper_share(value, source.schedule, ctx.cfg.epochs)
+        ctx.resolved_phases[name] = {
+            "default": value, "paper_schedule": source.schedule, "epochs": epochs,
+            "why": f"{value} of the paper's {source.schedule} epochs, kept as the paper's share of this "
+                   f"{ctx.cfg.epochs}-epoch run (at least 1); a value given with --param is kept as given"}
+        return epochs
 
     def phases(self, ctx: "Context") -> dict[str, int]:
         """The first epoch (from 1) of each phase of the method, e.g. ``{"label correction (E_s)":
@@ -210,6 +236,7 @@ class Context:
         self.per_sample: dict[str, tuple[torch.Tensor, float | None]] = {}
         self.label_guesses: dict[str, torch.Tensor] = {}
         self.model_extensions: list = []             # applied to every network build_model returns
+        self.resolved_phases: dict[str, dict[str, Any]] = {}   # Method.phase: defaults scaled to the run
         self._cache: dict[tuple[int, int, str], Any] = {}
         self._generators: dict[tuple[str, str, int], Any] = {}
 

@@ -18,6 +18,7 @@ import torch
 
 from lnl import data as lnl_data
 from lnl import noise
+from lnl.provenance import ours
 
 PRECISIONS = ("auto", "fp32", "bf16")
 OPTIMIZERS = ("sgd", "adam")
@@ -135,6 +136,23 @@ class RunConfig:
         sched = dict(d.get("schedule") or {})
         sched["milestones"] = tuple(sched.get("milestones", ()))
         return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
+
+
+# Where the run defaults come from (``lnl defaults``): every method's preset replaces them with the
+# paper's; without one they are ours, chosen for short runs on a CPU.
+RUN_SOURCES = {
+    "model": ours("the smallest network that learns each data set in a cpu budget: mlp on digits, cnn on "
+                  "Fashion-MNIST, resnet20 on CIFAR and image folders (DEFAULT_MODEL)"),
+    "epochs": ours("a first run on a CPU; every preset and every page plan sets its own"),
+    "batch_size": ours("128, the batch of most of the book's baselines' code (Co-teaching, ELR)"),
+    "optimizer": ours("SGD with momentum, the optimiser of every paper in the book but Co-teaching's"),
+    "lr": ours("0.02, the LR of DivideMix's, ELR's and MixNN's CIFAR code; stable on every model here"),
+    "momentum": ours("0.9, the momentum of every paper in the book that uses SGD"),
+    "weight_decay": ours("5e-4, DivideMix's and SANM's CIFAR setting"),
+    "schedule": ours("cosine to 0 over the run: no milestone to move when the run length changes"),
+    "augment": ours("each data set's usual training augmentation (CIFAR: crop 4 + flip; none for "
+                    "Fashion-MNIST and digits)"),
+}
 
 
 def config_json(cfg: RunConfig) -> dict[str, Any]:

@@ -279,6 +279,8 @@ def make_record(su: Setup, done: Progress, rid: str, started, code, warnings: li
     }
     if warnings:
         record["warnings"] = warnings
+    if su.ctx.resolved_phases:
+        record["phases_resolved"] = su.ctx.resolved_phases
     assumed = su.method.assumptions(su.ctx)
     if assumed:
         record["assumptions"] = assumed
