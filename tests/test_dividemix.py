@@ -1,15 +1,19 @@
-"""DivideMix: each equation by hand, the co-divide between peers, the λ_u ramp, the forward passes
-a step makes, presets, determinism and resume."""
+"""DivideMix: each equation by hand, the official code's total loss by hand, the co-divide between
+peers, the λ_u ramp, the forward passes a step makes, presets (Table 7's cells and the paper's run),
+every setting's source, phases at any run length, determinism and resume."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
-from lnl import engine
-from lnl.engine import RunConfig
-from lnl.methods.dividemix import (FORWARDS_PER_STEP, PRESETS, DivideMix, DivideMixConfig, co_guess, co_refine,
-                                   linear_rampup, loss_reg, loss_u, loss_x, mixmatch, sharpen)
+from lnl import cli, engine, provenance
+from lnl.engine import RunConfig, Schedule
+from lnl.methods import METHODS
+from lnl.methods.dividemix import (FORWARDS_PER_STEP, PRESETS, TABLE7, DivideMix, DivideMixConfig, co_guess,
+                                   co_refine, linear_rampup, loss_reg, loss_u, loss_x, mixmatch, sharpen, total_loss)
 
 from .test_engine import comparable
 
@@ -53,13 +57,48 @@ def test_losses_by_hand():
     logits = torch.log(torch.tensor([[0.5, 0.25, 0.25]]))
     q = torch.tensor([[1.0, 0.0, 0.0]])
     assert float(loss_x(logits, q)) == pytest.approx(-torch.log(torch.tensor(0.5)).item())
-    # ‖q − p‖² = 0.25 + 0.0625 + 0.0625 = 0.375; the code's mean over classes is a third of it
-    assert float(loss_u(logits, q)) == pytest.approx(0.375)
-    assert float(loss_u(logits, q, mean_classes=True)) == pytest.approx(0.125)
+    # ‖q − p‖² = 0.25 + 0.0625 + 0.0625 = 0.375 (eq. 10 as printed); the code's mean over classes, the
+    # default, is a third of it
+    assert float(loss_u(logits, q)) == pytest.approx(0.125)
+    assert float(loss_u(logits, q, mean_classes=False)) == pytest.approx(0.375)
     assert float(loss_reg(torch.zeros(4, 3))) == pytest.approx(0.0, abs=1e-7)     # uniform: no penalty
     p_mean = torch.tensor([0.5, 0.25, 0.25])
     want = sum(1 / 3 * torch.log(1 / 3 / p_mean)).item()
     assert float(loss_reg(torch.log(p_mean).repeat(2, 1))) == pytest.approx(want)
+
+
+def test_the_default_loss_is_the_official_codes_by_hand():
+    # Train_cifar.py's train() and SemiLoss, line by line, on a batch of B = 4 (a pool of 4B = 16)
+    g = torch.Generator().manual_seed(0)
+    B, C = 4, 10
+    logits = 3 * torch.randn(4 * B, C, generator=g)
+    mixed_target = torch.softmax(2 * torch.randn(4 * B, C, generator=g), dim=1)
+    epoch, batch_idx, num_iter, warm_up, lambda_u = 20, 3, 10, 10, 25.0
+    outputs_x, targets_x = logits[:2 * B], mixed_target[:2 * B]
+    outputs_u, targets_u = logits[2 * B:], mixed_target[2 * B:]
+    probs_u = torch.softmax(outputs_u, dim=1)
+    Lx = -torch.mean(torch.sum(F.log_softmax(outputs_x, dim=1) * targets_x, dim=1))
+    Lu = torch.mean((probs_u - targets_u) ** 2)
+    lamb = lambda_u * float(np.clip((epoch + batch_idx / num_iter - warm_up) / 16, 0.0, 1.0))
+    prior = torch.ones(C) / C
+    pred_mean = torch.softmax(logits, dim=1).mean(0)
+    penalty = torch.sum(prior * torch.log(prior / pred_mean))
+    code = Lx + lamb * Lu + penalty
+    assert 0 < lamb < lambda_u                                                 # mid-ramp: every term counts
+
+    def ours(c):
+        return total_loss(logits, mixed_target, 2 * B, True, epoch + batch_idx / num_iter, c.resolve("warmup"),
+                          c.resolve("rampup"), c)
+
+    default = DivideMixConfig()
+    assert (default.resolve("lambda_u"), default.resolve("warmup"), default.resolve("rampup")) == (25.0, 10, 16)
+    loss, lx, lu, lam_u = ours(default)
+    assert float(loss) == pytest.approx(float(code), rel=1e-6)
+    assert (float(lx), float(lu), lam_u) == pytest.approx((float(Lx), float(Lu), lamb), rel=1e-6)
+    # eq. (10) as printed, with the printed λ_u: L_U C times the code's (the former default)
+    printed = ours(DivideMixConfig(lu_mean_classes=False))[0]
+    assert float(printed) == pytest.approx(float(Lx + lamb * C * Lu + penalty), rel=1e-6)
+    assert float(printed) > float(code) + 1e-3
 
 
 def test_lambda_u_ramps_per_step_after_the_warm_up():
@@ -70,12 +109,57 @@ def test_presets_and_their_code_forms():
     c = DivideMixConfig(preset="c10-sym90")
     assert (c.get("lambda_u"), c.get("tau"), c.get("gmm_window"), c.get("strict_tau")) == (50.0, 0.6, 5, True)
     assert DivideMixConfig(preset="c100-sym50", lambda_u=10.0).get("lambda_u") == 10.0        # given wins
-    paper = DivideMixConfig()
-    assert (paper.get("lambda_u"), paper.get("tau"), paper.get("lu_mean_classes"), paper.get("strict_tau")) == \
-        (25.0, 0.5, False, False)
-    assert set(PRESETS) >= {"c10-sym20", "c10-sym50", "c10-sym80", "c10-sym90", "c10-asym40", "c100-sym80"}
+    default = DivideMixConfig()
+    assert (default.get("lambda_u"), default.get("tau"), default.lu_mean_classes, default.get("strict_tau")) == \
+        (25.0, 0.5, True, False)                       # the code's L_U (Table 7's λ_u were tuned for it), w ≥ τ
+    assert set(TABLE7) >= {"c10-sym20", "c10-sym50", "c10-sym80", "c10-sym90", "c10-asym40", "c100-sym80"}
     with pytest.raises(ValueError, match="no preset 'c10-sym60'"):
         DivideMix.make_config({"preset": "c10-sym60"})
+    # resolve: the value the method uses, for every field
+    c = DivideMixConfig(preset="c100-sym90")
+    assert [c.resolve(k) for k in ("preset", "lambda_u", "tau", "warmup", "gmm_window", "lu_mean_classes",
+                                   "strict_tau", "T", "alpha", "lambda_r", "rampup", "conf_penalty")] == \
+        ["c100-sym90", 150.0, 0.6, 30, 5, True, True, 0.5, 4.0, 1.0, 16, None]
+
+
+def test_every_setting_has_a_source():
+    assert provenance.missing_sources(METHODS["dividemix"]) == []
+    rows = {r["setting"]: r for r in provenance.defaults("dividemix", "c100-sym80")}
+    assert (rows["model"]["value"], rows["epochs"]["value"], rows["lambda_u"]["value"]) == \
+        ("preact-resnet18", 300, 150.0)
+    assert (rows["warmup"]["value"], rows["warmup"]["schedule"], rows["rampup"]["schedule"]) == (30, 300, 300)
+    assert rows["lu_mean_classes"]["kind"] == "code" and rows["lambda_u"]["kind"] == "paper"
+
+
+@pytest.mark.parametrize("cell", ["c10-sym80", "c100-sym50"])
+def test_lnl_run_preset_is_the_papers_run_with_a_table7_cell(cell):
+    assert set(PRESETS) == set(TABLE7)
+    parser = cli.build_parser()
+    argv = ["run", "--method", "dividemix", "--dataset", "cifar10", "--noise", "symmetric-uniform", "--rate", "0.8",
+            "--preset", cell]
+    cfg = cli._config_from(parser.parse_args(argv), cli._given(parser, argv))
+    assert (cfg.model, cfg.batch_size, cfg.epochs, cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay) == \
+        ("preact-resnet18", 64, 300, "sgd", 0.02, 0.9, 5e-4)
+    assert cfg.schedule == Schedule("multistep", milestones=(150,), gamma=0.1) and cfg.augment
+    c = DivideMix.make_config(cfg.method_params)
+    assert (c.resolve("lambda_u"), c.resolve("tau"), c.resolve("warmup")) == \
+        {"c10-sym80": (25.0, 0.5, 10), "c100-sym50": (150.0, 0.5, 30)}[cell]
+    assert c.resolve("strict_tau") and c.resolve("lu_mean_classes")
+
+
+def test_phases_keep_the_papers_share_of_a_short_run(tmp_path):
+    short = small(epochs=12, method_params={})
+    su = engine.setup(short)
+    assert (su.method.warmup, su.method.rampup) == (1, 1)          # 10 and 16 of 300 epochs: 0.4, 0.64 -> 1
+    assert {k: (v["default"], v["epochs"]) for k, v in su.ctx.resolved_phases.items()} == \
+        {"warmup": (10, 1), "rampup": (16, 1)}
+    given = engine.setup(small(epochs=12, method_params={"warmup": 3}))
+    assert (given.method.warmup, given.method.rampup) == (3, 1) and "warmup" not in given.ctx.resolved_phases
+    cell = engine.setup(small(epochs=30, method_params={"preset": "c100-sym50"}))      # a cell's default: scaled
+    assert (cell.method.warmup, cell.method.rampup) == (3, 2)      # 30 · 30/300 = 3; 16 · 30/300 = 1.6 -> 2
+    rec = engine.run(small(method_params={}), out=tmp_path)         # 3 epochs: both phases 1 epoch
+    assert {k: v["epochs"] for k, v in rec["phases_resolved"].items()} == {"warmup": 1, "rampup": 1}
+    assert rec["phases_resolved"]["warmup"]["paper_schedule"] == 300
 
 
 def test_each_network_trains_on_its_peers_division():

@@ -8,7 +8,7 @@ Learning", ICLR 2020 (arXiv 2002.07394). Official code: LiJunnan1992/DivideMix @
 θ, θ'          the network being trained and its peer (``net1``/``net2`` by turns)
 ℓ_i, w_i       per-sample CE (eval mode, no augmentation), min-max normalised; w_i = the GMM's
                P(clean | ℓ_i) (:func:`lnl.gmm.clean_probability`)
-τ              clean threshold: X = {w_i > τ} labelled, U = the rest, unlabelled (eq. 2)
+τ              clean threshold: X = {w_i ≥ τ} labelled, U = the rest, unlabelled (eq. 2)
 x̂_{b,m}        the m-th (M = 2) weak view of sample b
 T, α           sharpening temperature, Beta(α, α) of MixMatch
 λ_u, λ_r       weights of L_U (ramped up) and of L_reg (1)
@@ -28,26 +28,51 @@ Algorithm 1, as the engine runs it:
   co-guessing: q̄_b = (1/2M) Σ_m (p_θ(û_{b,m}) + p_θ'(û_{b,m})), q̂_b = Sharpen(q̄_b, T);
   then MixMatch (eq. 5-8) over the 4B pool [x̂_1, x̂_2, û_1, û_2] with one λ ~ Beta(α, α) per batch,
   λ' = max(λ, 1 − λ), and one permutation of the pool;
-  L = L_X + λ_u · ramp · L_U + λ_r L_reg (eq. 9-12), an SGD step on θ only.
+  L = L_X + λ_u · ramp · L_U + λ_r L_reg (eq. 9-12, :func:`total_loss`), an SGD step on θ only.
 - test prediction: the sum of the two networks' logits (``ensemble``); each network's accuracy is
   in the history too.
 
-Paper and official code differ; the paper's form is the default, the code's a named option:
+Paper and official code differ in three forms. The one that matters is L_U. The code's L_U is a
+mean over samples *and classes* (``Train_cifar.py``, ``SemiLoss``: ``Lu = torch.mean((probs_u -
+targets_u)**2)``), 1/C of the printed eq. (10), which sums over classes; and Table 7's λ_u were
+tuned with the code's. The printed eq. (10) with the printed λ_u therefore weighs L_U C times more
+(10× on CIFAR-10, 100× on CIFAR-100) than the runs behind the paper's tables did: the two printed
+pieces cannot both be what produced those tables, and the code did. The default is the code's L_U,
+so that Table 7's λ_u give the paper's numbers; the literal printed pairing is the option
+``lu_mean_classes=False`` (the same loss as the default with λ_u × C). The other two forms are
+the paper's by default and the code's in the presets:
 
-==============================  ==============================  ==================================
-                                paper (default)                 code
-==============================  ==============================  ==================================
-L_U (eq. 10)                    (1/|U'|) Σ ‖q' − p‖²            mean over samples *and classes*,
-                                                                1/C of it: ``lu_mean_classes``
-labelled set (eq. 2)            w_i ≥ τ                         w_i > τ: ``strict_tau``
-GMM input at 90 % noise         this epoch's losses             mean of the last 5 epochs'
-                                                                normalised losses: ``gmm_window=5``
-==============================  ==============================  ==================================
+=========================  ====================================  ====================================
+                           default                               option
+=========================  ====================================  ====================================
+L_U (eq. 10)               the code's: mean over samples and     the printed eq. (10), summed over
+                           classes (Table 7's λ_u tuned for it)  classes: ``lu_mean_classes=False``
+labelled set (eq. 2)       w_i ≥ τ (the paper)                   w_i > τ (the code, the presets):
+                                                                 ``strict_tau``; the two differ only
+                                                                 where a w_i equals τ exactly
+GMM input at 90 % noise    this epoch's losses                   the mean of the last 5 epochs'
+                                                                 normalised losses (the code, the
+                                                                 90 % presets): ``gmm_window=5``
+=========================  ====================================  ====================================
 
-The per-setting λ_u, τ and warm-up of the Appendix (Table 7, confirmed in the code's issues) are
-named presets (``preset="c10-sym80"``), which also select the code's forms above, since Table 7's
-λ_u were tuned for them. λ_u ramps linearly over ``rampup`` epochs after the warm-up, per step
-(the code: ``epoch + batch / batches``, per network's pass: ``ctx.pass_progress``).
+:data:`TABLE7` holds λ_u (Table 7 of the Appendix), τ, the GMM window and the warm-up of each
+data set and noise cell; ``preset="c10-sym80"`` selects one, with the code's forms above.
+:data:`PRESETS` are the same cells as run presets (``lnl run --method dividemix --preset
+c10-sym80``): the cell, and the paper's run (§4.1): PreAct ResNet-18, batch 64, 300 epochs, SGD
+with LR 0.02, momentum 0.9 and weight decay 5e-4, the LR ×0.1 at epoch 150. The data, the noise
+(the code's is ``symmetric-uniform``) and the seed stay the user's.
+
+Every setting's source is in :attr:`DivideMix.sources` (``lnl defaults dividemix``). The paper's
+text is not among the book's paper texts, and its equation numbers here are approximate: a setting
+is cited to the paper where the official code or its issue threads confirm the paper's value, to
+the code where only the code states it; the printed forms that the code does not follow (eq. 2's
+≥, eq. 10's sum over classes) are cited to the paper as secondary accounts of it agree on them. The
+warm-up (10 of the paper's 300 epochs on CIFAR-10, 30 on CIFAR-100) and λ_u's ramp (16 of 300, the
+code's ``linear_rampup``) count epochs of the paper's run: in a shorter run their defaults keep the
+paper's share of it, at least one epoch (:meth:`lnl.engine.Method.phase`), and the record's
+``phases_resolved`` says so; a value given in ``method_params`` is kept as given. λ_u ramps
+linearly over ``rampup`` epochs after the warm-up, per step (the code: ``epoch + batch / batches``,
+per network's pass: ``ctx.pass_progress``).
 
 Forward passes per labelled batch of B: co-guessing 4 × B (θ and θ' on two views of U),
 co-refinement 2 × B (θ on two views of X), training 1 × 4B (θ on the mixed pool, with backward):
@@ -63,20 +88,20 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lnl import gmm
-from lnl.engine import Context, Method, Pass, Stream, eval_mode
+from lnl.engine import Context, Method, Pass, Schedule, Stream, eval_mode
 from lnl.losses import one_hot
 from lnl.methods.sanm import join as sanm_join
 from lnl.params import Epochs
+from lnl.provenance import code, ours, paper
 from lnl.rng import derive_seed
 
 # (θ on û_1, θ on û_2, θ' on û_1, θ' on û_2, θ on x̂_1, θ on x̂_2, θ on the mixed pool)
 FORWARDS_PER_STEP = ("guess_u1", "guess_u2", "peer_guess_u1", "peer_guess_u2", "refine_x1", "refine_x2", "mixed")
 
-# Table 7 of the Appendix (λ_u, τ), code issues #10, #46: τ = 0.6 and a 5-epoch GMM window at 90 %;
-# warm-up 10 epochs on CIFAR-10, 30 on CIFAR-100. The presets take the code's forms (Table 7's λ_u
-# are tuned for its L_U).
-CODE_FORMS = {"lu_mean_classes": True, "strict_tau": True}
-PRESETS = {
+# One cell of the paper's experiments each: λ_u (Table 7 of the Appendix), τ (0.6 at 90 %, with a
+# 5-epoch GMM window: the official repository's issues #10, #46), the warm-up (§4.1: 10 epochs on
+# CIFAR-10, 30 on CIFAR-100). A cell takes the code's forms too (CODE_FORMS).
+TABLE7 = {
     "c10-sym20": dict(lambda_u=0.0, tau=0.5, warmup=10),
     "c10-sym50": dict(lambda_u=25.0, tau=0.5, warmup=10),
     "c10-sym80": dict(lambda_u=25.0, tau=0.5, warmup=10),
@@ -87,39 +112,98 @@ PRESETS = {
     "c100-sym80": dict(lambda_u=150.0, tau=0.5, warmup=30),
     "c100-sym90": dict(lambda_u=150.0, tau=0.6, warmup=30, gmm_window=5),
 }
-DEFAULTS = dict(lambda_u=25.0, tau=0.5, warmup=10, gmm_window=1, lu_mean_classes=False, strict_tau=False)
+CODE_FORMS = {"strict_tau": True}      # the code's w > τ; its L_U is everyone's default (lu_mean_classes)
+# Without a cell: CIFAR-10 at 50-80 % (Table 7), the code's L_U, the paper's w ≥ τ, this epoch's losses
+DEFAULTS = dict(lambda_u=25.0, tau=0.5, warmup=10, gmm_window=1, strict_tau=False)
+
+# The paper's run (§4.1; Train_cifar.py), one run preset per cell of TABLE7: lnl run --preset NAME
+_PAPER_RUN = dict(model="preact-resnet18", epochs=300, batch_size=64, optimizer="sgd", lr=0.02, momentum=0.9,
+                  weight_decay=5e-4, schedule=Schedule("multistep", milestones=(150,), gamma=0.1), augment=True)
+PRESETS = {cell: dict(_PAPER_RUN, method_params={"preset": cell}) for cell in TABLE7}
 
 
 @dataclass(frozen=True)
 class DivideMixConfig:
-    preset: str | None = None         # a Table 7 cell, e.g. c10-sym80: λ_u, τ, warm-up and the code's forms
-    lambda_u: float | None = None     # λ_u; None: the preset's, else 25 (CIFAR-10 at 50-80 %)
-    tau: float | None = None          # τ, the clean threshold; None: the preset's, else 0.5
-    warmup: Epochs | None = None      # warm-up epochs; None: the preset's, else 10 (CIFAR-10)
-    gmm_window: int | None = None     # GMM on the mean of the last n epochs' losses; None: preset's, else 1
-    lu_mean_classes: bool | None = None   # the code's L_U (mean over classes too); None: preset's, else False
-    strict_tau: bool | None = None    # the code's w > τ (paper: w ≥ τ); None: the preset's, else False
-    T: float = 0.5                    # sharpening temperature (§3.3; code --T 0.5)
+    preset: str | None = None         # a TABLE7 cell, e.g. c10-sym80: λ_u, τ, warm-up, GMM window, w > τ
+    lambda_u: float | None = None     # λ_u; None: the cell's, else 25 (Table 7, CIFAR-10 at 50-80 %)
+    tau: float | None = None          # τ, the clean threshold; None: the cell's, else 0.5
+    warmup: Epochs | None = None      # warm-up epochs of 300; None: the cell's, else 10 (§4.1, CIFAR-10)
+    gmm_window: int | None = None     # GMM on the mean of the last n epochs' losses; None: the cell's, else 1
+    lu_mean_classes: bool = True      # the code's L_U (mean over classes too); False: eq. (10) as printed
+    strict_tau: bool | None = None    # the code's w > τ (paper: w ≥ τ); None: True with a cell, else False
+    T: float = 0.5                    # sharpening temperature (eq. 4; code --T 0.5)
     alpha: float = 4.0                # Beta(α, α) of MixMatch (code --alpha 4)
-    lambda_r: float = 1.0             # weight of L_reg (eq. 12)
-    rampup: Epochs = 16               # epochs of the linear λ_u ramp after the warm-up (code: 16)
-    conf_penalty: bool | None = None  # warm-up confidence penalty; None: under asymmetric noise (§4.1)
+    lambda_r: float = 1.0             # weight of L_reg (eq. 12; the code's weight 1)
+    rampup: Epochs = 16               # epochs of 300 of the linear λ_u ramp after the warm-up (code: 16)
+    conf_penalty: bool | None = None  # warm-up confidence penalty; None: under asymmetric noise (code)
 
     def __post_init__(self):
-        if self.preset is not None and self.preset not in PRESETS:
-            raise ValueError(f"DivideMix has no preset '{self.preset}'; its presets: {', '.join(PRESETS)}.")
+        if self.preset is not None and self.preset not in TABLE7:
+            raise ValueError(f"DivideMix has no preset '{self.preset}'; its presets: {', '.join(TABLE7)}.")
         if self.T <= 0 or self.alpha <= 0 or self.lambda_r < 0:
             raise ValueError("DivideMix needs T > 0, alpha > 0 and lambda_r ≥ 0.")
         if (self.tau is not None and not 0 <= self.tau <= 1) or (self.lambda_u is not None and self.lambda_u < 0):
             raise ValueError("DivideMix needs 0 ≤ tau ≤ 1 and lambda_u ≥ 0.")
 
     def get(self, name: str):
-        """A setting: given, else the preset's (with the code's forms), else the paper's default."""
+        """A setting of :data:`DEFAULTS`: given, else the cell's (with the code's forms), else the default."""
         value = getattr(self, name)
         if value is not None:
             return value
-        preset = {**CODE_FORMS, **PRESETS[self.preset]} if self.preset else {}
-        return preset.get(name, DEFAULTS[name])
+        cell = {**CODE_FORMS, **TABLE7[self.preset]} if self.preset else {}
+        return cell.get(name, DEFAULTS[name])
+
+    def resolve(self, name: str):
+        """Any setting as the method uses it: :meth:`get` for those whose None means "the cell's or
+        the default"; the value otherwise (``conf_penalty``'s None depends on the run's noise)."""
+        return self.get(name) if name in DEFAULTS else getattr(self, name)
+
+
+_CELL = "a preset takes its Table 7 cell's value"
+SOURCES = {
+    "preset": ours("no cell: the defaults are those of CIFAR-10 at 50-80 % (the code's own), whatever the data",
+                   note="a preset selects one cell of Table 7, with the code's w > τ"),
+    "lambda_u": paper("Appendix Table 7: λ_u = 25 for CIFAR-10 at 50 and 80 % symmetric noise",
+                      note=f"Train_cifar.py --lambda_u 25; tuned with the code's L_U, lu_mean_classes; {_CELL}"),
+    "tau": code("Train_cifar.py --p_threshold 0.5",
+                note=f"0.6 at 90 % noise: the official repository's issues #10 and #46; {_CELL}"),
+    "warmup": paper("§4.1: a warm-up of 10 epochs on CIFAR-10 (30 on CIFAR-100) of 300",
+                    note=f"Train_cifar.py warm_up = 10 for cifar10, 30 for cifar100; {_CELL}", schedule=300),
+    "gmm_window": code("Train_cifar.py eval_train: at r = 0.9 the GMM fits the mean of the last 5 epochs' "
+                       "normalised losses, else this epoch's", note=f"1 by default; {_CELL}"),
+    "lu_mean_classes": code("Train_cifar.py SemiLoss: Lu = torch.mean((probs_u - targets_u)**2), a mean over "
+                            "samples and classes",
+                            note="Table 7's λ_u were tuned with it, so with it they give the paper's tables; False "
+                                 "is eq. (10) as printed, summed over classes: C times larger"),
+    "strict_tau": paper("eq. (2): the labelled set is w_i ≥ τ, False without a preset",
+                        note="True: the code's prob > p_threshold, which a preset takes; the two differ only where "
+                             "a w_i equals τ exactly"),
+    "T": code("Train_cifar.py --T 0.5", note="the temperature of Sharpen, eq. 4"),
+    "alpha": code("Train_cifar.py --alpha 4", note="Beta(α, α) of MixMatch, eq. 5"),
+    "lambda_r": code("Train_cifar.py: loss = Lx + lamb * Lu + penalty", note="λ_r = 1 in eq. (12)"),
+    "rampup": code("Train_cifar.py linear_rampup(current, warm_up, rampup_length=16)",
+                   note="λ_u reaches its value 16 epochs after the warm-up", schedule=300),
+    "conf_penalty": code("Train_cifar.py warmup(): + NegEntropy of the outputs when noise_mode == 'asym'",
+                         note="None: on under asymmetric noise, off otherwise"),
+}
+
+# The run settings of every run preset (§4.1 and Train_cifar.py); the cell as its own source
+_RUN_SOURCES = {
+    "model": paper("§4.1: PreAct ResNet-18", note="the code's PreResNet.py ResNet18"),
+    "epochs": paper("§4.1: 300 epochs", note="Train_cifar.py --num_epochs 300; its loop runs range(301)"),
+    "batch_size": code("Train_cifar.py --batch_size 64", note="64 labelled and 64 unlabelled; the warm-up 128"),
+    "optimizer": code("Train_cifar.py: optim.SGD"),
+    "lr": paper("§4.1: initial LR 0.02", note="Train_cifar.py --lr 0.02"),
+    "momentum": code("Train_cifar.py: optim.SGD(momentum=0.9)"),
+    "weight_decay": code("Train_cifar.py: optim.SGD(weight_decay=5e-4)"),
+    "schedule": paper("§4.1: the LR ÷10 after 150 epochs", note="Train_cifar.py: lr /= 10 if epoch >= 150"),
+    "augment": code("dataloader_cifar.py: RandomCrop(32, padding=4) and RandomHorizontalFlip for training"),
+}
+_CELL_NOTE = ("λ_u: Table 7; τ 0.5, 0.6 at 90 %: the official repository's issues #10, #46; the warm-up: §4.1 "
+              "and Train_cifar.py warm_up; the GMM window at 90 % and w > τ: the code")
+PRESET_SOURCES = {cell: dict(_RUN_SOURCES, **{"method_params.preset": paper(
+    f"Appendix Table 7 and §4.1, cell {cell}: " + ", ".join(f"{k} {v:g}" for k, v in TABLE7[cell].items()),
+    note=_CELL_NOTE)}) for cell in TABLE7}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -155,8 +239,10 @@ def loss_x(logits: Tensor, targets: Tensor) -> Tensor:
     return -(targets * F.log_softmax(logits.float(), dim=1)).sum(1).mean()
 
 
-def loss_u(logits: Tensor, targets: Tensor, mean_classes: bool = False) -> Tensor:
-    """L_U (eq. 10): (1/|U'|) Σ ‖q' − p_θ(u')‖²; ``mean_classes`` the code's 1/C of it."""
+def loss_u(logits: Tensor, targets: Tensor, mean_classes: bool = True) -> Tensor:
+    """L_U: the code's mean over samples and classes of (q' − p_θ(u'))² (``mean_classes``, the
+    default: Table 7's λ_u were tuned for it), or eq. (10) as printed, (1/|U'|) Σ ‖q' − p_θ(u')‖²,
+    C times larger."""
     sq = (torch.softmax(logits.float(), dim=1) - targets) ** 2
     return sq.mean() if mean_classes else sq.sum(1).mean()
 
@@ -185,6 +271,19 @@ def linear_rampup(progress: float, warmup: int, length: int) -> float:
 # The method
 # ----------------------------------------------------------------------------------------------
 
+
+def total_loss(logits: Tensor, targets: Tensor, n_labelled: int, unlabelled: bool, progress: float,
+               warmup: int, rampup: int, c: DivideMixConfig) -> tuple[Tensor, Tensor, Tensor, float]:
+    """Eq. (12) over the mixed pool, ``logits`` and ``targets [n, C]`` (X' its first ``n_labelled``
+    rows, U' the rest when there is an ``unlabelled`` half): L = L_X + λ_u · ramp · L_U + λ_r L_reg,
+    the ramp at ``progress`` (epochs, from 0) after ``warmup`` epochs over ``rampup``. Returns
+    (L, L_X, L_U, λ_u · ramp); the code's ``loss = Lx + lamb * Lu + penalty`` with the defaults."""
+    lx = loss_x(logits[:n_labelled], targets[:n_labelled])
+    lu = loss_u(logits[n_labelled:], targets[n_labelled:], c.lu_mean_classes) if unlabelled else logits.new_zeros(())
+    lam_u = c.get("lambda_u") * linear_rampup(progress, warmup, rampup)
+    return lx + lam_u * lu + c.lambda_r * loss_reg(logits), lx, lu, lam_u
+
+
 class DivideMix(Method):
     """Alg. 1: ``on_epoch_start`` co-divides and declares one pass per network; ``training_step``
     co-refines, co-guesses, MixMatches and steps the pass's network."""
@@ -194,14 +293,16 @@ class DivideMix(Method):
     Config = DivideMixConfig
     automatic_optimization = False
     reported_output = "ensemble"
-    presets = {}                         # run settings: the code's are the book's CIFAR defaults
+    presets = PRESETS                    # the paper's run with one TABLE7 cell each: lnl run --preset
+    sources = SOURCES
+    preset_sources = PRESET_SOURCES
     transient = ("division",)
     sanm = None                          # SANM's regulariser when wrapped (lnl.methods.sanm: sanm-dividemix)
 
     def configure(self, ctx: Context) -> None:
         c = self.config
-        self.warmup = ctx.epochs_of(c.get("warmup"))
-        self.rampup = ctx.epochs_of(c.rampup)
+        self.warmup = self.phase(ctx, "warmup", c.get("warmup"))     # epochs of 300: the paper's share
+        self.rampup = self.phase(ctx, "rampup")                        # of a shorter run, unless given
         self.penalty = c.conf_penalty if c.conf_penalty is not None else ctx.cfg.noise.startswith("asymmetric")
         self.net1, self.net2 = ctx.build_model(), ctx.build_model()
         self.opt1 = ctx.optimizer(self.net1.parameters(), name="net1")
@@ -304,11 +405,8 @@ class DivideMix(Method):
             mixed_x = mixed_x.contiguous(memory_format=torch.channels_last)
         logits = net(mixed_x).float()
         nx = (4 if sanm else 2) * len(x1)
-        lx = loss_x(logits[:nx], mixed_p[:nx])
-        lu = loss_u(logits[nx:], mixed_p[nx:], c.get("lu_mean_classes")) if u is not None else logits.new_zeros(())
-        ramp = linear_rampup(ctx.pass_progress, self.warmup, self.rampup)
-        lam_u = c.get("lambda_u") * ramp
-        loss = lx + lam_u * lu + c.lambda_r * loss_reg(logits)
+        loss, lx, lu, lam_u = total_loss(logits, mixed_p, nx, u is not None, ctx.pass_progress, self.warmup,
+                                         self.rampup, c)                                   # eq. (9)-(12)
         if rec is not None:
             loss = loss + rec
         ctx.step(loss, opt)
