@@ -133,6 +133,72 @@ def test_nlr_keeps_rows_summing_to_one_and_moves_exactly_sigma():
     assert capped.min() >= 0 and capped[0, 2] == 0 and capped.sum() == pytest.approx(1)
 
 
+def _regulariser(config: S.SANMConfig) -> S.Regulariser:
+    """A regulariser on 1-channel images, with a context that has only what it reads."""
+    from types import SimpleNamespace
+
+    data = SimpleNamespace(mean=torch.full((1, 1, 1, 1), 127.5), std=torch.full((1, 1, 1, 1), 63.75))
+    ctx = SimpleNamespace(data=data, epochs_of=lambda v: v,
+                          generator=lambda purpose: torch.Generator().manual_seed(0))
+    return S.Regulariser(config, ctx), ctx
+
+
+def test_nlr_modulates_the_prediction_on_the_original_image_by_default():
+    """§2.5: "the predictions of the original images are used for regularized label generation".
+    On CE (and Co-teaching, ELR) ŷ is the softmax of the host's forward pass of x, not the given
+    label; target="host" gives the given label; on DivideMix the host's targets are built from the
+    predictions, so its paper form is "host"."""
+    torch.manual_seed(0)
+    net = build_model("cnn", num_classes=10, in_channels=1, image_size=32).eval()
+    x = torch.randn(6, 1, 32, 32)
+    out = net(x, features=True)
+    given = torch.nn.functional.one_hot(torch.arange(6) % 10, 10).float()
+    w = torch.linspace(0, 1, 6)
+    for host in ("ce", "coteaching", "elr"):
+        c = S.sanm_part(METHODS[f"sanm-{host}"].make_config({}))
+        assert c.target == "prediction" and METHODS[f"sanm-{host}"].Config().resolve("target") == "prediction"
+    reg, ctx = _regulariser(S.sanm_part(METHODS["sanm-ce"].make_config({})))
+    v = reg.views(net, x, out, w, given, ctx)
+    n = len(x)
+    p = torch.softmax(out.logits.float(), 1)
+    assert torch.allclose(v.y[:n], S.modulate_labels(p, v.sigma)) and torch.equal(v.y[:n], v.y[n:])
+    assert not torch.allclose(v.y[:n], S.modulate_labels(given, v.sigma))
+    assert torch.equal(v.y[:n].argmax(1), p.argmax(1)) or (v.sigma >= p.max(1).values).any()
+    reg, ctx = _regulariser(S.sanm_part(METHODS["sanm-ce"].make_config({"target": "host"})))
+    v = reg.views(net, x, out, w, given, ctx)
+    assert torch.allclose(v.y[:n], S.modulate_labels(given, v.sigma))          # the given label, smoothed
+    assert S.sanm_part(METHODS["sanm-dividemix"].make_config({})).target == "host"
+    assert METHODS["sanm-dividemix"].Config(variant="code").resolve("target") == "host"
+    assert METHODS["sanm-ce"].Config(variant="code").resolve("target") == "host"
+
+
+def test_a_sanm_ce_run_modulates_soft_predictions_not_one_hot_labels(tmp_path, monkeypatch):
+    seen = []
+    original = S.modulate_labels
+
+    def spy(y_hat, sigma):
+        seen.append(bool((y_hat.max(1).values < 1 - 1e-6).all()))        # a softmax, never one-hot
+        return original(y_hat, sigma)
+    monkeypatch.setattr(S, "modulate_labels", spy)
+    engine.run(small(epochs=1, method_params={"start": 0, "trace": 0}), out=tmp_path / "paper")
+    assert seen and all(seen)
+    seen.clear()
+    engine.run(small(epochs=1, method_params={"start": 0, "trace": 0, "target": "host"}),
+               out=tmp_path / "host")
+    assert seen and not any(seen)
+
+
+def test_pooled_is_the_mean_over_the_batch_and_its_masked_images():
+    """Eq. (8), reconstructed: every one of the 3n images weighs the same."""
+    torch.manual_seed(0)
+    z, z_masked = torch.randn(4, 5), torch.randn(8, 5)
+    y, y_masked = torch.softmax(torch.randn(4, 5), 1), torch.softmax(torch.randn(8, 5), 1)
+    from lnl.losses import soft_cross_entropy
+
+    whole = soft_cross_entropy(torch.cat([z, z_masked]), torch.cat([y, y_masked]))
+    assert torch.allclose(S.pooled(soft_cross_entropy(z, y), soft_cross_entropy(z_masked, y_masked)), whole)
+
+
 # ---------------------------------------------------------------------------------- eq. (9)-(10)
 
 @pytest.mark.parametrize("model,shape", [("mlp", (1, 8, 8)), ("cnn", (1, 32, 32)), ("cnn", (3, 32, 32)),
@@ -153,6 +219,30 @@ def test_reconstruction_loss_is_the_two_mses():
 
 
 # ---------------------------------------------------------------------------------- the plug-in
+
+@pytest.mark.parametrize("host", ["ce", "dividemix", "coteaching", "elr"])
+def test_every_sanm_setting_has_a_source_and_resolves(host):
+    """Each wrapped method traces every SANMConfig field (lnl.provenance), keeps its host's sources
+    and presets, and resolves a form left None to the variant's."""
+    from lnl import provenance
+
+    cls, base = METHODS[f"sanm-{host}"], METHODS[host]
+    assert set(provenance.config_fields(S.SANMConfig)) <= set(cls.sources)
+    assert set(S.SOURCES) == set(provenance.config_fields(S.SANMConfig))
+    assert all(cls.sources[k] == v for k, v in base.sources.items())
+    assert cls.presets == base.presets and cls.preset_sources == base.preset_sources
+    assert cls.sources["start"].kind == "ours" and cls.sources["start"].schedule is None   # no phase of the paper
+    assert cls.sources["sigma_b"].where.startswith("§3.3")
+    c, code = cls.Config(), cls.Config(variant="code")
+    assert c.resolve("gamma") == 1.0 and code.resolve("gamma") == 0.02 and c.resolve("sigma_b") == 0.2
+    assert [code.resolve(k) for k in S.CODE_FORMS] == list(S.CODE_FORMS.values())
+    assert cls.Config(fill="flat").resolve("fill") == "flat"
+    rows = {r["setting"]: r for r in provenance.defaults(f"sanm-{host}")}
+    assert rows["target"]["value"] == ("host" if host == "dividemix" else "prediction")
+    assert all(rows[k]["kind"] != "MISSING" for k in provenance.config_fields(S.SANMConfig))
+    hosts = {r["setting"]: r for r in provenance.defaults(host) if r["scope"] == "method"}
+    assert all(rows[k]["value"] == r["value"] and rows[k]["source"] == r["source"] for k, r in hosts.items())
+
 
 def test_settings_are_the_hosts_and_sanms_and_bad_ones_are_refused():
     C = METHODS["sanm-dividemix"].Config
@@ -194,7 +284,7 @@ def test_the_activation_maps_take_no_forward_pass_of_their_own(tmp_path):
 
 
 @pytest.mark.parametrize("params", [{"components": c} for c in S.COMPONENTS] + [
-    {"variant": "code"}, {"ratio": "fixed"}, {"ratio": "random"}, {"target": "prediction"}, {"gamma": 0.0}])
+    {"variant": "code"}, {"ratio": "fixed"}, {"ratio": "random"}, {"target": "host"}, {"gamma": 0.0}])
 def test_every_switch_runs_on_ce(tmp_path, params):
     rec = engine.run(small(model="cnn", epochs=2, train_per_class=20, test_per_class=5, dataset="digits",
                            method_params={"start": 0, **params}), out=tmp_path)

@@ -4,7 +4,9 @@ C. Tu, Y. Liu, X. Zhang et al., "Learning with Noisy labels via Self-supervised 
 Masking", CVPR 2023 (arXiv 2302.06805). Official code: yuanpengtu/SANM (``Train_cifar.py``,
 ``PreResNet.py``, ``resnetc2d.py``). The equation bodies were lost from the paper's text; they are
 recovered from its framework figure and the code (``../shared/papers/implementation-notes.md`` §1)
-and marked *reconstructed* below where the text leaves the form open.
+and marked *reconstructed* below where the text leaves the form open. Sections are those of the
+paper's text (§2.4 AMG and NLR, §2.5 SMR, §3.1 the settings of the experiments, §3.3 the
+ablations); :data:`SOURCES` says where each setting of :class:`SANMConfig` comes from.
 
 =============  ==========================================================================
 w_i            the host's clean probability of sample i (a GMM on losses): the peer's division
@@ -12,10 +14,11 @@ w_i            the host's clean probability of sample i (a GMM on losses): the p
                losses for CE
 F_i, A_i       the last feature map ``[K, h, w]`` of the encoder M_E, and the activation map
                made from it (eq. 1), upsampled to the image's H × W
-σ_b, σ_i       the basic mask ratio (0.2, §2.4 and Fig. 4) and sample i's ratio (eq. 2)
+σ_b, σ_i       the basic mask ratio (0.2, §3.3 and Fig. 4) and sample i's ratio (eq. 2)
 r_1, r_a       the aspect range: r_a ~ U(r_1, 1/r_1) (eq. 3; code: r_1 = 0.8)
 x̃^max, x̃^min   the image with a box of noise at A_i's maximum, and one at its minimum (eq. 5)
-ŷ_i, ỹ_i       the target the masked images would have had, and its modulated form (eq. 6-7)
+ŷ_i, ỹ_i       the target NLR modulates (the prediction on x_i, or a host's target built from
+               it), and its modulated form (eq. 6-7)
 M_D, γ         the decoder on the shared encoder, and the weight of L_rec (eq. 9-11)
 =============  ==========================================================================
 
@@ -28,13 +31,22 @@ Per training step, for the images x of the host's batch (in the paper's order):
    sure-clean one); a box of area σ_i H W and aspect r_a (eq. 3-4) centred on each location; its
    pixels replaced by uniform noise (eq. 5). The box at the minimum takes the ratio σ_b (1 − w_i)
    (reconstructed: the text says a *smaller* ratio for clean samples there).
-2. **NLR** (§2.4, eq. 6-7). ỹ moves σ_i of ŷ's top class to the other C − 1 classes in equal
-   shares; ŷ is the target the host already trains x on: CE's given label, DivideMix's refined and
-   guessed labels (built from "the predictions of M_E", as the text says, and as the code does).
-   ``target="prediction"`` takes the network's own prediction on x instead, a literal reading of
-   that phrase for a host without pseudo labels; on CE it lets the network distil its own early,
-   noisy guesses (at the cpu profile it falls below CE). Both masked images take ỹ; the host trains
-   on them with its own loss (eq. 8).
+2. **NLR** (§2.4, eq. 6-7). ŷ is the network's prediction on the unmasked image: "we give the
+   pseudo labels of [x̃] with the predictions of […]" (§2.4), "the predictions of the original
+   images are used for regularized label generation" (§2.5), "first leveraging the soft-distributed
+   model prediction" (§1). On CE, Co-teaching and ELR that is the softmax of the host's forward
+   pass of x (``target="prediction"``). DivideMix's targets for x are themselves built from those
+   predictions (its co-refined and co-guessed labels, the code's ``targets_x`` and ``targets_u``),
+   so on DivideMix ŷ is the host's target (``target="host"``, also the code's form);
+   :data:`PREDICTION_TARGET_HOSTS` names such hosts. ``target="host"`` on CE, Co-teaching or ELR
+   modulates the given label instead, a label smoothing of it whose strength grows as w falls.
+   ỹ moves σ_i of ŷ's top class k (for the prediction, the class whose activation map placed the
+   box) to the other C − 1 classes in equal shares (eq. 7, reconstructed: the text says that class's
+   value "is penalized with the mask ratio" and that all the others are "increased uniformly"; the
+   amounts −σ_i and +σ_i/(C − 1), the one uniform raise that keeps the row summing to 1, are the
+   code's, ``attention_erase_map`` in ``Train_cifar.py``). Both masked images take ỹ; the host trains
+   on them with its own loss (eq. 8, reconstructed: for a host that trains by cross-entropy, the
+   mean over the 3n images of x ∪ x̃, :func:`pooled`).
 3. **SMR** (§2.5, eq. 9-10). The decoder M_D reconstructs x from the feature map of each masked
    image; L_rec = MSE(x̂^max, x) + MSE(x̂^min, x).
 4. **Total** (eq. 11): L = L_host(x ∪ x̃, y ∪ ỹ) + γ L_rec.
@@ -56,6 +68,10 @@ fill                   per-pixel U(0, 1) in pixel space  one U(0, 1) per channel
                                                          the normalised image: ``fill="flat"``
 box at the minimum     ratio σ_b (1 − w_i)               the same size as the box at the
                                                          maximum: ``min_ratio="same"``
+NLR's target ŷ         the prediction on x (on           the host's target: the given label
+                       DivideMix: its targets, built     on CE, Co-teaching and ELR (the code
+                       from the predictions)             has only DivideMix and C2D hosts):
+                                                         ``target="host"``
 γ                      1 (§3.1: "[γ] is empirically set   0.02 (CIFAR; 0.3 on Clothing1M)
                        as 1", its symbol lost)
 =====================  ================================  =====================================
@@ -82,7 +98,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
@@ -94,18 +110,23 @@ from lnl.engine import Context, Method, eval_mode
 from lnl.losses import soft_cross_entropy
 from lnl.models import Classifier, Features
 from lnl.params import Epochs
+from lnl.provenance import Source, code, ours, paper, reconstructed
 from lnl.rng import derive_seed
 
 COMPONENTS = ("amg", "amg+nlr", "amg+nlr+smr")       # Table 5's ladder, the last is SANM
+PAPER_FORMS = dict(activation="cam", ratio="noise-aware", area_factor=1.0, anchor="centre", fill="noise",
+                   min_ratio="paper", target="prediction", gamma=1.0)
 CODE_FORMS = dict(activation="energy", ratio="code", area_factor=0.5, anchor="corner", fill="flat",
                   min_ratio="same", target="host", gamma=0.02)
+PREDICTION_TARGET_HOSTS = ("dividemix",)   # hosts whose targets for x are built from its predictions:
+                                           # the paper's NLR modulates those (their form "host")
 
 
 @dataclass(frozen=True)
 class SANMConfig:
     """SANM's own settings; a wrapped method's config has these and its host's (:func:`with_sanm`)."""
 
-    sigma_b: float = 0.2              # σ_b, the basic mask ratio (§3.4, Fig. 4: 0.2 on CIFAR)
+    sigma_b: float = 0.2              # σ_b, the basic mask ratio (§3.3, Fig. 4: 0.2 on CIFAR)
     kappa: float = 1.0                # κ of eq. (2) (reconstructed): a sure-noisy box is 1 + κ times a clean one
     r1: float = 0.8                   # r_1 of eq. (3): aspect ratios in [r_1, 1/r_1] (code)
     gamma: float | None = None        # γ of eq. (11), L_rec's weight; None: the variant's (paper 1, code 0.02)
@@ -117,8 +138,9 @@ class SANMConfig:
     anchor: str | None = None         # centre | corner (code); None: the variant's
     fill: str | None = None           # noise | flat (code); None: the variant's
     min_ratio: str | None = None      # paper (σ_b (1 − w)) | same (code); None: the variant's
-    target: str | None = None         # host (paper and code) | prediction; None: the variant's
-    start: Epochs = 1                 # first epoch with masks (CE host: its GMM needs a trained network)
+    target: str | None = None         # prediction (paper) | host (code; on CE the given label); None: the variant's
+    start: Epochs = 1                 # first epoch with masks, from 0 (ours: a GMM on a host's losses needs one
+                                      # trained epoch); not a phase of the paper's schedule
     trace: int = 8                    # training images whose masked view and reconstruction are kept each epoch
 
     def check_sanm(self) -> None:
@@ -140,14 +162,73 @@ class SANMConfig:
         if self.trace < 0:
             raise ValueError("SANM's trace is a number of images, 0 or more.")
 
+    paper_forms: ClassVar[dict[str, Any]] = PAPER_FORMS   # with_sanm: a host's own (PREDICTION_TARGET_HOSTS)
+
     def form(self, name: str):
         """A form setting: given, else the variant's (the code's forms, or the paper's)."""
         value = getattr(self, name)
         if value is not None:
             return value
-        paper = dict(activation="cam", ratio="noise-aware", area_factor=1.0, anchor="centre", fill="noise",
-                     min_ratio="paper", target="host", gamma=1.0)
-        return (CODE_FORMS if self.variant == "code" else paper)[name]
+        return (CODE_FORMS if self.variant == "code" else self.paper_forms)[name]
+
+    def resolve(self, name: str):
+        """A setting as the regulariser uses it: a form (``None``: the variant's, :meth:`form`), or
+        the value as given."""
+        return self.form(name) if name in CODE_FORMS else getattr(self, name)
+
+
+_CODE = "yuanpengtu/SANM Train_cifar.py"
+
+# Where each setting of SANMConfig comes from (lnl.provenance). A form's source is the paper's
+# (or a reconstruction), and its note names the code's form that variant="code" selects.
+SOURCES: dict[str, Source] = {
+    "sigma_b": paper("§3.3 (Parameter Sensitivity), Fig. 4",
+                     '"we set [σ_b] as 0.2 to obtain the best performance on CIFAR-10/100"; the code ignores it'),
+    "kappa": reconstructed("eq. (2)'s body, lost: the text fixes only that σ_i grows as w_i falls and that "
+                           "σ_b = 0 masks nothing (§2.4, §3.3)",
+                           "σ_i = σ_b (1 + κ (1 − w_i)); κ = 1 is ours: a sure-noisy sample's box twice a sure-clean "
+                           "one's"),
+    "r1": code(f"{_CODE}: attention_erase_map, r1 = 0.8", "eq. (3) names r_1 a hyper-parameter; the text sets no value"),
+    "gamma": paper("§3.1", '"[its symbol lost] is empirically set as 1", read as eq. (11)\'s weight of L_rec, "a '
+                   'parameter to balance the weight of two loss terms"; variant="code": 0.02 '
+                   f'({_CODE}: loss = ... + Lrecon*0.02; 0.3 in Train_clothing1M.py)'),
+    "components": paper("Table 5 (§3.3, Component Analysis)", "amg, amg+nlr, amg+nlr+smr: the last is SANM"),
+    "variant": ours("the paper's forms where its text decides them; variant='code' selects every form of the "
+                    f"official code ({_CODE}) at once"),
+    "activation": paper("§2.4, eq. (1)", 'the map of "the class with the largest predictions", a CAM (Zhou et al. '
+                        '[48], §2.2); variant="code": Σ_k F_k², class-agnostic (attention_erase_map)'),
+    "ratio": reconstructed("eq. (2)'s body, lost", "noise-aware σ_b (1 + κ (1 − w_i)): σ_i grows as w_i falls "
+                           "(§2.4); fixed and random are Fig. 2's and Fig. 4's controls; variant='code': "
+                           "U(0.02, 0.07) + 0.03 (1 − w_i) per sample and step (attention_erase_map)"),
+    "area_factor": reconstructed("eq. (4)'s body, lost", "h w = σ_i H W, so that σ_i, the 'mask ratio', is the "
+                                 "box's share of the image; variant='code': 0.5 σ_i H W (attention_erase_map: "
+                                 "sqrt(target_area*0.5 * aspect_ratio)), reported as a difference from eq. (4) in "
+                                 "the official repository's issue #3"),
+    "anchor": reconstructed("eq. (4)'s placement of the box on the recorded location, lost",
+                            "centred on it; variant='code': the box's top-left corner on it, shifted inside the "
+                            "image (attention_erase_map), reported as a difference in the official repository's "
+                            "issue #3"),
+    "fill": paper("§2.4, eq. (5)", 'the box\'s locations "are assigned random values generated from a uniform '
+                  'distribution": per pixel, in pixel space; variant="code": one U(0, 1) per channel, written into '
+                  'the normalised image (attention_erase_map)'),
+    "min_ratio": reconstructed("the ratio of the box at the minimum (\"we set the mask ratio of the regions with "
+                               "minimum activation values as [lost]\", §2.4)",
+                               "σ_b (1 − w_i): the text gives clean samples \"a smaller mask ratio\" there; "
+                               "variant='code': the box of the maximum's size (attention_erase_map)"),
+    "target": paper("§2.4, §2.5", '"we give the pseudo labels of [x̃] with the predictions of […]" (§2.4); "the '
+                    'predictions of the original images are used for regularized label generation" (§2.5): the '
+                    'softmax of the host\'s forward pass of x; target="host" modulates the given label instead'),
+    "start": ours("masks from the second epoch: a GMM on a host's own losses (CE, Co-teaching, ELR) needs one "
+                  "trained epoch to separate anything, and the paper states no start",
+                  "an epoch from 0, not a phase of the paper's schedule; DivideMix's warm-up trains without masks "
+                  "in any case"),
+    "trace": ours("a diagnostic that does not change training: the training images whose masked view and "
+                  "reconstruction are kept after each epoch (the tutorial's figure)"),
+}
+# DivideMix's NLR target: the host's own, built from the predictions (PREDICTION_TARGET_HOSTS).
+HOST_TARGET_SOURCE = paper("§2.4, §2.5", 'ŷ from "the predictions of the original images" (§2.5): DivideMix\'s '
+                           'co-refined and co-guessed labels, built from them, as the code modulates its targets_x '
+                           f'and targets_u ({_CODE}: attention_erase_map)')
 
 
 # ----------------------------------------------------------------------------------------------
@@ -327,8 +408,12 @@ def amg(net: Classifier, x: Tensor, out: Features, w: Tensor, c: SANMConfig, mea
 
 def modulate_labels(y_hat: Tensor, sigma: Tensor) -> Tensor:
     """Eq. (6)-(7): ỹ_c = ŷ_c − σ for the top class k of ŷ, ŷ_c + σ/(C − 1) for every other c.
-    Rows still sum to 1; σ is capped at ŷ_k so that no probability turns negative (the code does
-    not cap: its ratios stay below 0.1)."""
+    Reconstructed: the text penalises class k "with the mask ratio" and raises the others
+    "uniformly"; the amounts are the code's (``attention_erase_map``). Rows still sum to 1; σ is
+    capped at ŷ_k so that no probability turns negative (the code does not cap: its ratios stay
+    below 0.1, and its DivideMix targets are sharpened). A prediction whose top class holds no more
+    than σ (σ ≥ σ_b = 0.2 by default; a flat prediction over ten classes holds 0.1) loses that class
+    entirely, and its largest entry moves to another class."""
     C = y_hat.shape[1]
     k = y_hat.argmax(1, keepdim=True)
     s = torch.minimum(sigma.float().view(-1, 1), y_hat.gather(1, k))
@@ -425,7 +510,9 @@ class Regulariser:
     def views(self, net: Classifier, x: Tensor, out: Features, w: Tensor, host_target: Tensor,
               ctx: Context, purpose: str = "sanm") -> Views:
         """AMG and NLR (eq. 1-7) for images ``x [n, C, H, W]`` with the host's forward ``out`` of
-        them, clean probabilities ``w [n]`` and the host's targets ``[n, C]``."""
+        them, clean probabilities ``w [n]`` and the host's targets ``[n, C]``. NLR modulates the
+        prediction ``softmax(out.logits)`` (``target="prediction"``) or the host's targets
+        (``"host"``); AMG alone gives the masked images the host's targets unchanged."""
         c = self.c
         with torch.no_grad():
             v = amg(net, x, out, w, c, self.mean, self.std, ctx.generator(purpose))         # eq. (1)-(5)
@@ -434,7 +521,7 @@ class Regulariser:
                 y = host_target.float()
             else:
                 y_hat = (torch.softmax(out.logits.detach().float(), 1) if c.form("target") == "prediction"
-                         else host_target.float())
+                         else host_target.float())                   # ŷ: the prediction on x, or the host's target
                 y = modulate_labels(y_hat, sigma)                                             # eq. (6)-(7)
         return Views(torch.cat(images), torch.cat([y, y]), x, sigma)
 
@@ -478,7 +565,12 @@ def subset(out: Features, sel: Tensor) -> Features:
 
 def pooled(loss: Tensor, masked_loss: Tensor) -> Tensor:
     """Eq. (8)'s host loss over x ∪ x̃ when the host's loss is a mean over the n images of x and the
-    masked one a mean over their 2n masked images: (n loss + 2n masked) / 3n."""
+    masked one a mean over their 2n masked images: (n loss + 2n masked) / 3n.
+
+    Reconstructed: eq. (8)'s body was lost, and the text says only that x̃ and ỹ "are used for
+    supervised loss calculation" with the cross-entropy. Every one of the 3n images weighs the
+    same, as in the official code, whose masked images join the labelled pool as two of its equal
+    groups of B images."""
     return (loss + 2 * masked_loss) / 3
 
 
@@ -493,30 +585,47 @@ def join(*views: Views) -> Views:
 
 
 def sanm_part(config: Any) -> SANMConfig:
-    """The SANM settings of a wrapped method's config."""
-    return SANMConfig(**{f.name: getattr(config, f.name) for f in dataclasses.fields(SANMConfig)})
+    """The SANM settings of a wrapped method's config, its NLR target resolved for the host."""
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(SANMConfig)}
+    return SANMConfig(**{**values, "target": config.resolve("target")})
 
 
 def with_sanm(host: type[Method]) -> type[Method]:
     """The method ``sanm-<host>``: ``host`` with SANM's regulariser. Its config has the host's
-    settings and SANM's (:class:`SANMConfig`); it builds every network with a decoder
-    (:func:`attach_decoder`) and gives the host a :class:`Regulariser` as ``self.sanm``."""
-    clash = {f.name for f in dataclasses.fields(host.Config)} & {f.name for f in dataclasses.fields(SANMConfig)}
+    settings and SANM's (:class:`SANMConfig`), and ``resolve`` of each; its ``sources`` are the
+    host's and SANM's (:data:`SOURCES`), its presets the host's. It builds every network with a
+    decoder (:func:`attach_decoder`) and gives the host a :class:`Regulariser` as ``self.sanm``.
+    On a host of :data:`PREDICTION_TARGET_HOSTS` the paper's NLR target is the host's own."""
+    own = {f.name for f in dataclasses.fields(SANMConfig)}
+    clash = {f.name for f in dataclasses.fields(host.Config)} & own
     if clash:
         raise TypeError(f"{host.__name__} and SANM share settings {sorted(clash)}.")
+    host_targets = host.name in PREDICTION_TARGET_HOSTS
 
     def post_init(self):
         if hasattr(host.Config, "__post_init__"):
             host.Config.__post_init__(self)
         self.check_sanm()
 
+    def resolve(self, name: str):
+        """A setting as the method uses it: SANM's (:meth:`SANMConfig.resolve`), else the host's."""
+        if name in own:
+            return SANMConfig.resolve(self, name)
+        host_resolve = getattr(host.Config, "resolve", None) or getattr(host.Config, "get", None)
+        return host_resolve(self, name) if host_resolve is not None else getattr(self, name)
+
+    namespace = {"__post_init__": post_init, "resolve": resolve,
+                 "paper_forms": {**PAPER_FORMS, "target": "host"} if host_targets else PAPER_FORMS}
     config = dataclasses.make_dataclass(f"SANM{host.Config.__name__}", [], bases=(SANMConfig, host.Config),
-                                        frozen=True, namespace={"__post_init__": post_init})
+                                        frozen=True, namespace=namespace)
     config.__doc__ = f"{host.__name__}'s settings and SANM's."
 
     class Wrapped(host):
         name = f"sanm-{host.name}"
         Config = config
+        sources = {**host.sources, **SOURCES, **({"target": HOST_TARGET_SOURCE} if host_targets else {})}
+        presets = host.presets                 # the host's run settings, and their sources
+        preset_sources = host.preset_sources
         transient = host.transient + ("sanm",)
         detection = "sanm_w" if host.detection == "loss" else host.detection   # SANM's own GMM where the host has none
 
@@ -568,7 +677,7 @@ def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "san
     return torch.as_tensor(w, dtype=torch.float32, device=ctx.device)
 
 
-__all__ = ["COMPONENTS", "CODE_FORMS", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
+__all__ = ["COMPONENTS", "PAPER_FORMS", "CODE_FORMS", "PREDICTION_TARGET_HOSTS", "SOURCES", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
            "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
            "masked_images", "amg", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
            "Regulariser", "subset", "pooled", "join", "with_sanm", "own_clean_probability"]
