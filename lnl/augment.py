@@ -48,10 +48,20 @@ Augmentation policies (:data:`POLICIES`), named for the methods that pick one pe
 - ``strong``: weak followed by RandAugment(2, 9), i.e. ``rand_augment(x, g, num_ops=2, magnitude=9)``,
   as used by FixMatch-style methods.
 
+Cutout [2] (:func:`cutout`) sets one square of every image to a constant. It is not a policy of its
+own: a method applies it to the views it draws (IEG's x̂, :mod:`lnl.methods.ieg`, after the weak or
+strong policy: "learned policy augmentation → flip → random crop → cutout", IEG §3.1). Like
+:func:`rand_augment` it takes a whole batch and a ``torch.Generator``, draws a fixed number of
+numbers per image (a centre row and a centre column: ``2 · B`` whatever the images hold), and
+works on the device: one boolean mask, no loop over samples. It takes any dtype, so that it can
+run on the uint8 images or on the normalised ones (where 0 is what the official code fills in).
+
 References
 ----------
 .. [1] E. D. Cubuk, B. Zoph, J. Shlens, Q. V. Le, "RandAugment: Practical automated data augmentation
    with a reduced search space", CVPR Workshops 2020.
+.. [2] T. DeVries, G. W. Taylor, "Improved regularization of convolutional neural networks with
+   Cutout", arXiv 1708.04552, 2017.
 """
 
 from __future__ import annotations
@@ -172,3 +182,31 @@ def rand_augment(x: torch.Tensor, generator: torch.Generator, *, num_ops: int = 
                 continue
             out[idx] = _apply(op, out[idx], -values[op] if k % 2 else values[op], fill=fill)
     return out
+
+
+def cutout(x: torch.Tensor, generator: torch.Generator, *, size: int = 16, fill: float = 0) -> torch.Tensor:
+    """[B, C, H, W] -> [B, C, H, W]: Cutout [2], one square per image set to ``fill`` in every channel.
+
+    Each image's centre ``(cy, cx)`` is drawn uniformly over its pixels, rows first then columns
+    (``2 · B`` numbers from ``generator``), and the square covers rows ``[cy − size//2, cy +
+    size//2)`` and the same columns, clipped at the borders: a ``size`` × ``size`` square (for an
+    even ``size``) where the centre lies at least ``size/2`` from every border, a smaller rectangle
+    where it does not, as in DeVries & Taylor, who let the patch cross the border. This is the
+    official IEG code's ``augmentation_transforms.create_cutout_mask`` (``google-research/ieg``,
+    ``dataset_utils``), which multiplies its images, scaled to [-1, 1], by a zero mask: on
+    normalised images ``fill = 0`` is the code's value; on uint8 images 128 is its mid-grey.
+    ``size = 0`` cuts nothing (the generator still advances). The result is on ``x``'s device, of
+    its dtype, a new tensor (``x`` is not changed).
+    """
+    if x.dim() != 4:
+        raise ValueError(f"cutout takes images [B, C, H, W], not {tuple(x.shape)}.")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size must be a non-negative integer (pixels), not {size!r}.")
+    b, _, h, w = x.shape
+    cy = torch.randint(0, h, (b,), generator=generator, device=generator.device).to(x.device)   # [B]
+    cx = torch.randint(0, w, (b,), generator=generator, device=generator.device).to(x.device)   # [B]
+    half = size // 2
+    r, c = torch.arange(h, device=x.device), torch.arange(w, device=x.device)
+    rows = (r >= cy[:, None] - half) & (r < cy[:, None] + half)                                  # [B, H]
+    cols = (c >= cx[:, None] - half) & (c < cx[:, None] + half)                                  # [B, W]
+    return x.masked_fill((rows[:, :, None] & cols[:, None, :])[:, None], fill)                  # [B, 1, H, W]

@@ -1,4 +1,5 @@
-"""RandAugment on the device: shapes, generator streams, per-sample choices and torchvision equivalence."""
+"""RandAugment on the device: shapes, generator streams, per-sample choices and torchvision equivalence;
+Cutout: one clipped square per image, where its draws put it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from torchvision.transforms.v2 import InterpolationMode
 from torchvision.transforms.v2 import functional as TF
 
 from lnl import augment
-from lnl.augment import rand_augment
+from lnl.augment import cutout, rand_augment
 
 SHAPES = {1: (28, 28), 3: (32, 32)}  # Fashion-MNIST, CIFAR
 
@@ -184,6 +185,82 @@ def test_policies():
     assert augment.POLICIES == ("none", "weak", "strong")
 
 
+# ----------------------------------------------------------------------------------------------
+# Cutout
+# ----------------------------------------------------------------------------------------------
+
+def _square(cy: int, cx: int, size: int, h: int, w: int) -> tuple[int, int, int, int]:
+    """The official IEG code's patch (``create_cutout_mask``): rows [cy − size//2, cy + size//2) and
+    the same columns, clipped to the image."""
+    return max(0, cy - size // 2), min(h, cy + size // 2), max(0, cx - size // 2), min(w, cx + size // 2)
+
+
+@pytest.mark.parametrize("c, size", [(1, 16), (3, 16), (3, 8), (1, 7)])
+def test_cutout_fills_one_clipped_square_per_image_where_the_draws_put_it(c, size):
+    x = torch.full((64, c, *SHAPES[c]), 200, dtype=torch.uint8)
+    h, w = SHAPES[c]
+    y = cutout(x, gen(3), size=size, fill=0)
+    g = gen(3)                                    # the same draws: a row, then a column, per image
+    cy, cx = torch.randint(0, h, (64,), generator=g), torch.randint(0, w, (64,), generator=g)
+    full = 0
+    for i in range(64):
+        r0, r1, c0, c1 = _square(int(cy[i]), int(cx[i]), size, h, w)
+        want = torch.full_like(x[i], 200)
+        want[:, r0:r1, c0:c1] = 0
+        assert torch.equal(y[i], want), i
+        if (r1 - r0, c1 - c0) == (2 * (size // 2),) * 2:
+            full += 1
+    assert 0 < full < 64                          # whole squares inside, clipped ones at the borders
+    cut = (y == 0).all(dim=1)                     # every channel of a cut pixel, none elsewhere
+    assert torch.equal((y == 0).any(dim=1), cut)
+
+
+def test_cutout_is_the_stated_size_away_from_the_borders_and_clipped_at_them():
+    x = torch.ones(4000, 1, 32, 32)
+    y = cutout(x, gen(0), size=16, fill=0.0)
+    area = (y == 0).flatten(1).sum(1)
+    assert int(area.max()) == 16 * 16             # a centre at least 8 px from every border
+    assert int(area.min()) == 8 * 8               # a corner centre: a quarter of it (in 4,000 draws)
+    assert bool((area >= 64).all())
+
+
+def test_cutout_same_seed_same_output_different_seed_different_output_and_input_untouched():
+    x = images(32, 3)
+    before = x.clone()
+    a, b = cutout(x, gen(1), fill=128), cutout(x, gen(1), fill=128)
+    assert torch.equal(a, b) and a.dtype == torch.uint8 and a.shape == x.shape
+    assert not torch.equal(a, cutout(x, gen(2), fill=128))
+    assert torch.equal(x, before) and a.data_ptr() != x.data_ptr()
+    assert bool(((a == 128) | (a == x)).all())    # a cut pixel is the fill; the rest the input
+
+
+def test_cutout_draws_two_numbers_per_image_whatever_the_images_and_the_size():
+    def after(*draws) -> torch.Tensor:
+        g = gen(5)
+        for h in draws:
+            torch.randint(0, h, (24,), generator=g)
+        return g.get_state()
+
+    g1, g2, g3 = gen(5), gen(5), gen(5)
+    cutout(images(24, 3), g1, size=16)
+    cutout(torch.zeros(24, 3, 32, 32, dtype=torch.uint8), g2, size=0)     # other images, nothing cut
+    cutout(torch.zeros(24, 1, 8, 8), g3, size=4)
+    assert torch.equal(g1.get_state(), after(32, 32)) and torch.equal(g2.get_state(), after(32, 32))
+    assert torch.equal(g3.get_state(), after(8, 8))
+
+
+def test_cutout_of_size_zero_and_bad_arguments():
+    x = images(4, 1)
+    y = cutout(x, gen(0), size=0)
+    assert torch.equal(y, x) and y.data_ptr() != x.data_ptr()
+    with pytest.raises(ValueError):
+        cutout(x[0], gen(0))
+    with pytest.raises(ValueError):
+        cutout(x, gen(0), size=-1)
+    with pytest.raises(ValueError):
+        cutout(x, gen(0), size=2.5)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("c", [1, 3])
 def test_cuda_with_cpu_and_cuda_generators(c):
@@ -195,3 +272,12 @@ def test_cuda_with_cpu_and_cuda_generators(c):
     g = torch.Generator(device="cuda").manual_seed(4)
     z = rand_augment(x, g)
     assert z.device == x.device and torch.equal(z, rand_augment(x, torch.Generator(device="cuda").manual_seed(4)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cutout_on_cuda_equals_cpu_with_a_cpu_generator():
+    x = images(64, 3).cuda()
+    y = cutout(x, gen(4), fill=128)
+    assert y.device == x.device and torch.equal(y.cpu(), cutout(x.cpu(), gen(4), fill=128))
+    g = torch.Generator(device="cuda")
+    assert torch.equal(cutout(x, g.manual_seed(4)), cutout(x, torch.Generator(device="cuda").manual_seed(4)))

@@ -1,6 +1,7 @@
-"""IEG: each equation by hand, the meta-gradient against finite differences (both ways of computing
-it), BatchNorm statistics untouched by the look-ahead, ω* = 0 for a sample that opposes the probe,
-the probe set, the ablation switches, determinism and resume."""
+"""IEG: each equation by hand, the look-ahead as the optimiser's exact momentum update, the
+meta-gradient against finite differences (both ways of computing it), BatchNorm statistics untouched
+by the look-ahead, ω* = 0 for a sample that opposes the probe, Cutout on x̂, the probe set, the
+ablation switches, every setting's source, determinism and resume."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lnl import engine
+from lnl import engine, provenance
 from lnl.engine import RunConfig
 from lnl.losses import one_hot
-from lnl.methods.ieg import (ABLATIONS, IEG, consistency_loss, logit_norm, lookahead, meta_step, meta_step_jvp,
-                             mixup_coefficients, normalise_weights, pseudo_labels, relabel_target, sharpen,
-                             supervised_losses, weighted_loss)
+from lnl.methods import ieg as ieg_module
+from lnl.methods.ieg import (ABLATIONS, IEG, consistency_loss, cutout_views, logit_norm, lookahead, meta_step,
+                             meta_step_jvp, mixup_coefficients, normalise_weights, pseudo_labels, relabel_target,
+                             sharpen, supervised_losses, weighted_loss)
 
 from .test_engine import comparable
 
@@ -116,6 +118,112 @@ def test_lookahead_sgd_and_momentum_by_hand():
     assert torch.allclose(out, torch.tensor([1 - 0.1 * 1.41, 2 - 0.1 * -0.08]))
     assert torch.allclose(lookahead(theta, grad, 0.1, momentum=0.9, buffers=[None])["w"],
                           lookahead(theta, grad, 0.1)["w"])                   # first step: no buffer yet
+
+
+def _linear_after_one_step(config: dict, lr: float = 0.1, momentum: float = 0.9, weight_decay: float = 0.0):
+    """An IEG whose network is w·x (w = (1, 2), no bias) with loss w·x, so that ∇ = x = (0.5, −1) at
+    every step, after one real step of its SGD optimiser: w₁ = w − lr (x + wd w), v = x + wd w."""
+    net = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[1.0, 2.0]]))
+    m = IEG(IEG.make_config(config))
+    m.net, m.opt = net, torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    x = torch.tensor([[0.5, -1.0]])
+    net(x).sum().backward()
+    m.opt.step()
+    m.opt.zero_grad()
+    params = dict(net.named_parameters())
+    return m, params, list(torch.autograd.grad(net(x).sum(), list(params.values())))
+
+
+def test_the_default_look_ahead_is_the_exact_momentum_update_by_hand():
+    """§2.1: "the exact momentum update using momentum value of the SGD optimizer". After one step
+    w₁ = (1, 2) − 0.1 (0.5, −1) = (0.95, 2.1) and v = (0.5, −1), so Θ' = w₁ − η (μ v + ∇) =
+    (0.95, 2.1) − 0.1 · 1.9 · (0.5, −1) = (0.855, 2.29); §2.1's formula, w₁ − η ∇, gives (0.9, 2.2)."""
+    m, params, grads = _linear_after_one_step({})
+    kw = m.lookahead_settings(params)
+    assert kw["lr"] == 0.1 and kw["momentum"] == 0.9 and kw["weight_decay"] == 0.0
+    out = lookahead(params, grads, **kw)["weight"]
+    assert torch.allclose(out, torch.tensor([[0.855, 2.29]]))
+    assert not torch.allclose(out, torch.tensor([[0.9, 2.2]]))           # θ − ηg: not the default
+    m, params, grads = _linear_after_one_step({"lookahead": "sgd"})       # the formula, an option
+    kw = m.lookahead_settings(params)
+    assert kw["momentum"] == 0.0 and kw["buffers"] is None
+    assert torch.allclose(lookahead(params, grads, **kw)["weight"], torch.tensor([[0.9, 2.2]]))
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.01])
+def test_the_default_look_ahead_is_the_optimisers_own_next_step(wd):
+    """Θ' equals the parameters the optimiser's next step would give with the same gradient, at its
+    scheduled LR (here lowered after the first step) and with its weight decay."""
+    m, params, grads = _linear_after_one_step({}, lr=0.1, momentum=0.9, weight_decay=wd)
+    m.opt.param_groups[0]["lr"] = 0.03                                  # the schedule moved the LR
+    out = lookahead(params, grads, **m.lookahead_settings(params))["weight"].detach()
+    params["weight"].grad = grads[0].clone()
+    m.opt.step()
+    assert torch.allclose(out, params["weight"].detach())
+
+
+def test_the_code_variant_looks_ahead_at_a_fixed_step_and_momentum():
+    m, params, grads = _linear_after_one_step({"variant": "code"}, lr=0.02, momentum=0.5)
+    kw = m.lookahead_settings(params)
+    assert kw["lr"] == 0.1 and kw["momentum"] == 0.9                     # meta_stepsize, meta_momentum
+    assert kw["buffers"][0] is m.opt.state[params["weight"]]["momentum_buffer"]
+
+
+def test_a_run_looks_ahead_with_the_optimisers_momentum_and_buffers(monkeypatch, tmp_path):
+    seen = []
+    real = ieg_module.lookahead
+
+    def spy(params, grads, lr, **kw):
+        seen.append((lr, kw["momentum"], kw["buffers"] is not None and all(v is not None for v in kw["buffers"])))
+        return real(params, grads, lr, **kw)
+
+    monkeypatch.setattr(ieg_module, "lookahead", spy)
+    engine.run(small(epochs=1), out=tmp_path)
+    assert len(seen) > 2 and all(mu == 0.9 and 0 < lr <= 0.05 + 1e-9 for lr, mu, _ in seen)
+    assert not seen[0][2] and all(has for _, _, has in seen[1:])         # buffers from the second step on
+
+
+def test_cutout_views_cut_one_square_of_the_share_of_the_side():
+    x = torch.randn(16, 1, 8, 8) + 10                                   # no pixel is 0 before the cut
+    out = cutout_views([x], 0.5, torch.Generator().manual_seed(0))[0]
+    area = (out == 0).flatten(1).sum(1)
+    assert int(area.max()) == 16 and bool((area >= 4).all())           # 4 × 4 inside, clipped at borders
+    assert torch.equal(out[out != 0], x[out != 0])
+    assert cutout_views([x], 0.0, torch.Generator())[0] is x and cutout_views([], 0.5, torch.Generator()) == []
+
+
+@pytest.mark.parametrize("params, size", [({}, 4), ({"ablation": "IEG-7"}, 4), ({"cutout": 0.25}, 2),
+                                          ({"cutout": 0.0}, None), ({"ablation": "IEG-1"}, None)])
+def test_the_augmented_view_ends_with_cutout(monkeypatch, tmp_path, params, size):
+    """x̂ is "flip → random crop → cutout" in IEG-7 and has Cutout after RandAugment in IEG (§3.1):
+    on digits' 8-pixel images the code's share 16/32 is a 4-pixel square. L2R has no x̂."""
+    sizes = []
+    real = ieg_module.cutout_square
+
+    def spy(x, generator, *, size, fill):
+        sizes.append(size)
+        assert fill == 0.0 and x.dtype.is_floating_point                  # normalised images: the code's 0
+        return real(x, generator, size=size, fill=fill)
+
+    monkeypatch.setattr(ieg_module, "cutout_square", spy)
+    engine.run(small(epochs=1, method_params=params), out=tmp_path)
+    assert set(sizes) == ({size} if size else set())
+
+
+def test_every_setting_has_a_source_and_resolves_to_what_a_run_uses():
+    assert provenance.missing_sources(IEG) == []
+    paper_cfg = IEG.make_config({})
+    assert paper_cfg.resolve("lookahead") == "momentum" and paper_cfg.resolve("strong_aug") is True
+    assert paper_cfg.resolve("meta_lr") == "the optimiser's LR"
+    assert paper_cfg.resolve("meta_momentum") == "the optimiser's momentum"
+    assert IEG.make_config({"lookahead": "sgd"}).resolve("meta_momentum") == 0.0
+    assert IEG.make_config({"ablation": "IEG-7"}).resolve("strong_aug") is False
+    assert IEG.make_config({"ablation": "EG"}).resolve("isolation") is False
+    code = IEG.make_config({"variant": "code"})
+    assert (code.resolve("meta_lr"), code.resolve("meta_momentum"), code.resolve("half_supervised")) == (0.1, 0.9, True)
+    assert paper_cfg.resolve("cutout") == 0.5 and paper_cfg.resolve("p") == 5.0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -274,7 +382,8 @@ def test_same_seed_same_record(tmp_path):
 
 @pytest.mark.parametrize("params", [{"ablation": a} for a in ABLATIONS] + [
     {"variant": "code"}, {"meta_grad": "backprop"}, {"meta_params": "head"}, {"T": 0.05},
-    {"consistency": False}, {"mixup": False, "relabel": False}, {"K": 3}])
+    {"consistency": False}, {"mixup": False, "relabel": False}, {"K": 3}, {"lookahead": "sgd"},
+    {"meta_momentum": 0.5, "meta_lr": 0.01}, {"cutout": 0.0}])
 def test_every_switch_runs(tmp_path, params):
     rec = engine.run(small(epochs=1, method_params=params), out=tmp_path)
     last = rec["history"][-1]
@@ -295,6 +404,8 @@ def test_the_ablation_rows_of_table7():
     eg = IEG.make_config({"ablation": "EG"})
     assert not eg.switch("isolation") and eg.switch("mixup")
     assert IEG.make_config({"ablation": "IEG-4", "consistency": "true"}).switch("consistency")   # a switch wins
+    assert full.form("lookahead") == "momentum" and full.form("meta_lr") is None    # the optimiser's (§2.1)
+    assert not IEG.make_config({"ablation": "IEG-7"}).switch("strong_aug")          # flip → crop → cutout
     code = IEG.make_config({"variant": "code"})
     assert code.form("half_supervised") and code.form("logit_norm") and code.form("mixup_coef") == "code"
     assert code.form("lookahead") == "momentum" and code.form("meta_lr") == 0.1
@@ -308,3 +419,9 @@ def test_bad_settings_get_one_sentence():
         IEG.make_config({"tau": "0"})
     with pytest.raises(ValueError, match="IEG meta_grad must be one of"):
         IEG.make_config({"meta_grad": "fd"})
+    with pytest.raises(ValueError, match="IEG lookahead must be one of: momentum, sgd"):
+        IEG.make_config({"lookahead": "adam"})
+    with pytest.raises(ValueError, match="0 ≤ cutout ≤ 1"):
+        IEG.make_config({"cutout": "1.5"})
+    with pytest.raises(ValueError, match="meta_momentum < 1"):
+        IEG.make_config({"meta_momentum": "1"})

@@ -7,39 +7,60 @@ Official code: TensorFlow 1, ``google-research/ieg`` (``models/model.py``).
 
 ==============  ===============================================================================
 D_u, D_p        the noisy training set and the clean probe set (``probe_per_class`` of each class,
-                held out before the noise is drawn: the engine's ``probe`` stream)
+                held out before the noise is drawn: the engine's ``probe`` stream). A step's probe
+                batch is the whole probe set when it holds at most B images, else the next B of it
+                in a fixed order (the stream is not shuffled, as in the code)
 Φ(x; Θ)         the network's class probabilities; z its logits
 ω, λ            per-sample loss weights and re-labelling controllers of a batch of B; ω₀ = 1/B and
                 λ₀ = 0.9 (footnote 1) are where the meta-gradients are taken
 g(x)            the pseudo label: the sharpened mean prediction over K views (§2.2.1)
 P(λ_i)          λ_i y_i + (1 − λ_i) g_i, the target between the given label and the pseudo label
+                (eq. 3)
+α, μ, v         the look-ahead's step size and momentum, and the optimiser's momentum buffer
 p, k            weights of L^u_β and L_KL (Alg. 1 l. 6; §3.2: 5 and 20)
 T               the split threshold of Alg. 1 l. 4 (§3.2: 1)
 ==============  ===============================================================================
 
 A training step, in Algorithm 1's order (:meth:`IEG.training_step`):
 
-1. x̂: the K − 1 augmented views of the batch (strong: RandAugment on the device, for AutoAugment).
+1. x̂: the K − 1 augmented views of the batch, each "learned policy augmentation → flip → random
+   crop → cutout" (§3.1): the weak view (the data set's crop and flip), RandAugment on it for AA
+   (``strong_aug``; the paper's AA is AutoAugment), then Cutout (:func:`lnl.augment.cutout`, a
+   square of ``cutout`` times the image side: 16 px on CIFAR's 32, the code's size). Without AA
+   this is Table 7's IEG-7, "flip → random crop → cutout".
 2. g = Sharpen((1/K)(Φ(x) + Σ_k Φ(x̂_k)), τ) (§2.2.1; :func:`pseudo_labels`).
-3. The meta step (§2.1; :func:`meta_step`): one virtual SGD step Θ' = Θ − α ∇_Θ Σ_i ω_i L(P(λ_i),
-   Φ(x_i; Θ)) at (ω₀, λ₀) (eq. 1, 3), the probe loss L^p at Θ', and its gradient in ω and λ:
-   ω* = normalised ReLU(−∂L^p/∂ω) (eq. 2, as L2R computes it), λ* = [sign(−∂L^p/∂λ)]₊ (eq. 4).
+3. The meta step (§2.1; :func:`meta_step`): one virtual step of Θ on Σ_i ω_i L(P(λ_i), Φ(x_i; Θ)) at
+   (ω₀, λ₀) (eq. 1, 3), "the exact momentum update using momentum value of the SGD optimizer"
+   (§2.1): Θ' = Θ − α (μ v + ∇_Θ) with the optimiser's LR α, momentum μ and buffer v
+   (:meth:`IEG.lookahead_settings`); then the probe loss L^p at Θ' and its gradient in ω and λ:
+   λ* = [sign(−∂L^p/∂λ)]₊ (eq. 4) and ω* = normalised ReLU(−∂L^p/∂ω). For ω* the paper says only
+   that it "can be obtained in the similar way" (§2.1) under eq. 2's constraints ω ≥ 0, Σ ω = 1;
+   L2R's rule, clip at zero and normalise, is our reading (the code's too).
 4. The split 1(ω* < T): with T = 1 and Σ ω* = 1, *every* sample is "possibly mislabelled" (a
    weight can reach 1 only when all the others are 0), so all of x and x̂ enter the mixup with
    pseudo labels; this is what the official code does, which has no split at all. A smaller T
    keeps the given labels of the samples with ω*_i ≥ T.
 5. Mixup (eq. 6, §2.2.2) over the pool D_p ∪ D_u ∪ D̂_u against a random permutation of it, one
    coefficient per sample: L^p_β over the mixed samples whose anchor is a probe image (its one-hot
-   label), L^u_β over those anchored on x or x̂ (their pseudo labels).
-6. L = L_ω* + L_λ* + L^p_β + p L^u_β + k L_KL (Alg. 1 l. 6), with (eq. 5)
-   L_ω* = Σ_i ω*_i L(P(λ₀)_i, Φ(x_i)) and L_λ* = (1/B) Σ_i L(ỹ_i, Φ(x_i)), ỹ_i = y_i if λ*_i > 0
-   else g_i; and (eq. 7) L_KL = (1/B) Σ_i KL(Φ(x_i) ‖ Φ(x̂_i)), the un-augmented side held fixed.
+   label), L^u_β over those anchored on x or x̂ (their pseudo labels). The B probe anchors are
+   resampled *with replacement* from the step's probe batch (uniform indices, the code's
+   ``l_idx``), so that the probe contributes as many anchors as the batch whatever its size.
+6. L = L_ω* + L_λ* + L^p_β + p L^u_β + k L_KL (Alg. 1 l. 6), with L_λ* = (1/B) Σ_i L(ỹ_i, Φ(x_i)),
+   ỹ_i = y_i if λ*_i > 0 else g_i (eq. 5), and L_ω* = Σ_i ω*_i L(P(λ₀)_i, Φ(x_i)): eq. 5 prints
+   this target as λ₀ y_i, a vector that does not sum to one; we read it as P(λ₀), the target of
+   the meta step, as the official code trains; and (eq. 7) L_KL = (1/B) Σ_i KL(Φ(x_i) ‖ Φ(x̂_i)),
+   the un-augmented side held fixed.
 7. One SGD step; an exponential moving average of the weights (``ema``) is what is evaluated, as
    in the official code (the history has the live network's accuracy too).
 
 The look-ahead runs through :func:`lnl.engine.functional_forward` with copies of the BatchNorm
 buffers, so the virtual step never moves the real running statistics; the look-ahead's gradient
-reuses the real forward pass of x (Φ(x; Θ) is computed once per step).
+reuses the real forward pass of x (Φ(x; Θ) is computed once per step). The momentum buffer v does
+not depend on ω or λ, so Θ' stays linear in them and both meta-gradients keep their closed form
+(:func:`meta_step_jvp`). The momentum term adds one multiply-add per parameter to the look-ahead;
+``lnl.report.step_seconds`` times a step of each form (the tutorial does, at the smoke profile).
+Before the optimiser's first step there is no buffer and the two forms coincide; with Adam there is
+none either, and the look-ahead is plain SGD.
 
 Paper and official code differ; the paper's form is the default and ``variant="code"`` selects the
 code's column (each row is also its own option):
@@ -53,25 +74,24 @@ the mixup CEs                                              whole batch: ``logit_
 mixup coefficient       m ~ Beta(β, β) per sample (§2.2.2) 1 − U²/2, U ~ U(0, 1) (its "approx.
                                                            Beta(0.5)", in [0.5, 1]):
                                                            ``mixup_coef="code"``
-look-ahead              Θ − α ∇ (§2.1's formula), α the    Θ − η_m (μ_m v + ∇), v the
-                        optimiser's LR at the step         optimiser's momentum buffer, η_m =
-                                                           0.1 fixed, μ_m = 0.9:
-                                                           ``lookahead="momentum"``, ``meta_lr``
+look-ahead              Θ − α (μ v + ∇), α and μ the       Θ − η_m (μ_m v + ∇), η_m = 0.1
+                        optimiser's LR and momentum at     fixed, μ_m = 0.9: ``meta_lr``,
+                        the step (§2.1's text)             ``meta_momentum``
 ω* normalisation        ω̃ / Σ ω̃ when Σ ω̃ > 0 (L2R)        ω̃ / (Σ ω̃ + 1e-5)
 ======================  =================================  ===================================
 
-(§2.1 also says the look-ahead takes "the exact momentum update" of the optimiser; its formula
-has none. ``lookahead="momentum"`` with ``meta_lr=None`` is that reading: momentum, at the
-optimiser's own LR.) Not reproduced: the code's L2 penalty inside the meta losses (the engine's
+§2.1's displayed formula, Θ − α ∇, has no momentum: ``lookahead="sgd"`` is that formula (and
+L2R's), an option. Not reproduced: the code's L2 penalty inside the meta losses (the engine's
 weight decay enters the look-ahead as the optimiser applies it, not the probe loss), and a later
 commit of the code that drops the probe set for uniform noise (which breaks IEG).
 
 Ablations (Table 7; ``ablation="IEG-1"`` … ``"IEG-8"`` sets the four switches as the row, each
 switch also alone): UC (``consistency``, L_KL), MC (``mixup``, L^p_β and L^u_β), AA
-(``strong_aug``: x̂ is RandAugment of x, else a second weak view), λ (``relabel``: without it the
-meta step learns ω alone with the given labels, L_λ* is dropped and L_ω* is L2R's Σ ω* L(y, Φ)).
-IEG-1 is L2R (Ren et al. 2018), meta re-weighting only. ``ablation="EG"`` (Table 6) drops the
-isolation: no meta step and no supervised loss, every sample unlabelled.
+(``strong_aug``: RandAugment before the Cutout of x̂; without it IEG-7's flip → crop → cutout), λ
+(``relabel``: without it the meta step learns ω alone with the given labels, L_λ* is dropped and
+L_ω* is L2R's Σ ω* L(y, Φ)). IEG-1 is L2R (Ren et al. 2018), meta re-weighting only, on x alone.
+``ablation="EG"`` (Table 6) drops the isolation: no meta step and no supervised loss, every sample
+unlabelled. ``cutout=0`` removes the Cutout ("removing it leads to 72.71%/62.41%", §3.5 on IEG-7).
 
 Logged for the engine, which knows the truth: ``omega`` (ω*·B of each sample at its last step, 1 =
 the uniform weight) with its AUROC as a clean detector (the method's ``detection``); ``lambda``
@@ -90,8 +110,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lnl.augment import cutout as cutout_square
 from lnl.engine import Context, Method, Pass, Stream, functional_forward
 from lnl.losses import at_least_float32, mix, one_hot, soft_cross_entropy
+from lnl.provenance import code, ours, paper
 
 # Table 7 (and Table 6's EG): the four components of each row (UC, MC, AA, λ) and the isolation.
 ABLATIONS: dict[str, dict[str, bool]] = {
@@ -109,9 +131,10 @@ SWITCHES = ("isolation", "relabel", "strong_aug", "mixup", "consistency")
 # The official code's column (model.py): what variant="code" selects for every option left unset.
 CODE = dict(half_supervised=True, logit_norm=True, mixup_coef="code", lookahead="momentum", meta_lr=0.1,
             meta_momentum=0.9, omega_eps=1e-5)
-PAPER = dict(half_supervised=False, logit_norm=False, mixup_coef="beta", lookahead="sgd", meta_lr=None,
+# The paper's: meta_lr and meta_momentum None are the optimiser's own LR and momentum at the step (§2.1).
+PAPER = dict(half_supervised=False, logit_norm=False, mixup_coef="beta", lookahead="momentum", meta_lr=None,
              meta_momentum=None, omega_eps=0.0)
-CHOICES = {"variant": ("paper", "code"), "mixup_coef": ("beta", "code", None), "lookahead": ("sgd", "momentum", None),
+CHOICES = {"variant": ("paper", "code"), "mixup_coef": ("beta", "code", None), "lookahead": ("momentum", "sgd", None),
            "meta_grad": ("jvp", "backprop"), "meta_params": ("all", "head"), "ablation": tuple(ABLATIONS)}
 
 
@@ -124,18 +147,20 @@ class IEGConfig:
     tau: float = 0.5                    # sharpening temperature of g (§2.2.1)
     lambda0: float = 0.9                # λ₀ of the meta step (footnote 1); ω₀ = 1/B
     beta: float = 0.5                   # mixup m ~ Beta(β, β) (§2.2.2)
+    cutout: float = 0.5                 # Cutout's side on x̂, a share of the image side (code: 16 of 32 px); 0: none
     ablation: str = "IEG-5"             # a row of Table 7 (IEG-5 = IEG) or Table 6's EG
     isolation: bool | None = None       # the meta step (None: the ablation's)
     relabel: bool | None = None         # λ, meta re-labelling
-    strong_aug: bool | None = None      # AA: x̂ = RandAugment(x); else a second weak view
+    strong_aug: bool | None = None      # AA: RandAugment before x̂'s Cutout; else IEG-7's flip → crop → cutout
     mixup: bool | None = None           # MC: L^p_β + p L^u_β
     consistency: bool | None = None     # UC: k L_KL
-    variant: str = "paper"              # paper, or code (model.py): the defaults of the five below
+    variant: str = "paper"              # paper, or code (model.py): the defaults of the six below
     half_supervised: bool | None = None  # ½ (L_ω* + L_λ*)
     logit_norm: bool | None = None      # logits / rms before g and the mixup CEs
     mixup_coef: str | None = None       # beta (paper) or code: 1 − U²/2
-    lookahead: str | None = None        # sgd (§2.1's formula) or momentum (the text; the code)
-    meta_lr: float | None = None        # the look-ahead's step; None: the optimiser's LR (code: 0.1)
+    lookahead: str | None = None        # momentum (§2.1's text; the code) or sgd (§2.1's formula)
+    meta_lr: float | None = None        # the look-ahead's step α; None: the optimiser's LR (code: 0.1)
+    meta_momentum: float | None = None  # the look-ahead's μ; None: the optimiser's momentum (code: 0.9)
     meta_grad: str = "jvp"              # jvp (forward mode) or backprop (through the look-ahead): equal
     meta_params: str = "all"            # all, or head: look ahead in the last layer only (faster)
     ema: float = 0.999                  # evaluated weights: EMA decay (code: 0.999)
@@ -147,12 +172,14 @@ class IEGConfig:
                 raise ValueError(f"IEG {name} must be one of: {', '.join(v for v in valid if v)}; "
                                  f"got '{getattr(self, name)}'.")
         if not (self.K >= 1 and self.tau > 0 and 0 <= self.lambda0 <= 1 and self.beta > 0 and self.T > 0
-                and self.p >= 0 and self.k >= 0 and 0 <= self.ema < 1
-                and (self.meta_lr is None or self.meta_lr > 0)):
+                and self.p >= 0 and self.k >= 0 and 0 <= self.ema < 1 and 0 <= self.cutout <= 1
+                and (self.meta_lr is None or self.meta_lr > 0)
+                and (self.meta_momentum is None or 0 <= self.meta_momentum < 1)):
             raise ValueError(f"IEG needs K ≥ 1, tau > 0, 0 ≤ lambda0 ≤ 1, beta > 0, T > 0, p, k ≥ 0, "
-                             f"0 ≤ ema < 1 and meta_lr > 0; got K={self.K}, tau={self.tau}, "
-                             f"lambda0={self.lambda0}, beta={self.beta}, T={self.T}, p={self.p}, k={self.k}, "
-                             f"ema={self.ema}, meta_lr={self.meta_lr}.")
+                             f"0 ≤ ema < 1, 0 ≤ cutout ≤ 1, meta_lr > 0 and 0 ≤ meta_momentum < 1; "
+                             f"got K={self.K}, tau={self.tau}, lambda0={self.lambda0}, beta={self.beta}, "
+                             f"T={self.T}, p={self.p}, k={self.k}, ema={self.ema}, cutout={self.cutout}, "
+                             f"meta_lr={self.meta_lr}, meta_momentum={self.meta_momentum}.")
 
     def switch(self, name: str) -> bool:
         """A component's switch: set explicitly, else the ablation row's (isolation: on but in EG)."""
@@ -160,9 +187,68 @@ class IEGConfig:
         return ABLATIONS[self.ablation].get(name, True) if value is None else value
 
     def form(self, name: str):
-        """A paper/code difference: set explicitly, else the variant's column."""
+        """A paper/code difference: set explicitly, else the variant's column (``meta_lr`` and
+        ``meta_momentum`` None: the optimiser's own, :meth:`IEG.lookahead_settings`)."""
         value = getattr(self, name, None)
         return (CODE if self.variant == "code" else PAPER)[name] if value is None else value
+
+    def resolve(self, name: str):
+        """The value a run uses for the field ``name``: a switch through the ablation row, a form
+        through the variant, the look-ahead's step and momentum as the optimiser's where they
+        follow it; any other field as set."""
+        if name in SWITCHES:
+            return self.switch(name)
+        if name in CODE:
+            value = self.form(name)
+            if name == "meta_momentum" and self.form("lookahead") == "sgd":
+                return 0.0
+            if name in ("meta_lr", "meta_momentum") and value is None:
+                return "the optimiser's " + ("LR" if name == "meta_lr" else "momentum")
+            return value
+        return getattr(self, name)
+
+
+_CODE_MODEL = "google-research/ieg models/model.py"
+_TABLE7 = paper("Table 7; §3.5", "None: the ablation row's switch")
+SOURCES = {
+    "p": paper("§3.2: 'For all CIFAR experiments, we set T=1, p=5, k=20'; Alg. 1 l. 6"),
+    "k": paper("§3.2: 'we set T=1, p=5, k=20'; Alg. 1 l. 6"),
+    "T": paper("§3.2: 'we set T=1'; Alg. 1 l. 4"),
+    "K": paper("§3.1: 'We use K=2 augmentations'; §2.2.1's Pr = (1/K)(Φ(x) + Σ_k^{K−1} Φ(x̂_k))",
+               "read as §2.2.1's K: x and one augmented view, as the code's one x̂ per image"),
+    "tau": paper("§2.2.1: 'τ = 0.5 in this paper'"),
+    "lambda0": paper("footnote 1: 'ω₀ = 1/B and λ₀ = 0.9'"),
+    "beta": paper("§2.2.2: 'β ∼ Beta(0.5, 0.5)'"),
+    "cutout": code("google-research/ieg dataset_utils/utils.py apply_autoaugment: "
+                   "augmentation_transforms.cutout_numpy(img), default size=16 on 32-pixel images",
+                   "the paper names Cutout (§3.1; IEG-7 of Table 7) without a size; kept as the share 16/32 "
+                   "of the side (ours), so that 28- and 8-pixel images lose as much"),
+    "ablation": paper("Table 7: 'IEG-5 is the full IEG'"),
+    "isolation": paper("Table 6 and §3.4: EG removes the isolation", "None: on, but in the ablation 'EG'"),
+    "relabel": _TABLE7, "mixup": _TABLE7, "consistency": _TABLE7,
+    "strong_aug": paper("Table 7 (AA); §3.1: AutoAugment", "None: the ablation row's switch; ours is "
+                        "RandAugment(2, 9), which the code offers as on par (aug_type=randaug)"),
+    "variant": ours("a setting named 'paper' does what the paper's text says; 'code' selects "
+                    f"{_CODE_MODEL}'s forms for every option below left unset"),
+    "half_supervised": paper("Alg. 1 l. 6: L_ω* + L_λ*", f"code ({_CODE_MODEL}): ½ (L_ω* + L_λ*)"),
+    "logit_norm": paper("§2.2.1 and eq. 6: the network's probabilities, no normalisation of the logits",
+                        "code (google-research/ieg models/custom_ops.py logit_norm): before g and the mixup CEs"),
+    "mixup_coef": paper("§2.2.2: 'β ∼ Beta(0.5, 0.5)'", f"code ({_CODE_MODEL}): 1 − U²/2, in [0.5, 1]"),
+    "lookahead": paper("§2.1: 'We compute the meta step model parameters Θ_{t+1} by calculating the exact "
+                       "momentum update using momentum value of the SGD optimizer at each optimization step'",
+                       "'sgd' is §2.1's displayed formula Θ − α∇, without momentum"),
+    "meta_lr": ours("§2.1 calls α 'the step size' without a value; the exact update of the optimiser is at its "
+                    "own LR, as scheduled", f"code ({_CODE_MODEL} meta_stepsize): 0.1 fixed"),
+    "meta_momentum": paper("§2.1: 'using momentum value of the SGD optimizer': the optimiser's μ",
+                           f"code ({_CODE_MODEL} meta_momentum): 0.9, its optimiser's too"),
+    "meta_grad": ours("forward mode gives the meta-gradients of back-propagation through the look-ahead (the "
+                      "tests compare them) in less time"),
+    "meta_params": paper("§2.1: the meta step updates Θ, all the parameters", "'head' is ours: a cheaper "
+                         "approximation"),
+    "ema": code("google-research/ieg models/basemodel.py: an EMA of the weights, decay 0.999, is evaluated"),
+    "trace": ours("keeps every sample's ω*·B after each epoch, for the histograms over training; training "
+                  "is the same without it"),
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -189,6 +275,15 @@ def pseudo_labels(view_logits: list[Tensor], tau: float, normalise: bool = False
     with torch.no_grad():
         probs = [torch.softmax(logit_norm(z) if normalise else at_least_float32(z), dim=1) for z in view_logits]
         return sharpen(torch.stack(probs).mean(dim=0), tau)
+
+
+def cutout_views(views: list[Tensor], share: float, generator: torch.Generator) -> list[Tensor]:
+    """The last step of x̂'s augmentation, "→ cutout" (§3.1): in each view ``[B, C, H, W]`` of
+    normalised images, one square of side round(``share`` · min(H, W)) per image set to 0, the
+    official code's value in its own normalised space (:func:`lnl.augment.cutout`; the code's 16 px
+    on CIFAR's 32 is ``share = 0.5``). ``share = 0`` returns the views as they are."""
+    size = int(round(share * min(views[0].shape[-2:]))) if views else 0
+    return [cutout_square(v, generator, size=size, fill=0.0) for v in views] if size > 0 else list(views)
 
 
 def relabel_target(y: Tensor, g: Tensor, lam: Tensor) -> Tensor:
@@ -224,8 +319,10 @@ class MetaStep:
 
 def lookahead(params: dict[str, Tensor], grads: list[Tensor], lr: float, *, momentum: float = 0.0,
               buffers: list[Tensor | None] | None = None, weight_decay: float = 0.0) -> dict[str, Tensor]:
-    """Θ' = Θ − α (∇ + wd Θ) (§2.1), or with ``momentum`` μ the optimiser's update Θ − α (μ v + ∇ +
-    wd Θ) from its buffers v (absent before the first step: v = 0). Differentiable in ``grads``."""
+    """The virtual step of §2.1. With ``momentum`` μ and the optimiser's momentum ``buffers`` v, "the
+    exact momentum update" of SGD (torch's, no dampening): Θ' = Θ − α (μ v + ∇ + wd Θ), v absent
+    before the optimiser's first step (v = 0); without, §2.1's formula Θ' = Θ − α (∇ + wd Θ).
+    Differentiable in ``grads``."""
     out = {}
     for (name, theta), grad, v in zip(params.items(), grads, buffers or [None] * len(grads)):
         step = grad + weight_decay * theta.detach()
@@ -301,8 +398,10 @@ def meta_step_jvp(net: torch.nn.Module, logits: Tensor, x: Tensor, y: Tensor, g:
 
 def supervised_losses(logits: Tensor, y: Tensor, g: Tensor, omega_star: Tensor, lam_star: Tensor,
                       lambda0: float) -> tuple[Tensor, Tensor]:
-    """Eq. (5): L_ω* = Σ_i ω*_i L(P(λ₀)_i, Φ(x_i)) and L_λ* = (1/B) Σ_i L(ỹ_i, Φ(x_i)), where
-    ỹ_i = y_i if λ*_i > 0 else g_i (λ* ∈ {0, 1}, so ỹ = P(λ*))."""
+    """Eq. (5): L_λ* = (1/B) Σ_i L(ỹ_i, Φ(x_i)), where ỹ_i = y_i if λ*_i > 0 else g_i (λ* ∈ {0, 1},
+    so ỹ = P(λ*)), and L_ω* = Σ_i ω*_i L(P(λ₀)_i, Φ(x_i)). Eq. (5) prints L_ω*'s target as λ₀ y_i,
+    which does not sum to one; P(λ₀) = λ₀ y_i + (1 − λ₀) g_i, the meta step's target, is our reading
+    and the official code's."""
     L_omega = weighted_loss(logits, y, g, omega_star, torch.full_like(omega_star, lambda0))
     L_lam = soft_cross_entropy(logits, relabel_target(y, g, lam_star))
     return L_omega, L_lam
@@ -348,6 +447,7 @@ class IEG(Method):
 
     name = "ieg"
     Config = IEGConfig
+    sources = SOURCES
     uses_probe = True
     automatic_optimization = False
     reported_output = "ema"
@@ -373,15 +473,24 @@ class IEG(Method):
         views = ("weak",) + (("strong" if self.on["strong_aug"] else "weak"),) * (self.views - 1)
         ctx.passes = [Pass(Stream("train", views=views), side=(Stream("probe", source="probe", shuffle=False),))]
 
-    def meta_lr(self) -> float:
-        lr = self.config.form("meta_lr")
-        return self.opt.param_groups[0]["lr"] if lr is None else lr
+    def lookahead_settings(self, params: dict[str, Tensor]) -> dict:
+        """The arguments of :func:`lookahead` for ``params`` at this step: ``lr`` α (the optimiser's
+        current LR, or ``meta_lr``), ``momentum`` μ (the optimiser's, or ``meta_momentum``; 0 for
+        ``lookahead="sgd"`` and for an optimiser without momentum), the optimiser's momentum
+        ``buffers`` v of ``params`` (None before its first step) and its ``weight_decay``."""
+        c, group = self.config, self.opt.param_groups[0]
+        lr, mu = c.form("meta_lr"), c.form("meta_momentum")
+        momentum = (group.get("momentum", 0.0) if mu is None else mu) if c.form("lookahead") == "momentum" else 0.0
+        buffers = [self.opt.state.get(p, {}).get("momentum_buffer") for p in params.values()] if momentum else None
+        return dict(lr=group["lr"] if lr is None else lr, momentum=momentum, buffers=buffers,
+                    weight_decay=group["weight_decay"])
 
     def training_step(self, batch, ctx: Context):
         c, C = self.config, ctx.num_classes
         idx, y_idx = batch["idx"], batch["y"]
         views = batch.get("views", [batch["x"]])
-        x, x_hat = views[0], views[1:]                                   # 1. x and the K − 1 views x̂
+        x, x_hat = views[0], views[1:]                                   # 1. x and the K − 1 views x̂,
+        x_hat = cutout_views(x_hat, c.cutout, ctx.generator("ieg/cutout"))   # "→ cutout" (§3.1)
         y = one_hot(y_idx, C)
         xp, yp = batch["probe"]["x"], batch["probe"]["y"]
         z = self.net(x)                                                  # Φ(x; Θ), reused below
@@ -392,11 +501,8 @@ class IEG(Method):
         if self.on["isolation"]:                                         # 3. the meta step, §2.1
             head = c.meta_params == "head"
             params = dict(self.net.fc.named_parameters(prefix="fc")) if head else dict(self.net.named_parameters())
-            momentum = c.form("meta_momentum") if c.form("lookahead") == "momentum" else 0.0
-            buffers = [self.opt.state.get(p, {}).get("momentum_buffer") for p in params.values()] if momentum else None
-            kw = dict(lambda0=c.lambda0, relabel=self.on["relabel"], lr=self.meta_lr(), momentum=momentum,
-                      buffers=buffers, weight_decay=self.opt.param_groups[0]["weight_decay"], params=params,
-                      omega_eps=c.form("omega_eps"))
+            kw = dict(lambda0=c.lambda0, relabel=self.on["relabel"], params=params, omega_eps=c.form("omega_eps"),
+                      **self.lookahead_settings(params))                 # the exact momentum update
             m = (meta_step_jvp(self.net, z, x, y, g, xp, yp, **kw) if c.meta_grad == "jvp"
                  else meta_step(self.net, z, y, g, xp, yp, **kw))
             if self.on["relabel"]:                                       # eq. (5)
@@ -418,7 +524,8 @@ class IEG(Method):
         if self.on["mixup"]:                                             # 5. mixup, eq. (6)
             gen = ctx.generator("ieg/mixup")
             t_u = torch.where(possibly_clean[:, None], y, g)             # pseudo labels where ω* < T
-            probe_pick = torch.randint(len(xp), (len(x),), generator=gen, device=gen.device).to(ctx.device)
+            probe_pick = torch.randint(len(xp), (len(x),), generator=gen,      # B probe anchors, drawn
+                                       device=gen.device).to(ctx.device)  # with replacement (code: l_idx)
             x_u = torch.cat([x, x_hat[0]]) if x_hat else x
             t_uu = torch.cat([t_u, t_u]) if x_hat else t_u
             n = len(x) + len(x_u)
