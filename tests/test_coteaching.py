@@ -1,16 +1,19 @@
-"""Co-teaching: R(T), the peer exchange, the paper's optimiser, named outputs, resume."""
+"""Co-teaching: R(T), the peer exchange, the paper's optimiser, presets and sources, T_k's share of a
+short run, named outputs, resume."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import engine
+from lnl import engine, provenance
 from lnl.engine import RunConfig, Schedule
-from lnl.methods.coteaching import Coteaching, CoteachingConfig, forget_rate, small_loss_selection
+from lnl.methods.coteaching import (PRESETS, Coteaching, CoteachingConfig, forget_rate, full_rate_epoch,
+                                    small_loss_selection)
 
 from .test_engine import comparable
 
@@ -24,10 +27,31 @@ def small(**kw) -> RunConfig:
 def test_forget_rate_ramps_to_tau_over_t_k_epochs():
     # paper: R(T) = 1 − τ min(T/T_k, 1), set at the end of epoch T, used in epoch T + 1
     assert [forget_rate(e, 0.5, 10) for e in (0, 1, 5, 10, 30)] == pytest.approx([0, 0.05, 0.25, 0.5, 0.5])
-    # code: np.linspace(0, τ^c, T_k)[e], τ from epoch T_k − 1 on
-    assert [forget_rate(e, 0.5, 10, "code") for e in (0, 1, 9, 10)] == pytest.approx([0, 0.5 / 9, 0.5, 0.5])
-    assert forget_rate(3, 0.5, 10, "code", exponent=2) == pytest.approx(0.25 * 3 / 9)
     assert forget_rate(0, 0.5, 0) == 0.5
+    assert full_rate_epoch(0.5, 10) == 11
+
+
+def official_rates(forget_rate_, n_epoch=200, num_gradual=10, exponent=1.0):
+    """bhanML/Co-teaching main.py, by hand: the forget rate of each epoch its loop trains, in order."""
+    rate_schedule = np.ones(n_epoch) * forget_rate_
+    rate_schedule[:num_gradual] = np.linspace(0, forget_rate_ ** exponent, num_gradual)
+    return [rate_schedule[epoch] for epoch in range(1, n_epoch)]        # loss_coteaching(..., rate_schedule[epoch])
+
+
+@pytest.mark.parametrize("tau, t_k, exponent", [(0.5, 10, 1.0), (0.8, 10, 1.0), (0.45, 5, 2.0), (0.2, 15, 0.5),
+                                                (0.5, 1, 1.0), (0.5, 0, 1.0)])
+def test_code_ramp_is_the_official_schedule_epoch_by_epoch(tau, t_k, exponent):
+    want = official_rates(tau, num_gradual=t_k, exponent=exponent)
+    got = [forget_rate(e, tau, t_k, "code", exponent) for e in range(len(want))]   # our epoch e: its (e + 1)-th
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_code_ramp_reaches_tau_two_epochs_before_the_papers():
+    # the official loop's first trained epoch already forgets τ/9; epoch 9 forgets τ (the paper's form: epoch 11)
+    assert forget_rate(0, 0.5, 10, "code") == pytest.approx(0.5 / 9)
+    assert [forget_rate(e, 0.5, 10, "code") for e in (7, 8)] == pytest.approx([0.5 * 8 / 9, 0.5])
+    assert full_rate_epoch(0.5, 10, "code") == 9 == full_rate_epoch(0.5, 10) - 2
+    assert full_rate_epoch(0.5, 10, "code", exponent=2) == 10       # τ² at entry 9, then τ
 
 
 def test_small_loss_selection_keeps_the_floor_of_r_b_smallest():
@@ -37,7 +61,7 @@ def test_small_loss_selection_keeps_the_floor_of_r_b_smallest():
 
 
 def test_each_network_learns_only_from_its_peers_selection():
-    su = engine.setup(small())
+    su = engine.setup(small(method_params={"t_k": 10}))
     m, ctx = su.method, su.ctx
     ctx.epoch = 5                                                         # R = 1 − 0.4 · 0.5 = 0.8
     idx = torch.arange(0, 640, 10)
@@ -74,7 +98,7 @@ def test_paper_optimiser_switches_beta1_where_the_lr_decay_starts(tmp_path):
 
 
 def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
-    rec = engine.run(small(), out=tmp_path)
+    rec = engine.run(small(method_params={"t_k": 10}), out=tmp_path)
     last = rec["history"][-1]
     assert last["test_acc"] == last["test_acc_net1"] and rec["summary"]["reported_output"] == "net1"
     assert {"test_acc_net2", "test_acc_ensemble", "selected_precision", "selected_auroc",
@@ -88,6 +112,31 @@ def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
     assert rec["assumptions"] == {"tau": 0.2, "tau_source": "set by the user"}
     with pytest.raises(ValueError, match="--param tau"):
         engine.run(small(noise="none", epochs=1), out=tmp_path)
+
+
+def test_t_k_keeps_the_papers_share_of_a_short_run(tmp_path):
+    # T_k = 10 of the paper's 200 epochs: 1 epoch of 20, recorded; a T_k the user gives stays as given
+    rec = engine.run(small(epochs=20, train_per_class=20), out=tmp_path)
+    assert rec["phases_resolved"]["t_k"] == {**rec["phases_resolved"]["t_k"], "default": 10, "paper_schedule": 200,
+                                             "epochs": 1}
+    assert [e["keep_rate"] for e in rec["history"][:3]] == pytest.approx([1.0, 0.6, 0.6])
+    assert "warnings" not in rec or not any("forget rate" in w for w in rec["warnings"])
+    rec = engine.run(small(epochs=20, train_per_class=20, method_params={"t_k": 10}), out=tmp_path)
+    assert "phases_resolved" not in rec
+    assert [e["keep_rate"] for e in rec["history"][:3]] == pytest.approx([1.0, 0.96, 0.92])
+
+
+def test_every_setting_has_a_source_and_the_presets_follow_the_official_code():
+    assert provenance.missing_sources(Coteaching) == []
+    assert Coteaching.sources["t_k"].schedule == 200
+    # main.py: epoch_decay_start 80 (CIFAR-10) and 100 (CIFAR-100); ToTensor() only, no crop or flip
+    assert PRESETS["cifar10"]["schedule"] == Schedule("linear", milestones=(80,))
+    assert PRESETS["cifar100"]["schedule"] == Schedule("linear", milestones=(100,))
+    for name, p in PRESETS.items():
+        assert (p["optimizer"], p["lr"], p["weight_decay"], p["batch_size"], p["epochs"], p["augment"]) == \
+            ("adam", 1e-3, 0.0, 128, 200, False)
+        assert Coteaching.preset_sources[name]["model"].kind == "ours"       # no 9-layer CNN in lnl.models
+        engine.validate(RunConfig(method="coteaching", dataset=name, **p))
 
 
 def test_a_killed_run_resumes_to_the_identical_record(tmp_path):

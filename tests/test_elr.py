@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import engine
-from lnl.engine import RunConfig
+from lnl import engine, provenance
+from lnl.engine import RunConfig, Schedule
 from lnl.methods.elr import (ELR, PRESETS, clamped_probabilities, elr_gradient, elr_regulariser,
                              ema_targets)
 
@@ -80,7 +80,25 @@ def test_run_logs_the_target_score_and_resumes(tmp_path):
 def test_presets_are_the_official_configs():
     assert PRESETS["cifar10"]["method_params"] == {"beta": 0.7, "lam": 3.0}
     assert PRESETS["cifar100"]["method_params"] == {"beta": 0.9, "lam": 7.0}
+    # config_cifar10_asym.json: β 0.9, λ 1, ×0.01 at epochs 40 and 80, 120 epochs; the rest as config_cifar10.json
+    asym = PRESETS["cifar10-asym"]
+    assert asym["method_params"] == {"beta": 0.9, "lam": 1.0} and asym["epochs"] == 120
+    assert asym["schedule"] == Schedule("multistep", milestones=(40, 80), gamma=0.01)
+    shared = ("model", "optimizer", "lr", "momentum", "weight_decay", "batch_size")
+    assert {k: asym[k] for k in shared} == {k: PRESETS["cifar10"][k] for k in shared} == \
+        dict(model="resnet34", optimizer="sgd", lr=0.02, momentum=0.9, weight_decay=1e-3, batch_size=128)
+    assert PRESETS["cifar10"]["schedule"].kind == "cosine-restarts"        # config_cifar10.json alone
+    assert [p["schedule"].kind for k, p in PRESETS.items() if k != "cifar10"] == ["multistep", "multistep"]
     for p in PRESETS.values():
         engine.validate(RunConfig(method="elr", dataset="cifar10", **p))
     with pytest.raises(ValueError, match="ELR needs"):
         ELR.make_config({"beta": "1"})
+
+
+@pytest.mark.parametrize("method", ["ce", "mixup", "coteaching", "elr"])
+def test_every_setting_has_a_source(method):
+    from lnl.methods import METHODS
+
+    assert provenance.missing_sources(METHODS[method]) == []
+    assert all(r["kind"] != "MISSING" for p in [None, *METHODS[method].presets]
+               for r in provenance.defaults(method, p))

@@ -29,6 +29,7 @@ class CEConfig:
 class CE(Method):
     name = "ce"
     Config = CEConfig
+    sources = {}               # no settings of its own, so none to trace
     sanm = None                # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm: sanm-ce)
 
     def configure(self, ctx: Context) -> None:

@@ -25,15 +25,27 @@ Algorithm 1, per mini-batch D̄ of a shuffled epoch T (counted from 1):
 Each network's errors are filtered by the other, whose different initialisation makes it select
 differently: the "exchange" the paper credits for beating self-selection (its Fig. 4 ablation).
 
-The paper's optimiser (§4, and the code): Adam, lr 0.001, batch 128, 200 epochs; from epoch 80 the LR
+The paper's optimiser (§4): Adam, lr 0.001, batch 128, 200 epochs. The official code
+(``main.py``) adds a schedule: from ``epoch_decay_start`` (80 on CIFAR-10, 100 on CIFAR-100) the LR
 decays linearly to 0 and Adam's β₁ drops from 0.9 to 0.1. As a run: ``optimizer="adam", lr=1e-3,
-weight_decay=0, schedule=Schedule("linear", milestones=(80,))``: the β₁ switch follows the linear
-schedule's start (``beta1_after``). :data:`PRESETS` holds these settings.
+weight_decay=0, schedule=Schedule("linear", milestones=(80,))``; the β₁ switch follows the linear
+schedule's start (``beta1_after``). :data:`PRESETS` holds these settings, with ``augment=False``:
+the code trains on ``transforms.ToTensor()`` alone, no crop or flip. Two differences remain (see
+:data:`PRESET_SOURCES`): the library normalises every image by the data set's mean and standard
+deviation, and its network is the run's (``resnet20`` on CIFAR), not the code's 9-layer CNN, which
+``lnl.models`` does not have. The code's loop trains entries 1 to 199 of its 200-entry plans (entry
+0 is only evaluated), so its LR and β₁ run one epoch ahead of a 200-epoch run here, whose epoch
+``e`` (from 0) takes entry ``e``.
 
-Paper and code differ in the ramp of R(T); ``ramp="code"`` selects the code's
-``np.linspace(0, τ^c, T_k)``, which reaches τ at epoch T_k − 1 (0-based) rather than T_k, with
-``exponent`` c (1 in the paper's runs). Both keep ``int(R · |D̄|)`` samples (floor). The paper's CIFAR
-network is a 9-layer CNN; the run's model is used here.
+T_k is an epoch count of the paper's 200-epoch run: a shorter run keeps its share of the run
+(:meth:`lnl.engine.Method.phase`; 1 epoch of 20), and a value given with ``--param`` is kept.
+
+Paper and code differ in the ramp of R(T). The code's forget rate is
+``rate_schedule = np.ones(n_epoch) * τ; rate_schedule[:T_k] = np.linspace(0, τ^c, T_k)``, read as
+``rate_schedule[epoch]`` in its loop ``for epoch in range(1, n_epoch)``: its first trained epoch
+already forgets τ^c/(T_k − 1), and it reaches τ in epoch T_k − 1 (epoch 9 for T_k = 10), two epochs
+before the paper's form (epoch T_k + 1 = 11). ``ramp="code"`` selects it, with ``exponent`` c (1 in
+the paper's runs). Both keep ``int(R · |D̄|)`` samples (floor).
 
 Per-sample scores for the engine (``ctx.log_per_sample``): ``selected``, whether net1 kept sample i
 in its last batch of the epoch (the paper's "label precision" is its precision), and
@@ -54,23 +66,26 @@ from lnl.engine import Context, Method, Piecewise, RunConfig, Schedule
 from lnl.losses import one_hot
 from lnl.methods.sanm import pooled, subset
 from lnl.params import Epochs
+from lnl.provenance import code, ours, paper
 
 RAMPS = ("paper", "code")
 
-# The paper's settings (§4 and the code), as run fields: CIFAR-10 and CIFAR-100 share them.
+# The paper's settings (§4) and the official code's schedule (main.py), as run fields. The code
+# trains on ToTensor() alone (augment=False) with its 9-layer CNN, which lnl.models does not have:
+# the preset takes the run's CIFAR network (PRESET_SOURCES says so).
+_ADAM = dict(model="resnet20", optimizer="adam", lr=1e-3, weight_decay=0.0, batch_size=128, epochs=200,
+             augment=False)
 PRESETS = {
-    "cifar10": dict(optimizer="adam", lr=1e-3, weight_decay=0.0, batch_size=128, epochs=200,
-                    schedule=Schedule("linear", milestones=(80,))),
-    "cifar100": dict(optimizer="adam", lr=1e-3, weight_decay=0.0, batch_size=128, epochs=200,
-                     schedule=Schedule("linear", milestones=(80,))),
+    "cifar10": dict(_ADAM, schedule=Schedule("linear", milestones=(80,))),
+    "cifar100": dict(_ADAM, schedule=Schedule("linear", milestones=(100,))),
 }
 
 
 @dataclass(frozen=True)
 class CoteachingConfig:
     tau: float | None = None          # τ, forget rate; None: the run's nominal noise rate (assumed known, §3)
-    t_k: Epochs = 10                  # T_k, epochs of the ramp of R(T) (§4: 10); a float is a share of the run
-    ramp: str = "paper"               # paper: min(T/T_k, 1) τ; code: linspace(0, τ^c, T_k)
+    t_k: Epochs = 10                  # T_k, epochs of the ramp of R(T) (§4: 10 of 200); a float is a share of the run
+    ramp: str = "paper"               # paper: min(T/T_k, 1) τ; code: main.py's rate_schedule
     exponent: float = 1.0             # c of the code's ramp (its --exponent, 1)
     beta1_after: float | None = 0.1   # Adam β₁ from the start of a "linear" LR decay (code: 0.1); None: keep
 
@@ -83,11 +98,53 @@ class CoteachingConfig:
             raise ValueError("Co-teaching needs exponent > 0 and 0 ≤ beta1_after < 1.")
 
 
+_CODE = "bhanML/Co-teaching main.py"
+SOURCES = {
+    "tau": paper("§3: the forget rate is the noise rate, assumed known",
+                 "None takes the run's nominal rate, as the code's --forget_rate None takes --noise_rate"),
+    "t_k": paper("§4: T_k = 10 of the 200 epochs", "the code's --num_gradual 10", schedule=200),
+    "ramp": paper("Algorithm 1, l. 8: R(T) = 1 − min{T/T_k · τ, τ}",
+                  f"'code' selects {_CODE}'s rate_schedule, two epochs sooner at τ"),
+    "exponent": code(f"{_CODE} --exponent 1", "c of the code's ramp; the paper's R(T) has none"),
+    "beta1_after": code(f"{_CODE}: mom2 = 0.1, Adam's β₁ from epoch_decay_start on",
+                        "the paper states Adam with momentum 0.9 only"),
+}
+
+_NO_AUGMENT = code(f"{_CODE}: transform=transforms.ToTensor() for the training set, no crop or flip",
+                   "the library still normalises by the data set's mean and std; the code does not")
+_NO_CNN = ours("lnl.models has no 9-layer CNN: the run's CIFAR network",
+               "the official code trains model.py's CNN: 9 3x3 convolutions (128, 128, 128, 256, 256, 256, "
+               "512, 256, 128) with batch norm, leaky ReLU, two max-pools with dropout 0.25, average pooling")
+PRESET_SOURCES = {
+    name: {"model": _NO_CNN,
+           "optimizer": paper("§4: Adam", f"{_CODE}: torch.optim.Adam"),
+           "lr": paper("§4: learning rate 0.001", f"{_CODE} --lr 0.001"),
+           "weight_decay": code(f"{_CODE}: torch.optim.Adam(params, lr=learning_rate), no weight decay"),
+           "batch_size": paper("§4: batch size 128", f"{_CODE}: batch_size = 128"),
+           "epochs": paper("§4: 200 epochs", f"{_CODE} n_epoch = 200; its loop trains entries 1 to 199 of its "
+                                             "plans, this run entries 0 to 199"),
+           "schedule": code(f"{_CODE}: epoch_decay_start = {start} for {name}; alpha_plan falls linearly to 0 "
+                            "from there, beta1_plan to mom2 = 0.1"),
+           "augment": _NO_AUGMENT}
+    for name, start in (("cifar10", 80), ("cifar100", 100))
+}
+
+
 def forget_rate(e: int, tau: float, t_k: int, ramp: str = "paper", exponent: float = 1.0) -> float:
-    """1 − R for 0-based epoch ``e``: l. 8 with T = e (the rate set at the end of the previous epoch)."""
-    if ramp == "code":                                     # np.linspace(0, τ^c, T_k)[e], then τ
-        return tau ** exponent * e / (t_k - 1) if e < t_k and t_k > 1 else tau
+    """1 − R for 0-based epoch ``e``.
+
+    ``paper``: l. 8 with T = e, the rate set at the end of the previous epoch (epoch 1 keeps all).
+    ``code``: the official ``rate_schedule`` (``np.linspace(0, τ^c, T_k)``, then τ) at entry ``e + 1``,
+    since the code's loop ``for epoch in range(1, n_epoch)`` trains its first epoch on entry 1."""
+    if ramp == "code":
+        entry = e + 1                                      # rate_schedule[epoch], epoch from 1
+        return tau ** exponent * (entry / (t_k - 1)) if entry < t_k else tau
     return tau * min(e / t_k, 1.0) if t_k > 0 else tau
+
+
+def full_rate_epoch(tau: float, t_k: int, ramp: str = "paper", exponent: float = 1.0) -> int:
+    """The first epoch (from 1) that forgets the full τ."""
+    return next(e + 1 for e in range(t_k + 2) if forget_rate(e, tau, t_k, ramp, exponent) == tau)
 
 
 def small_loss_selection(losses: Tensor, keep: float) -> Tensor:
@@ -115,6 +172,8 @@ class Coteaching(Method):
     detection = "small_loss"          # net1's losses rank the samples net2 trains on
     Config = CoteachingConfig
     presets = PRESETS
+    sources = SOURCES
+    preset_sources = PRESET_SOURCES
     automatic_optimization = False
     reported_output = "net1"
     sanm = None                       # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm)
@@ -122,7 +181,7 @@ class Coteaching(Method):
     def configure(self, ctx: Context) -> None:
         c, cfg = self.config, ctx.cfg
         self.tau = c.tau if c.tau is not None else self.known_noise_rate(cfg)
-        self.t_k = ctx.epochs_of(c.t_k)
+        self.t_k = self.phase(ctx, "t_k")                 # §4: 10 of 200 epochs, or the paper's share
         self.net1, self.net2 = ctx.build_model(), ctx.build_model()     # f, g: different initialisations
         schedules = {}
         if c.beta1_after is not None and cfg.optimizer == "adam" and cfg.schedule.kind == "linear":
@@ -154,7 +213,9 @@ class Coteaching(Method):
         return 1.0 - forget_rate(e, self.tau, self.t_k, c.ramp, c.exponent)
 
     def phases(self, ctx: Context) -> dict[str, int]:
-        return {f"the full forget rate τ = {self.tau:g}": self.t_k + 1} if self.tau > 0 else {}
+        c = self.config
+        return {f"the full forget rate τ = {self.tau:g}": full_rate_epoch(self.tau, self.t_k, c.ramp, c.exponent)} \
+            if self.tau > 0 else {}
 
     def training_step(self, batch, ctx: Context):
         x, y, idx = batch["x"], batch["y"], batch["idx"]

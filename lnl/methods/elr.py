@@ -7,8 +7,8 @@ Memorization of Noisy Labels", NeurIPS 2020 (arXiv 2007.00151). Official code: s
 =============  ==========================================================================
 p_i            softmax(f(x_i)) ``[C]``, clamped to [1e-4, 1 − 1e-4] (the code)
 t_i            target ``[C]``: a temporal ensemble of sample i's past predictions, zeros at first
-β              EMA momentum of t (CIFAR-10: 0.7, CIFAR-100: 0.9)
-λ              weight of the regulariser (CIFAR-10: 3, CIFAR-100: 7)
+β              EMA momentum of t (CIFAR-10: 0.7; CIFAR-10 asymmetric and CIFAR-100: 0.9)
+λ              weight of the regulariser (CIFAR-10: 3; CIFAR-10 asymmetric: 1; CIFAR-100: 7)
 =============  ==========================================================================
 
 In early learning the network predicts mostly the true class even of mislabelled samples; later
@@ -28,10 +28,12 @@ towards ỹ_i. The targets are updated in the same step, before the loss, on the
 The engine gets ``target_given = t_{i,ỹ_i}`` per sample (``ctx.log_per_sample``): how much of the
 target sits on the given label, a clean score whose AUROC the history holds.
 
-:data:`PRESETS` are the official code's ``config_cifar10.json`` and ``config_cifar100.json``
-(ResNet-34, SGD lr 0.02, momentum 0.9, weight decay 1e-3, batch 128, 150 epochs; CIFAR-10 cosine
-restarts with T_0 = 10 and eta_min 1e-3, CIFAR-100 ×0.01 at epochs 80 and 120). ELR+ (two networks,
-weight averaging, mixup) is not implemented.
+:data:`PRESETS` are the official code's configurations, each ResNet-34, SGD lr 0.02, momentum 0.9,
+weight decay 1e-3, batch 128: ``config_cifar10.json`` (symmetric noise: 150 epochs, cosine restarts
+with T_0 = 10 and eta_min 1e-3; β 0.7, λ 3), ``config_cifar10_asym.json`` (asymmetric noise: 120
+epochs, ×0.01 at epochs 40 and 80; β 0.9, λ 1) and ``config_cifar100.json`` (150 epochs, ×0.01 at
+epochs 80 and 120; β 0.9, λ 7). Only the first uses cosine restarts. ELR+ (two networks, weight
+averaging, mixup) is not implemented.
 """
 
 from __future__ import annotations
@@ -45,23 +47,47 @@ from torch import Tensor
 from lnl.engine import Context, Method, Schedule
 from lnl.losses import one_hot
 from lnl.methods.sanm import pooled
+from lnl.provenance import code
 
 CLAMP = 1e-4   # p clamped to [CLAMP, 1 − CLAMP] (the code): keeps log(1 − ⟨p, t⟩) finite
 
+_CONFIG = "shengliu66/ELR ELR/config_{}.json"
+_SGD = dict(model="resnet34", optimizer="sgd", lr=0.02, momentum=0.9, weight_decay=1e-3, batch_size=128,
+            augment=True)
 PRESETS = {
-    "cifar10": dict(model="resnet34", optimizer="sgd", lr=0.02, momentum=0.9, weight_decay=1e-3, batch_size=128,
-                    epochs=150, schedule=Schedule("cosine-restarts", t0=10, eta_min=1e-3),
+    "cifar10": dict(_SGD, epochs=150, schedule=Schedule("cosine-restarts", t0=10, eta_min=1e-3),
                     method_params={"beta": 0.7, "lam": 3.0}),
-    "cifar100": dict(model="resnet34", optimizer="sgd", lr=0.02, momentum=0.9, weight_decay=1e-3, batch_size=128,
-                     epochs=150, schedule=Schedule("multistep", milestones=(80, 120), gamma=0.01),
+    "cifar10-asym": dict(_SGD, epochs=120, schedule=Schedule("multistep", milestones=(40, 80), gamma=0.01),
+                         method_params={"beta": 0.9, "lam": 1.0}),
+    "cifar100": dict(_SGD, epochs=150, schedule=Schedule("multistep", milestones=(80, 120), gamma=0.01),
                      method_params={"beta": 0.9, "lam": 7.0}),
+}
+
+
+def _config_sources(name: str, schedule: str, epochs: int, beta: float, lam: float) -> dict:
+    """Each run setting of a preset, and where it is in its configuration file."""
+    where = _CONFIG.format(name)
+    keys = {"model": "arch.type resnet34", "optimizer": "optimizer.type SGD", "lr": "optimizer.args.lr 0.02",
+            "momentum": "optimizer.args.momentum 0.9", "weight_decay": "optimizer.args.weight_decay 1e-3",
+            "batch_size": "data_loader.args.batch_size 128", "epochs": f"trainer.epochs {epochs}",
+            "schedule": f"lr_scheduler {schedule}", "method_params.beta": f"train_loss.args.beta {beta:g}",
+            "method_params.lam": f"train_loss.args.lambda {lam:g}"}
+    return {**{k: code(f"{where}: {v}") for k, v in keys.items()},
+            "augment": code("shengliu66/ELR ELR/data_loader/data_loaders.py: RandomCrop(32, padding=4), "
+                            "RandomHorizontalFlip, Normalize")}
+
+
+PRESET_SOURCES = {
+    "cifar10": _config_sources("cifar10", "CosineAnnealingWarmRestarts, T_0 10, eta_min 0.001", 150, 0.7, 3),
+    "cifar10-asym": _config_sources("cifar10_asym", "MultiStepLR, milestones [40, 80], gamma 0.01", 120, 0.9, 1),
+    "cifar100": _config_sources("cifar100", "MultiStepLR, milestones [80, 120], gamma 0.01", 150, 0.9, 7),
 }
 
 
 @dataclass(frozen=True)
 class ELRConfig:
-    beta: float = 0.7        # β, target EMA momentum (config_cifar10.json: 0.7; cifar100: 0.9)
-    lam: float = 3.0         # λ, regulariser weight (config_cifar10.json: 3; cifar100: 7)
+    beta: float = 0.7        # β, target EMA momentum (config_cifar10.json: 0.7; cifar10_asym, cifar100: 0.9)
+    lam: float = 3.0         # λ, regulariser weight (config_cifar10.json: 3; cifar10_asym: 1; cifar100: 7)
 
     def __post_init__(self):
         if not (0 <= self.beta < 1 and self.lam >= 0):
@@ -97,6 +123,13 @@ class ELR(Method):
     detection = "target_given"        # the early-learning target's mass on the given label
     Config = ELRConfig
     presets = PRESETS
+    sources = {
+        "beta": code(f"{_CONFIG.format('cifar10')}: train_loss.args.beta 0.7",
+                     "CIFAR-10, symmetric noise; config_cifar10_asym.json and config_cifar100.json: 0.9"),
+        "lam": code(f"{_CONFIG.format('cifar10')}: train_loss.args.lambda 3",
+                    "CIFAR-10, symmetric noise; config_cifar10_asym.json: 1, config_cifar100.json: 7"),
+    }
+    preset_sources = PRESET_SOURCES
 
     sanm = None                       # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm)
 

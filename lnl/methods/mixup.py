@@ -12,8 +12,8 @@ its wrong label is always mixed with another. It is the ingredient DivideMix, Mi
 on (MixNN replaces the random partner π(i) by a nearest neighbour, and λ by clean probabilities).
 
 =========  ====================================================================
-α          Beta parameter (paper §3.4 uses α ∈ {8, 32} for corrupted labels; 1 is
-           the common CIFAR default, uniform λ)
+α          Beta parameter (paper §3.4 uses α ∈ {8, 32} for corrupted labels; 1, a
+           uniform λ, is the official CIFAR code's default)
 =========  ====================================================================
 """
 
@@ -25,16 +25,19 @@ import torch
 
 from lnl.engine import Context, Method
 from lnl.losses import mix, one_hot, soft_cross_entropy
+from lnl.provenance import code
 
 
 @dataclass(frozen=True)
 class MixupConfig:
-    alpha: float = 1.0  # α of Beta(α, α); Zhang et al. 2018 §3.4
+    alpha: float = 1.0  # α of Beta(α, α); the official code's --alpha 1 (uniform λ)
 
 
 class Mixup(Method):
     name = "mixup"
     Config = MixupConfig
+    sources = {"alpha": code("facebookresearch/mixup-cifar10 train.py --alpha 1",
+                             "uniform λ; §3.4's corrupted-label runs use α ∈ {8, 32}")}
 
     def configure(self, ctx: Context) -> None:
         self.net = ctx.build_model()
