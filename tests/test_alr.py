@@ -4,12 +4,13 @@ differences, Theorem 1's properties, LR as entropy_weight = 0, determinism and r
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import engine
+from lnl import engine, provenance
 from lnl.engine import RunConfig
 from lnl.methods.alr import (ALR, alr_gradient, alr_loss, entropy_gradient, given_label_pull, hardening,
                              refine_targets, theorem1_loss)
@@ -150,3 +151,23 @@ def test_bad_settings_get_one_sentence():
         ALR.make_config({"alpha": "1.0"})
     with pytest.raises(ValueError, match="ALR warmup"):
         ALR.make_config({"warmup": "1.5"})
+
+
+def test_every_setting_has_a_source():
+    """ALR's settings are reconstructed, each saying what was lost and how it was recovered."""
+    assert provenance.missing_sources(ALR) == []
+    kinds = {name: s.kind for name, s in ALR.sources.items()}
+    assert {kinds[k] for k in ("warmup", "alpha", "entropy_weight", "update")} == {"reconstructed"}
+    assert all(s.schedule is None for s in ALR.sources.values())   # no epoch count of a paper's schedule
+
+
+@pytest.mark.parametrize("epochs, warmup", [(20, 4), (12, 2), (200, 40)])
+def test_phase_one_is_a_share_of_a_run_of_any_length(epochs, warmup):
+    """The default warm-up is 0.2 of the run (SELC's 40 of 200), so phase 2 starts in any run."""
+    su = engine.setup(small(epochs=epochs, method_params={"warmup": 0.2}))
+    default = engine.setup(replace(small(epochs=epochs), method_params={}))
+    for s in (su, default):
+        assert s.method.warmup == warmup and s.ctx.resolved_phases == {}
+        assert s.method.phases(s.ctx) == {f"label refinement (after {warmup} warm-up epochs)": warmup + 1}
+    given = engine.setup(small(epochs=epochs, method_params={"warmup": 3}))
+    assert given.method.warmup == 3

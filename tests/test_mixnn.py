@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from lnl import engine, gmm
+from lnl import engine, gmm, provenance
 from lnl import knn as lnl_knn
-from lnl.engine import Method, RunConfig
+from lnl.engine import Method, RunConfig, loop
 from lnl.losses import one_hot
 from lnl.methods.mixnn import (MixNN, MixNNConfig, average_weights, ema_targets, mixed_inputs, mixed_targets,
                                mixing_weights, neg_prob_loss, own_label_pull, random_partners, random_weights)
@@ -150,14 +150,54 @@ def test_random_partners_are_never_the_sample_itself():
 
 # --- the schedule and the config --------------------------------------------------------------------
 
+def configured(epochs: int = 300, **params) -> MixNN:
+    """MixNN configured for a digits run of ``epochs`` (nothing trained); ``params`` as --param."""
+    cfg = replace(small(epochs=epochs), method_params=params)
+    return engine.setup(cfg).method
+
+
 def test_phases_and_correction_epochs_follow_paper_and_code():
-    paper = MixNN(MixNNConfig())                                  # warm-up 10, E_s 60
-    assert [paper.phase(e) for e in (10, 11, 60, 61)] == ["warmup", "mixnn", "mixnn", "mixnn"]
+    paper = configured()                                          # warm-up 10, E_s 60 of 300 epochs
+    assert (paper.warmup, paper.e_s, paper.t_every) == (10, 60, 1)
+    assert [paper.stage(e) for e in (10, 11, 60, 61)] == ["warmup", "mixnn", "mixnn", "mixnn"]
     assert [paper.corrects(e) for e in (59, 60, 61)] == [False, True, True]
-    code = MixNN(MixNNConfig(variant="code"))
-    assert [code.phase(e) for e in (10, 11, 60, 61)] == ["warmup", "mixup", "mixup", "mixnn"]
+    code = configured(variant="code")
+    assert code.t_every == 10
+    assert [code.stage(e) for e in (10, 11, 60, 61)] == ["warmup", "mixup", "mixup", "mixnn"]
     assert [code.corrects(e) for e in (59, 60, 61, 70)] == [False, True, False, True]
-    assert not MixNN(MixNNConfig(correction=False)).corrects(60)
+    assert not configured(correction=False).corrects(60)
+
+
+def test_every_setting_has_a_source():
+    assert provenance.missing_sources(MixNN) == []
+    assert MixNN.sources["warmup"].schedule == MixNN.sources["e_s"].schedule == 300      # §6.1's 300 epochs
+    rows = {r["setting"]: r for r in provenance.defaults("mixnn", params={"variant": "code"})}
+    assert rows["t_every"]["value"] == 10                         # 0: the variant's, as the method uses it
+
+
+def test_a_short_run_keeps_the_papers_share_of_warmup_and_e_s():
+    """Issue 22: in a 20-epoch run the paper's warm-up 10 and E_s 60 (of 300 epochs) never started
+    label correction; the defaults now resolve to the paper's share, 1 and 4."""
+    su = engine.setup(replace(small(epochs=20), method_params={}))
+    assert (su.method.warmup, su.method.e_s) == (1, 4)
+    assert su.method.phases(su.ctx) == {"mixing with neighbours (after the warm-up)": 2,
+                                        "label correction (E_s = 4)": 4}
+    assert loop.phase_warnings(su) == []
+    given = engine.setup(replace(small(epochs=20), method_params={"warmup": 10, "e_s": 60}))
+    assert (given.method.warmup, given.method.e_s) == (10, 60) and given.ctx.resolved_phases == {}
+    assert [w for w in loop.phase_warnings(given) if "E_s = 60" in w and "never runs" in w]   # kept, and said
+
+
+def test_the_record_says_what_the_defaults_resolved_to(tmp_path):
+    cfg = replace(small(epochs=20), method_params={}, diagnostics=False)
+    rec = engine.run(cfg, out=tmp_path)
+    resolved = rec["phases_resolved"]
+    assert {k: (v["default"], v["paper_schedule"], v["epochs"]) for k, v in resolved.items()} == {
+        "warmup": (10, 300, 1), "e_s": (60, 300, 4)}
+    assert "--param" in resolved["e_s"]["why"] and "warnings" not in rec
+    assert "lam_mean" in rec["history"][1] and "lam_mean" not in rec["history"][0]   # mixing from epoch 2
+    kept = engine.run(replace(cfg, epochs=3, method_params={"warmup": 1, "e_s": 2}), out=tmp_path)
+    assert "phases_resolved" not in kept                          # given values: nothing to resolve
 
 
 @pytest.mark.parametrize("params, match", [

@@ -29,9 +29,14 @@ loss                   Fig. 3: L_ce in phase 1; soft      −Σ_c t_c log p_c + 
                        entropy regularization"
 λ                      Theorem 1: "λ ∈ (0, 1)"            ``entropy_weight = 0.1``: "small" (TL;DR),
                                                           inside (0, 1); the replication sweeps it
-entropy in phase 1     Fig. 3: the entropy term is        ``entropy_in_warmup = False``
-                       "incorporated" in phase 2
+entropy in phase 1     Fig. 3: phase 1 trains "using      none (``entropy_in_warmup = False``): the
+                       cross-entropy loss L_ce"; the      caption's reading, nothing reconstructed
+                       entropy term is "incorporated"
+                       in phase 2
 =====================  =================================  ==========================================
+
+:data:`SOURCES` gives each setting's source as data (``lnl defaults alr``). Phase 1 is a share of
+the run (0.2), so it has a length in a run of any length; no other setting counts epochs.
 
 **Theorem 1** (fragment). The sample-wise loss can be rewritten as
 
@@ -71,6 +76,7 @@ from torch import Tensor
 from lnl.engine import Context, Method
 from lnl.losses import at_least_float32, entropy, one_hot, soft_cross_entropy, temporal_ensemble
 from lnl.params import Epochs, epochs_of
+from lnl.provenance import ours, paper, reconstructed
 
 UPDATES = ("epoch", "batch")
 
@@ -95,6 +101,29 @@ class ALRConfig:
         if not (0 <= self.alpha < 1 and self.entropy_weight >= 0 and self.trace >= 0):
             raise ValueError(f"ALR needs 0 ≤ alpha < 1, entropy_weight ≥ 0 and trace ≥ 0, got {self.alpha}, "
                              f"{self.entropy_weight}, {self.trace}.")
+
+
+_SELC = "MacLLL/SELC class-conditional_noise/train_cifar_with_SELC.py"
+SOURCES = {
+    "warmup": reconstructed("the length of phase 1: Fig. 3 names a warm-up phase of CE on the noisy labels, "
+                            "and no length survives",
+                            f"SELC's start of its target ensemble at 80 % symmetric noise on CIFAR-10, 40 of 200 "
+                            f"epochs in {_SELC}, kept as a share of the run: 0.2"),
+    "alpha": reconstructed("α, the weight of Fig. 3's \"weighted sum\" of t(e − 1) and p(e): no value survives",
+                           f"SELC's α = 0.9 in {_SELC}, the closest public code's temporal ensemble"),
+    "entropy_weight": reconstructed("λ, the weight of the entropy loss: Theorem 1 names \"λ ∈ (0, 1)\" and no "
+                                    "value survives",
+                                    "0.1: \"a small entropy regularization\", the TL;DR, inside (0, 1); the "
+                                    "replication sweeps it; 0 is LR, the baseline of the paper's Figs. 1 and 5"),
+    "update": reconstructed("when within an epoch t is updated: Fig. 3 says only \"at each epoch\"",
+                            "epoch: once, from the prediction the epoch starts with, in eval mode without "
+                            "augmentation; batch: SELC's, each batch's train-mode prediction before its loss, "
+                            f"{_SELC}"),
+    "entropy_in_warmup": paper("Fig. 3: \"In the warm-up phase, the model is trained using cross-entropy loss "
+                               "L_ce\"; the entropy loss L_e is \"incorporated\" in the label refinement phase"),
+    "trace": ours("the tutorial's target trajectories need a few dozen samples' targets after every epoch; "
+                  "64 keep the buffer small, epochs × 64 × C", "a diagnostic: the training does not read it"),
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -159,18 +188,15 @@ class ALR(Method):
     name = "alr"
     detection = "target_given"          # the refined target's mass on the given label
     Config = ALRConfig
+    sources = SOURCES
 
     def configure(self, ctx: Context) -> None:
-        self.run_epochs = ctx.cfg.epochs                      # resolves a warm-up given as a share
+        self.warmup = self.phase(ctx, "warmup")               # phase 1: 0.2 of the run [RECON]
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
         self.register_buffer("t", one_hot(ctx.labels, ctx.num_classes))          # t(0) = onehot(ỹ)
         k = min(self.config.trace, ctx.num_train)
         self.register_buffer("trace", torch.zeros(ctx.cfg.epochs, k, ctx.num_classes, device=ctx.device))
-
-    @property
-    def warmup(self) -> int:
-        return epochs_of(self.config.warmup, getattr(self, "run_epochs", None) or 1)
 
     def refining(self, e: int) -> bool:
         """Whether epoch ``e`` (from 1) is in phase 2."""

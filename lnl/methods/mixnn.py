@@ -31,6 +31,11 @@ Warm up ``warmup`` epochs with CE on ŷ; set t_i = ŷ_i (l. 1). Then, every epoc
 Run settings of §6.1 (CIFAR): ResNet-34, SGD lr 0.02, momentum 0.9, weight decay 1e-3, batch 128,
 300 epochs, ``Schedule("cosine-restarts", t0=10, eta_min=1e-3)``; K = 1, E_s = 60, α = 0.9.
 
+The warm-up (10) and E_s (60) are epochs of that 300-epoch run. In a shorter run their defaults keep
+the paper's share of it (:meth:`lnl.engine.Method.phase`): warm-up 1 and E_s 4 in 20 epochs, so that
+label correction starts; the record's ``phases_resolved`` says so. A value given with ``--param`` is
+kept as given. Where each default comes from: :data:`SOURCES` (``lnl defaults mixnn``).
+
 Paper and official code differ; ``variant="code"`` selects the code's column:
 
 ====================  ================================  ======================================
@@ -72,6 +77,7 @@ from lnl import knn as lnl_knn
 from lnl.engine import Context, Method
 from lnl.losses import mix, one_hot, soft_cross_entropy, temporal_ensemble
 from lnl.params import Epochs, epochs_of
+from lnl.provenance import ours, paper, reconstructed
 
 EPS = 1e-10               # keeps eq. (10)-(11) away from 0/0 (the code: 1e-10)
 CODE_T_EVERY = 10         # code: t updated when epoch % 10 == 0 (loss.py, ANNLoss_K_2)
@@ -113,6 +119,48 @@ class MixNNConfig:
             raise ValueError(f"MixNN needs 0 ≤ alpha < 1 and rdm_alpha > 0, got {self.alpha}, {self.rdm_alpha}.")
         if self.neg_prob_loss and self.variant != "code":
             raise ValueError("neg_prob_loss is the official code's phase-2 loss; it needs variant='code'.")
+
+    def resolve(self, name: str):
+        """The value the method uses: ``t_every=0`` is the variant's (paper 1, code 10)."""
+        if name == "t_every" and not self.t_every:
+            return CODE_T_EVERY if self.variant == "code" else 1
+        return getattr(self, name)
+
+
+_CODE = "MacLLL/MixNN train_cifar_with_MixNN.py"
+SOURCES = {
+    "warmup": paper("§6.1: \"We warm up our networks 10 epochs for CIFAR-10 and 30 epochs for CIFAR-100\"",
+                    f"of the 300 epochs of §6.1; {_CODE} --warmup 10", schedule=300),
+    "K": paper("§6.1: \"We set K = 1 since we find that a larger K worsens the performance\"",
+               f"{_CODE} --K 2 counts the sample itself and its one neighbour"),
+    "e_s": paper("Algorithm 1 (input E_s = 60) and §6.1: \"we fix E_s = 60 and α = 0.9 by default\"",
+                 f"of the 300 epochs of §6.1; {_CODE} --es 60", schedule=300),
+    "alpha": paper("Algorithm 1 (input α = 0.9) and §6.1: \"we fix E_s = 60 and α = 0.9 by default\"",
+                   f"Fig. 7d: 0.85 to 0.95 change little; {_CODE} --m 0.9"),
+    "weights": paper("eq. (10)-(11)", "avg and rdm: Table IV's \"w/o weight estimation\" rows, §6.3"),
+    "rdm_alpha": reconstructed("the parameter of Table IV's random weights: §6.3 says only \"random (RDM) "
+                               "weights from a Beta distribution\"",
+                               f"1, the Beta(1, 1) of the official code's mixup, {_CODE}; Dirichlet(1, ..., 1) "
+                               "for K > 1 is ours"),
+    "partners": paper("Algorithm 1, l. 3: the K nearest neighbours",
+                      "random: Table IV's \"w/o K nearest neighbours\" row, §6.3"),
+    "correction": paper("eq. (14), Algorithm 1, l. 8-9", "False: Table IV's \"w/o label correction\" row, §6.3"),
+    "variant": ours("the paper's method as its text states it; the official code differs in four places "
+                    "(the module's table), and variant='code' reproduces them",
+                    "MacLLL/MixNN @ 12c6005: train_cifar_with_MixNN.py, loss.py"),
+    "t_every": paper("Algorithm 1, l. 8-9: t is updated in every epoch e ≥ E_s",
+                     "variant='code': every 10th epoch, MacLLL/MixNN loss.py ANNLoss_K_2: epoch % 10 == 0, "
+                     "the same period as the code's LR restarts, T_0 = 10; a period, not scaled to a shorter run"),
+    "gmm_window": paper("§4.4: \"we always calculate the cross-entropy loss to estimate the clean probability "
+                        "for all samples after every epoch\": that epoch's losses, no averaging",
+                        f"{_CODE} averages the last 5 epochs' losses at noise rate 0.8: gmm_window=5"),
+    "neg_prob_loss": ours("the paper's loss is eq. (7), a cross-entropy; the code's F.nll_loss on softmax "
+                          "outputs between the warm-up and E_s is −p_ỹ, linear in p, most likely a slip",
+                          f"True reproduces {_CODE}; variant='code' only"),
+    "knn_backend": ours("the faster search for the same neighbours (lnl.knn.default_backend): exact on a GPU "
+                        "and on a CPU below 30,000 samples, HNSW (the paper's, §4.3) on a CPU above, where "
+                        "benchmarks/knn.py measured it faster"),
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -196,11 +244,14 @@ class MixNN(Method):
 
     name = "mixnn"
     Config = MixNNConfig
+    sources = SOURCES
     transient = ("w", "nbr")              # refit in on_epoch_start before any use
 
     def configure(self, ctx: Context) -> None:
         c = self.config
-        self.run_epochs = ctx.cfg.epochs                  # resolves warm-up and E_s given as shares
+        self.warmup = self.phase(ctx, "warmup")           # §6.1: 10 of 300 epochs, or the paper's share
+        self.e_s = self.phase(ctx, "e_s")                 # Alg. 1: 60 of 300 epochs, or the paper's share
+        self.t_every = c.resolve("t_every")               # paper: every epoch; code: every 10th
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
         self.register_buffer("t", one_hot(ctx.labels, ctx.num_classes))                 # Alg. 1 l. 1
@@ -212,17 +263,7 @@ class MixNN(Method):
         self.backend = c.knn_backend if c.knn_backend != "auto" else lnl_knn.default_backend(ctx.device, n)
 
     # schedule -----------------------------------------------------------------------------------
-    @property
-    def warmup(self) -> int:
-        """Warm-up epochs (a share of the run resolved against its epochs)."""
-        return epochs_of(self.config.warmup, getattr(self, "run_epochs", None) or 1)
-
-    @property
-    def e_s(self) -> int:
-        """E_s in epochs."""
-        return epochs_of(self.config.e_s, getattr(self, "run_epochs", None) or 1)
-
-    def phase(self, e: int) -> str:
+    def stage(self, e: int) -> str:
         """What epoch ``e`` (from 1) does: ``warmup`` (CE), ``mixup`` (code, e ≤ E_s) or ``mixnn``."""
         if e <= self.warmup:
             return "warmup"
@@ -230,15 +271,12 @@ class MixNN(Method):
 
     def corrects(self, e: int) -> bool:
         """Whether eq. (14) updates t in epoch ``e`` (from 1)."""
-        c = self.config
-        every = c.t_every or (CODE_T_EVERY if c.variant == "code" else 1)
-        return c.correction and e > self.warmup and e >= self.e_s and e % every == 0
+        return self.config.correction and e > self.warmup and e >= self.e_s and e % self.t_every == 0
 
     def phases(self, ctx: Context) -> dict[str, int]:
         """Mixing starts after the warm-up; label correction (eq. 14) at the first corrected epoch."""
-        every = self.config.t_every or (CODE_T_EVERY if self.config.variant == "code" else 1)
         first = max(self.e_s, self.warmup + 1)
-        first += -first % every
+        first += -first % self.t_every
         if self.config.variant == "code":
             out = {"mixup (after the warm-up)": self.warmup + 1,
                    "mixing with neighbours": max(self.e_s, self.warmup) + 1}
@@ -251,7 +289,7 @@ class MixNN(Method):
     # hooks ----------------------------------------------------------------------------------------
     def on_epoch_start(self, ctx: Context) -> None:
         c, e = self.config, ctx.epoch + 1
-        if self.phase(e) == "warmup":
+        if self.stage(e) == "warmup":
             return
         global_knn = c.variant == "paper" and c.partners == "knn"
         if global_knn:
@@ -275,8 +313,8 @@ class MixNN(Method):
     def training_step(self, batch, ctx: Context):
         c, e = self.config, ctx.epoch + 1
         idx, x, B = batch["idx"], batch["x"], len(batch["idx"])
-        phase = self.phase(e)
-        if phase == "warmup":                                                    # Warmup(D̂, Θ, ℓ_ce)
+        stage = self.stage(e)
+        if stage == "warmup":                                                    # Warmup(D̂, Θ, ℓ_ce)
             logits = self.net(x).float()
             lam1, t_self = torch.ones(B, device=x.device), one_hot(batch["y"], ctx.num_classes)
             return {"loss": F.cross_entropy(logits, batch["y"]),
@@ -288,7 +326,7 @@ class MixNN(Method):
         if self.corrects(e):                                                     # l. 8-9, eq. (14)
             p = torch.softmax(out.logits.float(), dim=1)
             self.t.index_copy_(0, idx, ema_targets(self.t[idx], p, c.alpha))
-        if phase == "mixup":
+        if stage == "mixup":
             return self._random_mixup(x, idx, e, ctx)
         if c.variant == "code":                                                  # in-batch partners
             j = (lnl_knn.knn(out.embedding, c.K, backend=self.backend) if c.partners == "knn"
@@ -332,5 +370,5 @@ class MixNN(Method):
         return {"loss": soft_cross_entropy(logits, y_mix), **stats}
 
     def on_epoch_end(self, ctx: Context) -> None:
-        if self.phase(ctx.epoch + 1) != "warmup":           # share of samples whose argmax t left ŷ
+        if self.stage(ctx.epoch + 1) != "warmup":           # share of samples whose argmax t left ŷ
             ctx.log(t_relabelled=(self.t.argmax(dim=1) != ctx.labels).float().mean())
