@@ -149,12 +149,15 @@ for _s in FOUNDATIONS_REPLICATION.values():
 # The baselines every paper of the book compares with: CE, Co-teaching, ELR and DivideMix at 80 %
 # symmetric noise, one run each on the same data, network and optimiser.
 _BASELINE_NOTES = dict(
-    coteaching="τ = the run's nominal rate (the paper assumes the noise rate known, §3); T_k scaled to the "
-               "run (paper: 10 of 200 epochs). The run's SGD, not the paper's Adam schedule "
-               "(lnl.methods.coteaching.PRESETS holds that)",
+    coteaching="τ = the run's nominal rate (the paper assumes the noise rate known, §3); T_k given by this plan, "
+               "longer than the paper's share of the run (§4: 10 of 200 epochs, 1 of these 12), so that R(T) "
+               "falls over several epochs. The run's SGD, not the paper's Adam and its code's schedule "
+               "(lnl.methods.coteaching.PRESETS holds those)",
     elr="β 0.7, λ 3: ELR's config_cifar10.json (the library's defaults)",
-    dividemix="warm-up scaled to the run (paper: 10 of 300 epochs); λ_u 25, τ 0.5, T 0.5, α 4 and a λ_u "
-              "ramp of 16 epochs after the warm-up: DivideMix's code and Table 7 (CIFAR-10, 80 %)",
+    dividemix="warm-up set by this plan (paper: 10 of 300 epochs); λ_u 25 on the code's L_U (a mean over "
+              "classes: Table 7's λ_u were tuned for it), τ 0.5, T 0.5, α 4: DivideMix's code and Table 7 "
+              "(CIFAR-10, 80 %); λ_u's ramp, 16 of the code's 300 epochs, kept as that share of the run "
+              "(1 epoch of 12)",
     noise="symmetric: flip to one of the other C − 1 classes (Co-teaching's convention), 80 % of the labels "
           "changed")
 BASELINES_TUTORIAL = {
@@ -187,10 +190,13 @@ BASELINES_TUTORIAL = {
                    schedule=f"cosine to 0 over 60 epochs; {BOOK} (DivideMix: 300)",
                    noise="symmetric-uniform: redraw over all C classes (DivideMix's code); at r = 0.8, 72 % of "
                          "CIFAR-10's labels change",
-                   coteaching="τ = the run's nominal rate (§3); T_k 10 (§4). The run's SGD, not the paper's "
-                              "Adam schedule (lnl.methods.coteaching.PRESETS holds that)",
-                   dividemix="warm-up 10 (DivideMix §4.1, CIFAR-10); λ_u 25, τ 0.5, T 0.5, α 4: its code and "
-                             "Table 7 (CIFAR-10, 80 %)")),
+                   coteaching="τ = the run's nominal rate (§3); T_k 10 epochs (§4), given as epochs, not as the "
+                              "paper's share of the run. The run's SGD, not the paper's Adam and its code's "
+                              "schedule (lnl.methods.coteaching.PRESETS holds those)",
+                   dividemix="warm-up 10 epochs (DivideMix §4.1, CIFAR-10), given as epochs, not as the paper's "
+                             "share of the run; λ_u 25 on the code's L_U (a mean over classes: Table 7's λ_u were "
+                             "tuned for it), τ 0.5, T 0.5, α 4: its code and Table 7 (CIFAR-10, 80 %); λ_u's ramp, "
+                             "16 of the code's 300 epochs, kept as that share of the run (3 epochs of 60)")),
     "paper": dict(
         # DivideMix's own settings (Train_cifar.py): PreAct ResNet-18, SGD lr 0.02, momentum 0.9,
         # weight decay 5e-4, batch 64, 300 epochs, LR ×0.1 at epoch 150; every method runs them
@@ -207,9 +213,10 @@ BASELINES_TUTORIAL = {
                    coteaching="τ = the nominal rate 0.8 (§3), a little above the 72 % changed; T_k 10 (§4). "
                               "DivideMix's SGD schedule, not Co-teaching's Adam one "
                               "(lnl.methods.coteaching.PRESETS holds that)",
-                   elr="β 0.7, λ 3 (ELR's config_cifar10.json); on DivideMix's schedule, not ELR's own "
-                       "(ResNet-34, cosine restarts, 150 epochs: lnl.methods.elr.PRESETS)",
-                   dividemix="preset c10-sym80: Table 7 (λ_u 25, τ 0.5, warm-up 10) and the code's forms")),
+                   elr="β 0.7, λ 3 (ELR's config_cifar10.json); on DivideMix's schedule, not that file's "
+                       "(ResNet-34, cosine restarts, 150 epochs: lnl.methods.elr.PRESETS['cifar10'])",
+                   dividemix="preset c10-sym80: Table 7 (λ_u 25, τ 0.5, warm-up 10) with the code's L_U and "
+                             "w > τ")),
 }
 for _s in BASELINES_TUTORIAL.values():
     _s.update(rate=0.8)     # DivideMix's Table 1 at its hardest setting but one
@@ -244,8 +251,8 @@ BASELINES_REPLICATION = {
                   seeds=(0, 1, 2), cell_seeds=(0, 1, 2), dividemix_presets=True,
                   expect="hours per run on one GPU", notes=dict(
                       BASELINES_TUTORIAL["paper"]["notes"],
-                      dividemix="the Table 7 preset of each cell (c10-sym20 ... c10-sym90): λ_u, τ, warm-up and "
-                                "the code's forms")),
+                      dividemix="the Table 7 preset of each cell (c10-sym20 ... c10-sym90): λ_u, τ, warm-up, "
+                                "the GMM window at 90 %, with the code's L_U and w > τ")),
 }
 for _s in BASELINES_REPLICATION.values():
     # Mixup at MixNN's α (Table IV's row); Co-teaching told τ = 0.5 where the noise is 80 %; under
@@ -312,7 +319,8 @@ MIXNN_REPLICATION = {
         sweeps=dict(K=(1, 2), alpha=(0.5, 0.7)), tsne_points=300, min_lead=0,
         notes=dict(data="scikit-learn's 8x8 digits: seconds on any CPU", model="lnl.models.mlp",
                    schedule="cosine to 0; this book's smoke budget",
-                   mixnn="warm-up 3, E_s 4, α 0.7: scaled to 12 epochs (paper: 10, 60, 0.9 of 300)")),
+                   mixnn="warm-up 3, E_s 4, α 0.7: ours for 12 epochs (paper: 10, 60, 0.9 of 300; the defaults "
+                         "would keep its share, warm-up 1 and E_s 2)")),
     "cpu": dict(
         name="Fashion-MNIST", expect="about 20 s (CE) to 25 s (MixNN) per run on 2 CPU cores",
         run=dict(dataset="fashion_mnist", model="cnn", train_per_class=300, test_per_class=100,
@@ -326,7 +334,8 @@ MIXNN_REPLICATION = {
         notes=dict(data="Xiao et al. 2017: 300 training images per class (3,000), 100 test images per "
                         "class, no augmentation; what fits this page's cpu budget",
                    model="lnl.models.cnn: a small CNN", schedule="cosine to 0 over 20 epochs; this book's cpu budget",
-                   mixnn="warm-up 3, E_s 4, α 0.7: scaled to 20 epochs (paper: 10, 60, 0.9 of 300)")),
+                   mixnn="warm-up 3, E_s 4, α 0.7: ours for 20 epochs (paper: 10, 60, 0.9 of 300; the defaults "
+                         "would keep its share, warm-up 1 and E_s 4)")),
     "gpu": dict(
         name="CIFAR-10", expect=_GPU_EXPECT,
         run=dict(_CIFAR_GPU, weight_decay=1e-3),
@@ -338,7 +347,8 @@ MIXNN_REPLICATION = {
         notes=dict(data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip",
                    model="PreAct ResNet-18, DivideMix's network (paper: ResNet-34)",
                    schedule="cosine to 0 over 60 epochs (paper: restarts over 300), as the tutorial",
-                   mixnn="warm-up 10 and α 0.9 (§6.1); E_s 12: the paper's 60/300 of the run")),
+                   mixnn="warm-up 10 and α 0.9 (§6.1; the warm-up's share of the run would be 2); E_s 12: the "
+                         "paper's 60/300 of the run")),
     "paper": dict(
         name="CIFAR-10", expect="hours per run on one GPU",
         run=_CIFAR_PAPER, schedule=_RESTARTS,
@@ -411,8 +421,10 @@ IEG_ARMS = {"CE": ("ce", {}), "L2R": ("ieg", {"ablation": "IEG-1"}), "IEG": ("ie
 PROBE_ONLY = "CE on the probe alone"      # a reference: what the clean images give without the noisy ones
 _IEG_NOTES = dict(
     ieg="p 5, k 20, T 1, K 2, τ 0.5, λ₀ 0.9, mixup Beta(0.5, 0.5): §2-3.2 and the code; paper forms of the "
-        "supervised losses, logits, mixup coefficient and look-ahead (lnl.methods.ieg); EMA 0.999 of the "
-        "weights evaluated, as the code",
+        "supervised losses, logits, mixup coefficient and look-ahead (lnl.methods.ieg): the look-ahead is the "
+        "exact momentum update at the optimiser's LR and momentum (§2.1); x̂ ends with Cutout of half the image "
+        "side (§3.1; the code's 16 of 32 px); EMA 0.999 of the weights evaluated, as the code; every setting's "
+        "source: lnl defaults ieg",
     l2r="IEG-1 of Table 7: the meta re-weighting alone, on the given labels (Ren et al. 2018)",
     probe="10 images per class held out, class-balanced, before the noise is drawn (§3.2; code: "
           "probe_dataset_hold_ratio); every arm trains on the rest, so all see the same noisy set",
@@ -438,7 +450,7 @@ IEG_REPLICATION = {
         ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=(), expect="5 s (CE) to 25 s (IEG) per run on 2 CPU cores",
         notes=dict(_IEG_NOTES, data="Xiao et al. 2017: the first 100 training images per class, of which 10 per "
                                     "class are the probe (900 noisy, 100 clean), 100 test images per class, no "
-                                    f"augmentation but RandAugment for x̂; {BOOK}",
+                                    f"augmentation but RandAugment and Cutout for x̂; {BOOK}",
                    model="lnl.models.cnn: a small CNN", optimiser="SGD, momentum 0.9, batch 128, lr 0.02, "
                    "weight decay 5e-4 (the book's cpu settings; paper: batch 100, lr 0.1)",
                    schedule=f"cosine to 0 over 12 epochs (paper: warm restarts); {BOOK}")),
@@ -448,8 +460,8 @@ IEG_REPLICATION = {
         schedule=dict(kind="cosine"), ieg=dict(),
         seeds=(0,), cell_seeds=(0,), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 5),
         ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=("IEG-6", "IEG-7", "IEG-8", "EG"), expect=_GPU_EXPECT,
-        notes=dict(_IEG_NOTES, data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip, RandAugment "
-                                    "for x̂ (paper: AutoAugment and Cutout)",
+        notes=dict(_IEG_NOTES, data="CIFAR-10 (JPEG copy where the binary is absent); crop + flip, then "
+                                    "RandAugment and Cutout for x̂ (paper: AutoAugment and Cutout)",
                    model="ResNet-29 (pre-activation v2), the paper's smaller network (IEG-RN29 of Table 1)",
                    optimiser="SGD, momentum 0.9, batch 100, lr 0.1, weight decay 5e-4 (§3, the code)",
                    schedule=f"cosine to 0 over 60 epochs (paper: warm restarts, about 400 epochs); {BOOK}")),
@@ -460,7 +472,8 @@ IEG_REPLICATION = {
         seeds=(0, 1, 2), cell_seeds=(0, 1, 2), cell_arms=("CE", "L2R", "IEG"), probe_sizes=(1, 5),
         ladder=("IEG-2", "IEG-3", "IEG-4"), more_ablations=("IEG-6", "IEG-7", "IEG-8", "EG"),
         expect="hours per run on one GPU",
-        notes=dict(_IEG_NOTES, data="CIFAR-10; crop + flip, RandAugment for x̂ (paper: AutoAugment and Cutout)",
+        notes=dict(_IEG_NOTES, data="CIFAR-10; crop + flip, then RandAugment and Cutout for x̂ (paper: AutoAugment "
+                                    "and Cutout)",
                    model="WRN-28-10 (§3.2)", optimiser="SGD, momentum 0.9, batch 100, lr 0.1, weight decay 5e-4",
                    schedule="warm restarts from a 1-epoch cycle; the paper's cycles grow by 1.5 and each peak "
                             "by 0.9, which lnl.engine.Schedule approximates by doubling; 200 epochs (the "
@@ -477,10 +490,12 @@ IEG_TUTORIAL = {p: dict(IEG_REPLICATION[p]) for p in PROFILES}   # the replicati
 # (lnl.methods.sanm); Table 5's ladder and Fig. 2/4's mask-ratio controls run at the headline cell.
 SANM_LADDER = ("amg", "amg+nlr")                 # Table 5's rungs below SANM (amg+nlr+smr)
 SANM_RATIOS = ("fixed", "random")                # Fig. 2 / Fig. 4's controls of the noise-aware ratio
+SANM_TARGETS = ("host",)       # NLR's other target on a CE host: the given label instead of the prediction (§2.4)
 _SANM_NOTES = dict(
-    sanm="σ_b 0.2 (§3.4), κ 1 (eq. 2 reconstructed), r_1 0.8 (code), γ 1 (§3.1), the paper's forms: CAM of the "
+    sanm="σ_b 0.2 (§3.3), κ 1 (eq. 2 reconstructed), r_1 0.8 (code), γ 1 (§3.1), the paper's forms: CAM of the "
          "predicted class, centred boxes of noise, a smaller box at the activation minimum, NLR on the "
-         "host's own target (lnl.methods.sanm)",
+         "network's prediction on the unmasked image (§2.5; DivideMix: its targets, built from the predictions); "
+         "every setting's source: lnl defaults sanm-<host>",
     c2d="SANM(C2D) is not run: C2D's self-supervised pre-trained weights are not available offline; its rows "
         "are read from the paper's tables")
 SANM_REPLICATION = {
@@ -518,7 +533,7 @@ SANM_REPLICATION = {
         expect="hours per run on one GPU",
         notes=dict(_SANM_NOTES, **{k: v for k, v in BASELINES_REPLICATION["paper"]["notes"].items()
                                    if k in ("data", "model", "optimiser", "schedule", "noise", "dividemix")},
-                   host="DivideMix on its own protocol (SANM §4 follows it); the code trains 360 epochs")),
+                   host="DivideMix on its own protocol (SANM §3.1 follows it); the code trains 360 epochs")),
 }
 SANM_TUTORIAL = {p: dict(SANM_REPLICATION[p]) for p in PROFILES}   # the replication's runs it reads
 
@@ -891,6 +906,10 @@ def _sanm_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planne
     for ratio in SANM_RATIOS:                 # Fig. 2 / 4: fixed and random mask ratios
         out.append(Planned(page, profile, ("ratio", ratio), f"{arm}, {ratio} ratio, {kind} {top}, seed {seed0}", 2,
                            sanm_config(S, arm, kind, top, seed0, ratio=ratio)))
+    if S["host"] == "ce":                     # NLR on the given label: DivideMix's targets are its predictions
+        for target in SANM_TARGETS:
+            out.append(Planned(page, profile, ("target", target), f"{arm}, NLR target={target}, {kind} {top}, "
+                               f"seed {seed0}", 2, sanm_config(S, arm, kind, top, seed0, target=target)))
     return out
 
 

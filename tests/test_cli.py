@@ -240,7 +240,7 @@ def test_a_preset_fills_every_setting_not_given_on_the_command_line(capsys, tmp_
 
 def test_a_phase_beyond_the_run_is_one_line_on_stderr(capsys, tmp_path):
     code, out, err = call(["run", "--dataset", "digits", "--method", "mixnn", "--epochs", "2", "--param", "warmup=1",
-                           "--device", "cpu", "--out", str(tmp_path)], capsys)
+                           "--param", "e_s=60", "--device", "cpu", "--out", str(tmp_path)], capsys)
     assert code == 0 and err.strip() == ("mixnn: label correction (E_s = 60) would start at epoch 60, after the "
                                          "run's 2 epochs, so it never runs.")
 
