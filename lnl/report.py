@@ -63,6 +63,13 @@ def paper_value(tables: Sequence, dataset: str, kind: str, rate: float, methods:
     return None if row is None else float(row["value"])
 
 
+def cell_source(tables: Sequence, dataset: str, kind: str, rate: float, *names: str | tuple[str, str]) -> str:
+    """The printed cells that a claim tests, as its source: "SANM(CE) 72.1, CE 62.9". Each name is a
+    method as the table prints it, or ``(ours, printed)`` where the book calls it otherwise."""
+    pairs = [(n, n) if isinstance(n, str) else n for n in names]
+    return ", ".join(f"{ours} {paper_cell(tables, dataset, kind, rate, [printed])}" for ours, printed in pairs)
+
+
 def paper_difference(tables: Sequence, dataset: str, cells: Sequence[tuple[str, float, Iterable[str], int]]) -> float:
     """Σ sign · value over ``cells`` = ``(kind, rate, method names, ±1)``: a paper's gap between two
     arms (``[("symmetric", 0.8, A, +1), ("symmetric", 0.8, B, -1)]``), or a difference of gaps.

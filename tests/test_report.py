@@ -17,6 +17,14 @@ def test_cells_as_printed_with_their_std():
     assert "±" not in t2["cell"].iloc[0]
 
 
+def test_a_claims_cells_as_its_source():
+    """Table I's CE and ELR at 80 %, by hand; a book name beside the table's."""
+    t1 = report.paper_table("mixnn_table1_cifar.csv")
+    assert report.cell_source([t1], "cifar10", "symmetric", 0.8, "ELR", ("cross-entropy", "CE")) == \
+        "ELR 73.86 ± 0.61, cross-entropy 53.82 ± 1.04"
+    assert report.cell_source([t1], "cifar10", "symmetric", 0.8, "nobody") == f"nobody {report.MISSING}"
+
+
 def test_lookup_follows_table_order_and_names():
     t1, t4 = report.paper_table("mixnn_table1_cifar.csv"), report.paper_table("mixnn_table4_ablation.csv")
     # Table IV's "Baseline CE" at 80 %: 53.82 ± 1.04; Table I's CE at 80 % has another std
