@@ -15,7 +15,10 @@ kind               ``where`` says                      ``note`` says
 A method declares ``sources = {field: Source}`` beside its ``Config`` and, for its run presets,
 ``preset_sources = {preset: Source or {field: Source}}``; the run defaults' sources are
 :data:`lnl.engine.config.RUN_SOURCES`. :func:`defaults` gathers them into one table (``lnl
-defaults METHOD``), and ``tests/test_provenance.py`` fails for any field without one.
+defaults METHOD``), and ``tests/test_provenance.py`` fails for any field without one. A field's
+source is that of its default; where a variant or a preset switches a field to the official code's
+form, the config says so with ``code_form(name)`` (what selected it, or None), and the table labels
+that value ``code``.
 
 An epoch count that the paper states for its own schedule (DivideMix's warm-up, 10 of 300 epochs)
 carries that schedule's length, ``schedule=300``: in a shorter run the default keeps the paper's
@@ -186,6 +189,9 @@ def defaults(method: str, preset: str | None = None, params: Mapping[str, Any] |
         given = name in (params or {})
         src = from_preset(name) if not given else None
         src = src or (ours(given_by) if given else sources.get(name))
+        why = getattr(config, "code_form", lambda _: None)(name) if not given else None
+        if why:                                   # the official code's form, which a variant or preset selects
+            src = code(f"the official code's form, selected by {why}", src.note if src else "")
         rows.append(_row("method", name, _value(config, name), src))
     return rows
 

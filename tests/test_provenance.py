@@ -117,3 +117,20 @@ def test_lnl_defaults_bad_input_is_one_sentence_and_exit_2(argv, words, capsys):
     err = captured.err.strip()
     assert captured.out == "" and "Traceback" not in err and len(err.splitlines()) == 1
     assert all(w in err for w in words)
+
+
+@pytest.mark.parametrize("method, params, preset, field", [
+    ("sanm-ce", {"variant": "code"}, None, "activation"),
+    ("mixnn", {"variant": "code"}, None, "t_every"),
+    ("ieg", {"variant": "code"}, None, "logit_norm"),
+    ("dividemix", {}, "c10-sym80", "strict_tau"),
+    ("sanm-dividemix", {"preset": "c10-sym80"}, None, "strict_tau"),
+])
+def test_a_value_the_code_form_selects_is_labelled_code(method, params, preset, field):
+    """The paper's source of a field's default does not label the code's form that a variant or a
+    preset puts in its place."""
+    plain = {r["setting"]: r for r in provenance.defaults(method)}
+    assert plain[field]["kind"] != "code"
+    rows = {r["setting"]: r for r in provenance.defaults(method, preset, params)}
+    assert rows[field]["kind"] == "code" and "official code's form" in rows[field]["source"]
+    assert rows[field]["value"] != plain[field]["value"]

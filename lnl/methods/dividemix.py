@@ -153,6 +153,12 @@ class DivideMixConfig:
         cell = {**CODE_FORMS, **TABLE7[self.preset]} if self.preset else {}
         return cell.get(name, DEFAULTS[name])
 
+    def code_form(self, name: str) -> str | None:
+        """What made ``name`` the official code's form (:mod:`lnl.provenance`): a Table 7 cell takes
+        the code's w > τ; None otherwise."""
+        chosen = self.preset is not None and name in CODE_FORMS and getattr(self, name) is None
+        return f"preset {self.preset}" if chosen else None
+
     def resolve(self, name: str):
         """Any setting as the method uses it: :meth:`get` for those whose None means "the cell's or
         the default"; the value otherwise (``conf_penalty``'s None depends on the run's noise)."""

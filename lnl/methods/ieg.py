@@ -192,6 +192,11 @@ class IEGConfig:
         value = getattr(self, name, None)
         return (CODE if self.variant == "code" else PAPER)[name] if value is None else value
 
+    def code_form(self, name: str) -> str | None:
+        """What made ``name`` the official code's form (:mod:`lnl.provenance`), or None."""
+        chosen = name in CODE and getattr(self, name) is None and self.variant == "code"
+        return "variant='code'" if chosen else None
+
     def resolve(self, name: str):
         """The value a run uses for the field ``name``: a switch through the ablation row, a form
         through the variant, the look-ahead's step and momentum as the optimiser's where they

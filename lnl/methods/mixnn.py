@@ -120,6 +120,10 @@ class MixNNConfig:
         if self.neg_prob_loss and self.variant != "code":
             raise ValueError("neg_prob_loss is the official code's phase-2 loss; it needs variant='code'.")
 
+    def code_form(self, name: str) -> str | None:
+        """What made ``name`` the official code's form (:mod:`lnl.provenance`), or None."""
+        return "variant='code'" if name == "t_every" and not self.t_every and self.variant == "code" else None
+
     def resolve(self, name: str):
         """The value the method uses: ``t_every=0`` is the variant's (paper 1, code 10)."""
         if name == "t_every" and not self.t_every:

@@ -176,6 +176,11 @@ class SANMConfig:
         the value as given."""
         return self.form(name) if name in CODE_FORMS else getattr(self, name)
 
+    def code_form(self, name: str) -> str | None:
+        """What made ``name`` the official code's form (:mod:`lnl.provenance`), or None."""
+        chosen = name in CODE_FORMS and getattr(self, name) is None and self.variant == "code"
+        return "variant='code'" if chosen else None
+
 
 _CODE = "yuanpengtu/SANM Train_cifar.py"
 
@@ -614,7 +619,14 @@ def with_sanm(host: type[Method]) -> type[Method]:
         host_resolve = getattr(host.Config, "resolve", None) or getattr(host.Config, "get", None)
         return host_resolve(self, name) if host_resolve is not None else getattr(self, name)
 
-    namespace = {"__post_init__": post_init, "resolve": resolve,
+    def code_form(self, name: str) -> str | None:
+        """SANM's (:meth:`SANMConfig.code_form`), else the host's, where it has one."""
+        if name in own:
+            return SANMConfig.code_form(self, name)
+        host_code_form = getattr(host.Config, "code_form", None)
+        return host_code_form(self, name) if host_code_form is not None else None
+
+    namespace = {"__post_init__": post_init, "resolve": resolve, "code_form": code_form,
                  "paper_forms": {**PAPER_FORMS, "target": "host"} if host_targets else PAPER_FORMS}
     config = dataclasses.make_dataclass(f"SANM{host.Config.__name__}", [], bases=(SANMConfig, host.Config),
                                         frozen=True, namespace=namespace)
