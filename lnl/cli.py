@@ -203,6 +203,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             extra = f" (epoch {sm['best_epoch']})" if key == "test_acc_best" else ""
             print(f"  {key:<22}{sm[key]:.4f}{extra}")
     print(f"  wall time       {sm['wall_time_s']:.1f} s on {rec['provenance']['device']}")
+    for name, p in rec.get("phases_resolved", {}).items():       # a paper's phase in a shorter run
+        print(f"  {name:<16}{p['epochs']} epoch(s): the paper's {p['default']} of {p['paper_schedule']}, "
+              f"at its share of this run")
     return 0
 
 

@@ -258,3 +258,15 @@ def test_a_run_from_the_command_line_is_the_run_planned_in_python(capsys, tmp_pa
     planned = engine.RunConfig(method="alr", dataset="digits", epochs=2, device="cpu",
                                method_params={"alpha": 0.7, "warmup": 1, "update": "batch"})
     assert rec["run_id"] == engine.run_id(planned)
+
+
+def test_a_paper_phase_in_a_short_run_is_printed_with_its_share(capsys, tmp_path):
+    """MixNN's defaults (warm-up 10 and E_s 60 of the paper's 300 epochs) keep their share of a
+    3-epoch run: at least 1 each; a given one is kept and not listed."""
+    code, out, err = call(["run", "--dataset", "digits", "--method", "mixnn", "--epochs", "3", "--param", "e_s=2",
+                           "--device", "cpu", "--out", str(tmp_path)], capsys)
+    assert code == 0 and err == ""
+    assert "warmup          1 epoch(s): the paper's 10 of 300, at its share of this run" in out
+    assert "e_s " not in out
+    rec = json.loads(Path(out.splitlines()[0]).read_text())
+    assert set(rec["phases_resolved"]) == {"warmup"} and rec["phases_resolved"]["warmup"]["epochs"] == 1
