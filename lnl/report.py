@@ -221,6 +221,33 @@ def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (poin
     return pd.DataFrame(rows).set_index("claim")
 
 
+@dataclass(frozen=True)
+class Check:
+    """What a page expects of a trained result, shown beside it instead of asserted. A trained
+    network's numbers move with the processor, the thread count and the seed, so an expectation
+    that one machine meets another may miss: the page shows whether it held (:func:`checks_table`)
+    and never fails its build on it. Identities (a gradient against autograd, a shape, a sum to
+    one) stay ``assert`` statements: they hold on every machine."""
+
+    text: str
+    value: Any
+    holds: bool
+
+
+def checks_table(checks: Sequence[Check], digits: int = 3):
+    """One row per :class:`Check`: its value (rounded to ``digits`` where it is a number) and
+    "holds" or "does not hold" on this machine."""
+    import pandas as pd
+
+    def shown(v):
+        return round(float(v), digits) if isinstance(v, (int, float, np.floating, np.integer)) and \
+            not isinstance(v, bool) else v
+
+    rows = [{"expectation": c.text, "value": shown(c.value), "here": "holds" if c.holds else "does not hold"}
+            for c in checks]
+    return pd.DataFrame(rows).set_index("expectation")
+
+
 def conventions():
     """``data/paper_tables/conventions.csv``: which noise convention each table's rows used."""
     import pandas as pd

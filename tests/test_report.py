@@ -303,3 +303,13 @@ def test_paper_gap_is_one_method_over_another_in_one_cell():
 
     t6 = report.paper_table("sanm_table6_plugin.csv")
     assert report.paper_gap([t6], "cifar10", "symmetric", 0.8, "SANM(CE)", "CE") == pytest.approx(72.1 - 62.9)
+
+
+def test_checks_show_what_held_instead_of_failing():
+    from lnl.report import Check
+
+    table = report.checks_table([Check("AUROC above 0.8", 0.83456, 0.83456 > 0.8),
+                                 Check("memorises less", "12 %", False), Check("a flag", True, True)])
+    assert list(table.columns) == ["value", "here"]
+    assert table.loc["AUROC above 0.8", "value"] == 0.835 and table.loc["AUROC above 0.8", "here"] == "holds"
+    assert table.loc["memorises less", "here"] == "does not hold" and table.loc["a flag", "value"] is True
