@@ -18,6 +18,7 @@ import contextlib
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -212,7 +213,8 @@ def parallel_jobs(jobs: int | None = None) -> int:
     return max(1, int(jobs))
 
 
-def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: int | None = None) -> list[str]:
+def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: int | None = None,
+                   progress: Callable[[int, int, float], None] | None = None) -> list[str]:
     """Train the planned ``runs`` that :func:`needs_training` in ``out``, ``jobs``
     (:func:`parallel_jobs`) at a time, each in a worker process (``python -m lnl.book --train``) on
     its share of the cores (one thread at the ``cpu`` profile, :func:`train_threads`; else at most
@@ -223,7 +225,8 @@ def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: in
     :func:`longest_first`). A run already trained by another page of the same build is adopted,
     not trained again. A run that fails in a worker is left to :func:`run_or_load`, which trains it
     in this process and raises its error there. Nothing happens with one job or fewer than two runs
-    to train."""
+    to train. ``progress(done, total, elapsed_s)`` is called each time runs finish (every few
+    seconds at most), for a progress line."""
     import json
     import subprocess
     import tempfile
@@ -248,8 +251,17 @@ def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: in
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         procs = [subprocess.Popen([sys.executable, "-m", "lnl.book", "--train", str(jobfile)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(jobs)]
-        for proc in procs:
-            proc.wait()
+        started, since, reported = time.monotonic(), time.time(), 0
+        written = [Path(folder(p), f"{p.run_id}.json") for p in todo]
+        while reported < len(todo):
+            running = any(proc.poll() is None for proc in procs)
+            done = sum(r.exists() and r.stat().st_mtime >= since for r in written)
+            if progress is not None and done > reported:
+                progress(done, len(todo), time.monotonic() - started)
+            reported = done
+            if not running:
+                break
+            time.sleep(2)
     for p in todo:
         Path(folder(p), f"{p.run_id}.claim").unlink(missing_ok=True)
     return [p.run_id for p in todo if not needs_training(p, folder(p))]

@@ -302,7 +302,19 @@ def train_first(notebooks: list[tuple[str, Path]], profile: str) -> str:
         return Path(os.environ.get("LNL_RECORDS") or ROOT / "records" / p.part)
 
     todo = [p for p in runs if lnl.book.needs_training(p, folder(p))]
-    trained = lnl.book.train_parallel(lnl.book.longest_first(todo, folder), folder)
+    log = BUILD / "training.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"training {len(todo)} run(s) of {len(runs)} planned, {lnl.book.parallel_jobs()} at a time\n")
+
+    def progress(done: int, total: int, elapsed: float) -> None:
+        """Runs done of the total, elapsed, and a rough time left (the longest ran first)."""
+        left = elapsed / done * (total - done)
+        line = f"  training: {done} of {total} run(s) done, {elapsed:.0f} s elapsed, about {left:.0f} s left"
+        print(line, flush=True)
+        with log.open("a") as f:
+            f.write(line.strip() + "\n")
+
+    trained = lnl.book.train_parallel(lnl.book.longest_first(todo, folder), folder, progress=progress)
     missing = len(todo) - len(trained)
     return (f"{len(trained)} of {len(runs)} planned run(s) trained, {lnl.book.parallel_jobs()} at a time"
             + (f"; {missing} left to their pages" if missing else ""))

@@ -11,8 +11,10 @@ from lnl import book, plans
 
 def test_parallel_training_matches_one_thread_in_process(tmp_path):
     runs = [p for p in plans.plan("ieg/replication", "smoke") if p.key[0] == "CE"][:2]
-    trained = book.train_parallel(runs, tmp_path / "a" / "ieg", jobs=2)
+    calls = []
+    trained = book.train_parallel(runs, tmp_path / "a" / "ieg", jobs=2, progress=lambda *a: calls.append(a))
     assert sorted(trained) == sorted(p.run_id for p in runs)
+    assert calls and calls[-1][:2] == (2, 2) and [c[0] for c in calls] == sorted({c[0] for c in calls})
     assert not list((tmp_path / "a" / "ieg").glob("*.claim"))
     assert book.train_parallel(runs, tmp_path / "a" / "ieg", jobs=2) == []          # all current now
     threads = torch.get_num_threads()
