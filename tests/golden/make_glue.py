@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from lnl.book import glued                       # noqa: E402
-from tests.golden.make_golden import cpu_model   # noqa: E402
+from tests.golden.make_golden import arithmetic, cpu_model   # noqa: E402
 
 GOLDEN = Path(__file__).with_name("page_glue.json")
 EXECUTED = ROOT / "_build" / "executed"
@@ -42,6 +42,7 @@ def executed(page: str) -> dict:
 
 if __name__ == "__main__":
     pages = {page: glued(executed(page)) for page in PAGES}
-    GOLDEN.write_text(json.dumps({"cpu": cpu_model(), "torch": torch.__version__, "pages": pages},
+    GOLDEN.write_text(json.dumps({"cpu": cpu_model(), "torch": torch.__version__, "arithmetic": arithmetic(),
+                                  "pages": pages},
                                  indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {GOLDEN}: {sum(map(len, pages.values()))} glued values of {len(pages)} pages")

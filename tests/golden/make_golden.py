@@ -52,6 +52,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def arithmetic() -> str:
+    """A fingerprint of this machine's float arithmetic on one thread, as the smoke runs use it: a
+    hash of a matrix product, a convolution and its gradient, and elementwise exp and tanh, with
+    torch's version. The BLAS and convolution kernels a processor selects (or the environment
+    forces: ``ONEDNN_MAX_CPU_ISA``, ``MKL_CBWR``, ``ATEN_CPU_CAPABILITY``) change these in the last
+    bits, and a trained network's numbers with them; two machines with the same fingerprint train
+    the same numbers bit for bit, so the golden tests are exact only there."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        g = torch.Generator().manual_seed(0)
+        a, b = torch.randn(257, 513, generator=g), torch.randn(513, 129, generator=g)
+        x, w = torch.randn(8, 3, 32, 32, generator=g), torch.randn(16, 3, 3, 3, generator=g, requires_grad=True)
+        y = torch.nn.functional.conv2d(x, w)
+        (gw,) = torch.autograd.grad((y * y).sum(), w)
+        parts = [a @ b, y.detach(), gw, torch.exp(a * 0.1), torch.tanh(a)]
+        digest = hashlib.sha256(b"".join(p.contiguous().numpy().tobytes() for p in parts)).hexdigest()[:16]
+    finally:
+        torch.set_num_threads(threads)
+    return f"torch {torch.__version__}, {digest}"
+
+
 def essence(record: dict, folder: Path) -> dict:
     """What must not change: history, summary (less wall time), noise, and the per-sample losses."""
     out = {"run_id": record["run_id"], "history": record["history"], "noise": record["noise"],
@@ -74,6 +96,6 @@ def compute() -> dict:
 
 
 if __name__ == "__main__":
-    GOLDEN.write_text(json.dumps({"cpu": cpu_model(), "torch": torch.__version__, "records": compute()},
-                                 indent=1) + "\n")
+    GOLDEN.write_text(json.dumps({"cpu": cpu_model(), "torch": torch.__version__, "arithmetic": arithmetic(),
+                                  "records": compute()}, indent=1) + "\n")
     print(f"wrote {GOLDEN}")
