@@ -47,7 +47,7 @@ test: $(BIN)/.installed-test
 	$(BIN)/python -m pytest -q -rs tests/test_site.py tests/test_glue.py
 	@# The golden tests again under another float arithmetic, a stand-in for another processor:
 	@# they compare trained numbers exactly only where the arithmetic is the golden files' own.
-	$(STANDIN) $(BIN)/python -m pytest -q tests/test_engine.py -k golden tests/test_glue.py
+	$(STANDIN) $(BIN)/python -m pytest -q tests/test_engine.py::test_records_are_bit_identical_to_the_golden_ones tests/test_glue.py
 
 ## bench: training throughput per model, fast data path vs DataLoader, and each method's epoch time
 ## as a ratio to CE's, on this machine
