@@ -10,7 +10,7 @@ STANDIN := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_ISA=SS
 # hnswlib compiles from source on some Pythons; a portable build runs on any CPU.
 export HNSWLIB_NO_NATIVE := 1
 
-.PHONY: demo test book sync bench campaign-dry-run clean
+.PHONY: demo test nbval book sync bench campaign-dry-run clean
 
 $(BIN)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,20 +34,25 @@ demo: $(BIN)/.installed-test
 	$(BIN)/lnl run --method ce --dataset fashion_mnist --noise symmetric --rate 0.4 \
 	    --train-per-class 2000 --epochs 10 --out runs/demo
 
-## test: the unit tests; every notebook at the smoke profile under nbval; the book built at the
-## smoke profile, checked in headless Chromium (tests/test_site.py; skipped, with the reason,
-## where no Chromium is installed, unless LNL_REQUIRE_SITE=1 as in .ci/run), and its glued numbers
-## compared with tests/golden/page_glue.json (tests/test_glue.py); the golden tests once more under
-## $(STANDIN), another float arithmetic
+## test: the unit tests; the book built at the smoke profile, each notebook executed once, with
+## nbval's contract checked on what ran (tests/test_executed.py: every cell ran, none raised); the
+## site in headless Chromium (tests/test_site.py; skipped, with the reason, where no Chromium is
+## installed, unless LNL_REQUIRE_SITE=1 as in .ci/run), and its glued numbers against
+## tests/golden/page_glue.json (tests/test_glue.py); the golden tests once more under $(STANDIN),
+## another float arithmetic
 test: $(BIN)/.installed-test
-	$(BIN)/python -m pytest -q --ignore=tests/test_site.py --ignore=tests/test_glue.py
-	$(BIN)/python scripts/build_book.py --prepare smoke
-	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=300 _build/smoke
+	$(BIN)/python -m pytest -q --ignore=tests/test_site.py --ignore=tests/test_glue.py --ignore=tests/test_executed.py
 	$(BIN)/python scripts/build_book.py --profile smoke
-	$(BIN)/python -m pytest -q -rs tests/test_site.py tests/test_glue.py
+	$(BIN)/python -m pytest -q -rs tests/test_executed.py tests/test_site.py tests/test_glue.py
 	@# The golden tests again under another float arithmetic, a stand-in for another processor:
 	@# they compare trained numbers exactly only where the arithmetic is the golden files' own.
 	$(STANDIN) $(BIN)/python -m pytest -q tests/test_engine.py::test_records_are_bit_identical_to_the_golden_ones tests/test_glue.py
+
+## nbval: every notebook at the smoke profile under nbval, with its per-cell report (make test checks
+## the same contract on the smoke build's one execution)
+nbval: $(BIN)/.installed-test
+	$(BIN)/python scripts/build_book.py --prepare smoke
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=300 _build/smoke
 
 ## bench: training throughput per model, fast data path vs DataLoader, and each method's epoch time
 ## as a ratio to CE's, on this machine

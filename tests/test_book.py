@@ -1,7 +1,7 @@
 """The book's sources follow book/CONTRIBUTING.md: pages exist, notebooks are paired and in sync,
 and every notebook opens with the Colab setup cell, the parameters cell and the provenance banner.
 
-Nothing is executed here; ``make test`` executes the notebooks under nbval and builds the site.
+Nothing is executed here; ``make test`` builds the site at smoke, executing each notebook once.
 """
 
 from __future__ import annotations
