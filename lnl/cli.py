@@ -9,15 +9,20 @@
 ``lnl data --fetch NAME ...`` downloads each data set once (with internet) into ``$LNL_DATA`` or the
 project's ``data/`` folder and prints where it is; a missing data set is reported in one sentence
 naming that command. Bad input, and data that cannot be found or fetched, get one sentence on stderr
-and exit status 2, never a traceback; records and checkpoints are written atomically, so nothing is
-left half-written.
+and exit status 2, never a traceback. Every flag, ``--out`` included, is checked before any data loads
+(the class sizes of an image folder only once it has loaded, still before anything is written);
+records and checkpoints are written atomically, so nothing is left half-written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -38,6 +43,8 @@ def _key_value(text: str) -> tuple[str, str]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--param takes KEY=VALUE, got '{text}'")
     k, v = text.split("=", 1)
+    if not k.strip():
+        raise argparse.ArgumentTypeError(f"--param takes KEY=VALUE, got '{text}'")
     return k.strip(), v.strip()
 
 
@@ -64,10 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "'lnl defaults METHOD' lists them with their sources; flags on the command line win")
     r.add_argument("--dataset", required=True, help="see 'lnl data'")
     r.add_argument("--noise", default=d.noise, help="none, symmetric, symmetric-uniform, asymmetric, "
-                   "asymmetric-blocks, pairflip, instance, human (default: %(default)s)")
+                   "asymmetric-blocks, pairflip, instance, human (default: %(default)s; cifar10n and cifar100n "
+                   "take only human)")
     r.add_argument("--rate", type=float, default=d.rate, help="nominal noise rate r in [0, 1]")
     r.add_argument("--sampling", default=d.sampling, help="exact (counts per class) or bernoulli (per sample)")
-    r.add_argument("--label-set", default=None, help="CIFAR-N human label set (aggre, worse, random1-3; noisy)")
+    r.add_argument("--label-set", default=None,
+                   help="with --noise human, the CIFAR-N label set: cifar10n aggre (default), worse, random1-3; "
+                        "cifar100n noisy")
     r.add_argument("--model", default=None, help="mlp, cnn, resnet20, preact-resnet18, resnet34, wrn-28-10, resnet29")
     r.add_argument("--epochs", type=int, default=d.epochs)
     r.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -93,9 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a method setting, e.g. --param alpha=8")
     r.add_argument("--no-augment", action="store_true", help="train without the data set's crop/flip")
     r.add_argument("--no-diagnostics", action="store_true", help="skip the true-label training-set pass")
-    r.add_argument("--out", default="runs", help="folder for the record (default: %(default)s)")
-    r.add_argument("--resume", action="store_true", help="continue from the run's checkpoint in --out")
-    r.add_argument("--stop-after", type=int, default=None, help="stop after this epoch, keeping the checkpoint")
+    r.add_argument("--out", default="runs", help="folder for the record, created if missing; checked before "
+                   "any data loads (default: %(default)s)")
+    r.add_argument("--resume", action="store_true", help="continue from the run's checkpoint in --out "
+                   "(an error when there is none)")
+    r.add_argument("--stop-after", type=int, default=None,
+                   help="stop after this epoch (below --epochs), keeping the checkpoint")
     r.add_argument("--keep-state", action="store_true",
                    help="keep the trained networks and buffers beside the record (<run-id>.state.pt)")
 
@@ -170,15 +183,14 @@ def _typed(method: str, params: dict[str, str]) -> dict[str, object]:
     return {k: getattr(config, k) for k in params}
 
 
-def _given(parser: argparse.ArgumentParser, argv: Sequence[str]) -> frozenset[str]:
-    """The destinations of the ``run`` flags that ``argv`` names."""
-    run = next(a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith(" run"))
-    flags = run._option_string_actions
+def _given(parser: argparse.ArgumentParser, argv: Sequence[str], command: str = "run") -> frozenset[str]:
+    """The destinations of the ``command`` flags that ``argv`` names."""
+    flags = parser._subparsers._group_actions[0].choices[command]._option_string_actions
     return frozenset(flags[t.split("=", 1)[0]].dest for t in argv if t.split("=", 1)[0] in flags)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from lnl import engine
+    from lnl import data, engine
 
     cfg = _config_from(args, args.given)
     engine.validate(cfg)
@@ -186,6 +198,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from lnl.models import MODELS
         if cfg.model not in MODELS:
             raise ValueError(f"Unknown model '{cfg.model}'; choose one of: {', '.join(MODELS)}.")
+    _check_ignored(cfg.noise, cfg.rate, cfg.sampling, args.given)
+    if args.stop_after is not None and not 1 <= args.stop_after < cfg.epochs:
+        raise UsageError(f"--stop-after takes an epoch from 1 to {cfg.epochs - 1}, before the run's last, got "
+                         f"{args.stop_after}." if cfg.epochs > 1 else
+                         "--stop-after needs a run of at least 2 epochs; this one has 1.")
+    _check_out(args.out)
+    if args.resume:
+        _check_resume(Path(args.out) / f"{engine.run_id(cfg)}.ckpt")
     rec = engine.run(cfg, out=args.out, resume=args.resume, stop_after=args.stop_after,
                      keep_state=args.keep_state)
     rid = engine.run_id(cfg)
@@ -196,7 +216,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{args.out}/{rid}.json")
     sm = rec["summary"]
     eff = sm["noise_rate_effective"]
-    print(f"  noise           {cfg.noise} r={cfg.rate:g}, effective {'unknown' if eff is None else f'{eff:.4f}'}")
+    label_set = cfg.label_set or data.HUMAN_LABEL_SETS.get(cfg.dataset, ("",))[0]
+    given = {"none": "none", "human": f"human, label set {label_set}"}
+    print(f"  noise           {given.get(cfg.noise, f'{cfg.noise} r={cfg.rate:g}')}, effective "
+          f"{'unknown' if eff is None else f'{eff:.4f}'}")
     for key in ("test_acc_best", "test_acc_last", "test_acc_last10", "clean_acc_last", "noisy_acc_given_last",
                 "noisy_acc_true_last"):
         if sm.get(key) is not None:
@@ -209,15 +232,70 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_ignored(noise: str, rate: float, sampling: str, given: frozenset[str]) -> None:
+    """Refuse a ``--rate`` or ``--sampling`` that the noise kind would ignore."""
+    if "rate" in given and rate != 0 and noise in ("none", "human"):
+        raise UsageError(f"--rate has no meaning with noise '{noise}' ("
+                         f"{'the labels are kept as given' if noise == 'none' else 'the human labels are the noise'})"
+                         "; leave it out.")
+    if "sampling" in given and sampling != "exact" and noise in ("none", "instance", "human"):
+        raise UsageError(f"--sampling is for the noise kinds given by a transition matrix; noise '{noise}' has "
+                         "none, so leave it out.")
+
+
+def _check_out(out: str) -> None:
+    """Refuse an ``--out`` that is not a folder that can be created and written, leaving nothing
+    behind: folders made for the check are removed again (the run makes them when it writes)."""
+    path, made = Path(out), []
+    try:
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        try:
+            for p in reversed(missing):
+                p.mkdir()
+                made.append(p)
+        except OSError as e:
+            raise UsageError(f"--out {out} cannot be created ({e.strerror}).")
+        if not path.is_dir():
+            raise UsageError(f"--out {out} is a file, not a folder.")
+        try:
+            fd, probe = tempfile.mkstemp(dir=path, prefix=".lnl-write-check-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise UsageError(f"--out {out} is a folder that cannot be written ({e.strerror}).")
+    except OSError as e:   # exists() on a folder that cannot be read
+        raise UsageError(f"--out {out} cannot be used ({e.strerror}).")
+    finally:
+        for p in reversed(made):
+            with contextlib.suppress(OSError):
+                p.rmdir()
+
+
+def _check_resume(ckpt: Path) -> None:
+    """``--resume`` needs the run's checkpoint; without one it would silently train from the start."""
+    if ckpt.exists():
+        return
+    record = ckpt.with_suffix(".json")
+    if record.exists():
+        raise UsageError(f"The run has finished (its record is {record}), so --resume has nothing to continue.")
+    raise UsageError(f"--resume found no checkpoint {ckpt}: give the flags of the run that stopped, or leave "
+                     "--resume out to start this run.")
+
+
 def _cmd_noise(args: argparse.Namespace) -> int:
     from lnl import engine
     from lnl.engine import RunConfig
 
-    cfg = RunConfig(method="ce", dataset=args.dataset, noise=args.kind, rate=args.rate, seed=args.seed,
-                    sampling=args.sampling, label_set=args.label_set)
     if args.kind == "none":
         raise ValueError("Noise kind 'none' has nothing to show; choose one of: "
                          f"{', '.join(engine.NOISE_KINDS[1:])}.")
+    cfg = RunConfig(method="ce", dataset=args.dataset, noise=args.kind, rate=args.rate, seed=args.seed,
+                    sampling=args.sampling, label_set=args.label_set)
+    try:
+        engine.validate(cfg)
+    except ValueError as e:  # the run's flag --noise is this command's --kind
+        raise ValueError(str(e).replace("--noise ", "--kind ")) from None
+    _check_ignored(cfg.noise, cfg.rate, cfg.sampling, args.given)
     prep = engine.prepare(cfg)
     T = prep.noise["realised_matrix"]
     out = {"dataset": args.dataset, "kind": args.kind, "rate": args.rate, "sampling": args.sampling,
@@ -289,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)
-        args.given = _given(parser, argv)
+        args.given = _given(parser, argv, args.command)
         return {"run": _cmd_run, "noise": _cmd_noise, "defaults": _cmd_defaults,
                 "data": _cmd_data}[args.command](args)
     except (UsageError, ValueError, DataNotFound) as e:

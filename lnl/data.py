@@ -47,6 +47,10 @@ HUMAN_LABEL_SETS = {
     "cifar10n": ("aggre", "worse", "random1", "random2", "random3"),
     "cifar100n": ("noisy",),
 }
+SMALLEST_CLASS = {  # name -> images in the smallest (training, test) class, known before loading
+    "digits": (131, 43), "fashion_mnist": (6000, 1000), "cifar10": (5000, 1000), "cifar100": (500, 100),
+    "cifar10n": (5000, 1000), "cifar100n": (500, 100),
+}
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -121,6 +125,14 @@ class Dataset:
             keep = _first_per_class(self.test.labels, test_per_class)
             out = replace(out, test=ImageSet(self.test.images[keep], self.test.labels[keep]))
         return out
+
+
+def smallest_class(ds: Dataset) -> tuple[int, int]:
+    """Images in the smallest training class and in the smallest test class of ``ds`` (what
+    :data:`SMALLEST_CLASS` holds for the named data sets, counted here for any data set)."""
+    def smallest(labels: torch.Tensor) -> int:
+        return int(torch.bincount(labels, minlength=ds.num_classes).min()) if len(labels) else 0
+    return smallest(ds.train.labels), smallest(ds.test.labels)
 
 
 def _first_per_class(labels: torch.Tensor, n: int) -> torch.Tensor:

@@ -17,6 +17,10 @@ from .test_data import _fake_cifar, fake_fashion, offline, set_debian
 RUN = ["run", "--dataset", "digits", "--method", "ce", "--epochs", "1", "--device", "cpu"]
 
 
+# Refused by the method as it is configured, once the data have loaded (still before anything is written).
+COTEACHING_WITHOUT_NOISE = ["run", "--dataset", "digits", "--method", "coteaching", "--noise", "none"]
+
+
 def call(argv, capsys):
     code = cli.main(argv)
     out, err = capsys.readouterr()
@@ -67,16 +71,141 @@ def assert_usage_error(code, err, *fragments):
      ["Parameter correction of method 'mixnn' must be true or false"]),
     (["run", "--dataset", "digits", "--method", "coteaching", "--param", "tau=high"],
      ["Parameter tau of method 'coteaching' must be a float or none"]),
-    (["run", "--dataset", "digits", "--method", "coteaching", "--noise", "none"], ["--param tau="]),
+    (COTEACHING_WITHOUT_NOISE, ["--param tau="]),
     (["run", "--dataset", "digits", "--method", "elr", "--preset", "imagenet"],
      ["Method 'elr' has no preset 'imagenet'; its presets: cifar10, cifar10-asym, cifar100"]),
     (["run", "--dataset", "digits", "--method", "ce", "--preset", "cifar10"], ["its presets: none"]),
+    # CIFAR-N means its human labels; label sets are CIFAR-N's alone (refused with no data present)
+    (["run", "--method", "ce", "--dataset", "cifar10n", "--label-set", "bogus", "--epochs", "1"],
+     ["Unknown cifar10n label set 'bogus'; choose one of: aggre, worse, random1, random2, random3."]),
+    (["run", "--method", "ce", "--dataset", "cifar10n", "--noise", "human", "--label-set", "noisy"],
+     ["Unknown cifar10n label set 'noisy'"]),
+    (["run", "--method", "ce", "--dataset", "cifar10n", "--epochs", "1"],
+     ["Data set 'cifar10n' means its human labels: pass --noise human", "--dataset cifar10 for clean labels"]),
+    (["run", "--method", "ce", "--dataset", "cifar100n", "--noise", "symmetric", "--rate", "0.2"],
+     ["pass --noise human (label sets noisy; default noisy), or use --dataset cifar100"]),
+    (["run", "--method", "ce", "--dataset", "cifar10n", "--noise", "none"], ["pass --noise human"]),
+    (RUN + ["--label-set", "aggre"], ["--label-set chooses a human label set of cifar10n or cifar100n; data set "
+                                      "'digits' has none."]),
+    (["run", "--method", "ce", "--dataset", "cifar10n", "--noise", "human", "--rate", "0.3"],
+     ["--rate has no meaning with noise 'human'"]),
+    # more images per class than the data set holds (digits: 131 training, 43 test images in its smallest class)
+    (["run", "--method", "ieg", "--dataset", "digits", "--probe-per-class", "1000"],
+     ["--probe-per-class can be at most 130, so that each class of digits keeps a training image beside its probe"]),
+    (["run", "--method", "ieg", "--dataset", "digits", "--probe-per-class", "10", "--train-per-class", "10"],
+     ["--probe-per-class can be at most 9", "(--train-per-class 10: 10 images), got 10."]),
+    (["run", "--method", "ieg", "--dataset", "digits"], ["Method 'ieg' needs a clean probe set"]),
+    (RUN + ["--train-per-class", "132"], ["--train-per-class can be at most 131, the training images of the "
+                                          "smallest class of digits, got 132."]),
+    (RUN + ["--test-per-class", "1000"], ["--test-per-class can be at most 43"]),
+    (["run", "--method", "ce", "--dataset", "cifar100", "--train-per-class", "600"], ["at most 500"]),
+    # flags that the rest of the run would ignore
+    (RUN + ["--root", "/tmp"], ["--root is for --dataset imagefolder"]),
+    (RUN + ["--image-size", "64"], ["--image-size is for --dataset imagefolder"]),
+    (["run", "--method", "ce", "--dataset", "imagefolder"], ["needs --root"]),
+    (RUN + ["--schedule", "multistep"], ["--schedule multistep needs --milestones"]),
+    (RUN + ["--milestones", "3"], ["--milestones are for --schedule multistep or linear; the cosine schedule"]),
+    (RUN + ["--milestones", "a,b"], ["--milestones takes comma-separated epochs, got 'a,b'"]),
+    (RUN + ["--warmup", "1"], ["--warmup (1 epoch) must be shorter than the run (1 epoch)"]),
+    (RUN + ["--noise", "none", "--rate", "0.5"], ["--rate has no meaning with noise 'none'"]),
+    (RUN + ["--noise", "instance", "--rate", "0.2", "--sampling", "bernoulli"],
+     ["--sampling is for the noise kinds given by a transition matrix"]),
+    (RUN + ["--gamma", "-1"], ["--gamma must be a number of at least 0"]),
+    (RUN + ["--lr", "-0.1"], ["learning rate must be positive"]),
+    (RUN + ["--device", "tpu"], ["Unknown device 'tpu'"]),
+    (RUN + ["--precision", "fp8"], ["Unknown precision 'fp8'"]),
+    (RUN + ["--image-size", "3"], ["--image-size must be an integer of at least 8"]),
+    (RUN + ["--optimizer", "lamb"], ["Unknown optimiser 'lamb'"]),
+    (RUN + ["--param", "=3"], ["--param takes KEY=VALUE, got '=3'"]),
+    (RUN + ["--stop-after", "0"], ["--stop-after needs a run of at least 2 epochs; this one has 1."]),
+    (RUN + ["--epochs", "3", "--stop-after", "3"], ["--stop-after takes an epoch from 1 to 2"]),
+    (RUN + ["--epochs", "3", "--stop-after", "-1"], ["--stop-after takes an epoch from 1 to 2"]),
+    (RUN + ["--resume"], ["--resume found no checkpoint", "leave --resume out to start this run"]),
+    # lnl noise and lnl defaults
+    (["noise", "--dataset", "digits", "--kind", "symmetric", "--label-set", "aggre"], ["--label-set chooses"]),
+    (["noise", "--dataset", "cifar10n", "--kind", "symmetric", "--rate", "0.2"], ["pass --kind human"]),
+    (["noise", "--dataset", "cifar10n", "--kind", "human", "--rate", "0.2"], ["--rate has no meaning"]),
+    (["noise", "--dataset", "cifar10n", "--kind", "human", "--label-set", "bogus"], ["Unknown cifar10n label set"]),
+    (["noise", "--dataset", "digits", "--kind", "none"], ["Noise kind 'none' has nothing to show"]),
+    (["noise", "--dataset", "digits", "--kind", "symmetric", "--seed", "-5"], ["--seed must be"]),
+    (["defaults", "nope"], ["Unknown method 'nope'"]),
+    (["defaults", "ce", "--preset", "nope"], ["Method 'ce' has no preset 'nope'"]),
+    (["defaults", "elr", "--param", "lam=abc"], ["Parameter lam of method 'elr' must be a float, got 'abc'"]),
 ])
-def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path):
+def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("bad input must be refused before any data loads")
+
+    if argv != COTEACHING_WITHOUT_NOISE:
+        monkeypatch.setattr(data, "load", no_data)
     argv = argv + (["--out", str(tmp_path)] if argv[0] == "run" else [])
     code, _, err = call(argv, capsys)
     assert_usage_error(code, err, *fragments)
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_python_callers_get_the_same_refusals():
+    from lnl.engine import RunConfig, validate
+
+    with pytest.raises(ValueError, match="means its human labels: pass --noise human"):
+        validate(RunConfig(dataset="cifar10n"))
+    with pytest.raises(ValueError, match="Unknown cifar10n label set 'bogus'"):
+        validate(RunConfig(dataset="cifar10n", noise="human", label_set="bogus"))
+    with pytest.raises(ValueError, match="--probe-per-class can be at most 130"):
+        validate(RunConfig(method="ieg", dataset="digits", probe_per_class=1000))
+    validate(RunConfig(dataset="cifar10n", noise="human", label_set="worse"))    # the tutorial's human panel
+
+
+def test_the_class_sizes_known_before_loading_are_those_of_the_data():
+    assert data.smallest_class(data.load("digits")) == data.SMALLEST_CLASS["digits"]
+
+
+@pytest.mark.parametrize("out, fragment", [
+    ("file", "is a file, not a folder."),
+    ("file/sub", "cannot be created (Not a directory)."),
+    ("/proc/nope", "cannot be created (No such file or directory)."),
+])
+def test_an_out_that_cannot_be_written_is_refused_before_any_data_loads(out, fragment, capsys, tmp_path,
+                                                                       monkeypatch):
+    if out.startswith("/proc") and not Path("/proc").is_dir():
+        pytest.skip("needs Linux's /proc")
+    monkeypatch.setattr(data, "load", lambda *a, **k: pytest.fail("data loaded"))
+    (tmp_path / "file").write_text("x")
+    out = out if out.startswith("/") else str(tmp_path / out)
+    code, _, err = call(RUN + ["--out", out], capsys)
+    assert_usage_error(code, err, f"--out {out} {fragment}")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"] and (tmp_path / "file").read_text() == "x"
+
+
+def test_the_out_check_leaves_no_folder_behind(capsys, tmp_path):
+    out = tmp_path / "new" / "deeper"
+    code, _, err = call(RUN + ["--resume", "--out", str(out)], capsys)     # --out is fine, --resume is not
+    assert_usage_error(code, err, "--resume found no checkpoint")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_after_the_run_finished_names_its_record(capsys, tmp_path):
+    code, out, _ = call(RUN + ["--out", str(tmp_path)], capsys)
+    assert code == 0
+    code, _, err = call(RUN + ["--out", str(tmp_path), "--resume"], capsys)
+    assert_usage_error(code, err, f"The run has finished (its record is {out.splitlines()[0]})")
+
+
+def test_an_image_folder_is_counted_once_loaded(capsys, tmp_path):
+    """An image folder's class sizes are known only after it loads: still one sentence, nothing written."""
+    from PIL import Image
+
+    for split, n in (("train", 2), ("test", 1)):
+        for cls in ("cat", "lynx"):
+            (tmp_path / "images" / split / cls).mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (8, 8), (i, i, i)).save(tmp_path / "images" / split / cls / f"{i}.png")
+    out = tmp_path / "out"
+    code, _, err = call(["run", "--method", "ce", "--dataset", "imagefolder", "--root", str(tmp_path / "images"),
+                         "--noise", "none", "--train-per-class", "3", "--out", str(out)], capsys)
+    assert_usage_error(code, err, "--train-per-class can be at most 2, the training images of the smallest class "
+                                  "of imagefolder, got 3.")
+    assert not out.exists()
 
 
 def test_missing_data_names_where_to_get_it(isolated_data, monkeypatch, capsys, tmp_path):
@@ -270,3 +399,8 @@ def test_a_paper_phase_in_a_short_run_is_printed_with_its_share(capsys, tmp_path
     assert "e_s " not in out
     rec = json.loads(Path(out.splitlines()[0]).read_text())
     assert set(rec["phases_resolved"]) == {"warmup"} and rec["phases_resolved"]["warmup"]["epochs"] == 1
+
+
+def test_the_summary_names_the_labels_without_a_rate_they_ignore(capsys, tmp_path):
+    code, out, _ = call(RUN + ["--noise", "none", "--out", str(tmp_path)], capsys)
+    assert code == 0 and "  noise           none, effective 0.0000\n" in out

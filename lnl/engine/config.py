@@ -187,6 +187,7 @@ def validate(cfg: RunConfig) -> None:
     choose("method", cfg.method, METHODS)
     choose("data set", cfg.dataset, lnl_data.DATASETS)
     choose("noise kind", cfg.noise, NOISE_KINDS)
+    _check_labels(cfg, choose)
     choose("noise sampling", cfg.sampling, noise.SAMPLING)
     choose("device", cfg.device, DEVICES)
     choose("precision", cfg.precision, PRECISIONS)
@@ -216,13 +217,81 @@ def validate(cfg: RunConfig) -> None:
         raise ValueError(f"--eta-min ({cfg.schedule.eta_min:g}) must not exceed the learning rate ({cfg.lr:g}).")
     if cfg.momentum >= 1:
         raise ValueError(f"--momentum must be below 1, got {cfg.momentum:g}.")
-    if cfg.noise == "human":
-        valid = lnl_data.HUMAN_LABEL_SETS.get(cfg.dataset)
-        if not valid:
-            raise ValueError(f"Human noise needs a data set with human labels: "
-                             f"{', '.join(lnl_data.HUMAN_LABEL_SETS)}.")
-        choose("label set", cfg.label_set or valid[0], valid)
+    _check_schedule(cfg)
+    _check_source(cfg)
+    if cfg.dataset in lnl_data.SMALLEST_CLASS:  # image folders: counted once loaded (lnl.engine.prepare)
+        check_per_class(cfg, *lnl_data.SMALLEST_CLASS[cfg.dataset])
+    if METHODS[cfg.method].uses_probe and cfg.probe_per_class == 0:
+        raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set --probe-per-class above 0 "
+                         "(IEG's paper: 10).")
     METHODS[cfg.method].make_config(cfg.method_params)  # raises on unknown or ill-typed parameters
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def _check_labels(cfg: RunConfig, choose) -> None:
+    """The labels a run trains on: a CIFAR-N data set means its human labels, and only it has label sets."""
+    human = lnl_data.HUMAN_LABEL_SETS
+    if cfg.label_set is not None:
+        if cfg.dataset not in human:
+            raise ValueError(f"--label-set chooses a human label set of {' or '.join(human)}; data set "
+                             f"'{cfg.dataset}' has none.")
+        choose(f"{cfg.dataset} label set", cfg.label_set, human[cfg.dataset])
+    if cfg.noise == "human" and cfg.dataset not in human:
+        raise ValueError(f"Human noise needs a data set with human labels: {', '.join(human)}.")
+    if cfg.dataset in human and cfg.noise != "human":
+        raise ValueError(f"Data set '{cfg.dataset}' means its human labels: pass --noise human (label sets "
+                         f"{', '.join(human[cfg.dataset])}; default {human[cfg.dataset][0]}), or use --dataset "
+                         f"{cfg.dataset[:-1]} for clean labels or synthetic noise.")
+
+
+def _check_schedule(cfg: RunConfig) -> None:
+    """Settings of the LR schedule that its kind or the run's length would ignore."""
+    s = cfg.schedule
+    if s.kind == "multistep" and not s.milestones:
+        raise ValueError("--schedule multistep needs --milestones, the epochs at which the LR is multiplied "
+                         "by --gamma.")
+    if s.milestones and s.kind not in ("multistep", "linear"):
+        raise ValueError(f"--milestones are for --schedule multistep or linear; the {s.kind} schedule has none.")
+    if s.warmup >= cfg.epochs:
+        raise ValueError(f"--warmup ({_epochs(s.warmup)}) must be shorter than the run ({_epochs(cfg.epochs)}), "
+                         "or the LR never reaches --lr.")
+
+
+def _check_source(cfg: RunConfig) -> None:
+    """``root`` and ``image_size`` belong to image folders; the named data sets are found by name."""
+    if cfg.dataset == "imagefolder":
+        if cfg.root is None:
+            raise ValueError("The imagefolder data set needs --root, the folder holding train/ and test/.")
+        return
+    if cfg.root is not None:
+        raise ValueError(f"--root is for --dataset imagefolder; data set '{cfg.dataset}' is found by its name "
+                         "(see `lnl data`).")
+    if cfg.image_size != RunConfig.image_size:
+        raise ValueError(f"--image-size is for --dataset imagefolder; data set '{cfg.dataset}' keeps its own "
+                         "image size.")
+
+
+def check_per_class(cfg: RunConfig, train_most: int, test_most: int) -> None:
+    """Raise ``ValueError`` in one sentence when ``cfg`` asks each class for more images than the
+    data set's smallest class holds: ``train_most`` training and ``test_most`` test images
+    (:data:`lnl.data.SMALLEST_CLASS`, or :func:`lnl.data.smallest_class` of the loaded set). The
+    probe is held out of the training images and leaves each class at least one."""
+    name = cfg.dataset
+    for flag, n, most, split in (("--train-per-class", cfg.train_per_class, train_most, "training"),
+                                 ("--test-per-class", cfg.test_per_class, test_most, "test")):
+        if n is not None and n > most:
+            raise ValueError(f"{flag} can be at most {most}, the {split} images of the smallest class of "
+                             f"{name}, got {n}.")
+    if cfg.probe_per_class > 0:
+        most = min(train_most, cfg.train_per_class or train_most) - 1
+        if cfg.probe_per_class > most:
+            held = f"--train-per-class {cfg.train_per_class}" if cfg.train_per_class else "its smallest class"
+            raise ValueError(f"--probe-per-class can be at most {most}, so that each class of {name} keeps a "
+                             f"training image beside its probe ({held}: {most + 1} images), got "
+                             f"{cfg.probe_per_class}.")
 
 
 def resolve_device(name: str) -> torch.device:

@@ -12,7 +12,7 @@ import torch
 from lnl import data as lnl_data
 from lnl import noise
 from lnl.engine.api import Context, Method
-from lnl.engine.config import RunConfig, resolve_device, validate
+from lnl.engine.config import RunConfig, check_per_class, resolve_device, validate
 from lnl.rng import derive_seed, numpy_generator
 
 
@@ -32,6 +32,7 @@ def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared
     """Load the data, take the profile's subset, hold out the probe set, then draw the noise."""
     validate(cfg)
     ds = dataset or lnl_data.load(cfg.dataset, root=cfg.root, image_size=cfg.image_size)
+    check_per_class(cfg, *lnl_data.smallest_class(ds))  # image folders are counted only now
     ds = ds.subset(cfg.train_per_class, cfg.test_per_class)
     y = ds.train.labels.numpy()
     train_idx = np.arange(len(y))
@@ -87,9 +88,10 @@ def setup(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Setup:
     """Data on the device, the context and the configured method."""
     from lnl.methods import METHODS
 
+    validate(cfg)
+    device = resolve_device(cfg.device)  # an absent CUDA or MPS device, before any data loads
     prep = prepare(cfg, dataset)
     ds = prep.dataset
-    device = resolve_device(cfg.device)
     method_cls = METHODS[cfg.method]
     mcfg = method_cls.make_config(cfg.method_params)
     torch.manual_seed(derive_seed(cfg.seed, "init"))
@@ -105,8 +107,6 @@ def setup(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Setup:
         probe = (lnl_data.DeviceData(ds.train.images[prep.probe_idx], ds.mean, ds.std, device=device,
                                      augment=augment, channels_last=cl),
                  ds.train.labels[prep.probe_idx].to(device))
-    elif method_cls.uses_probe:
-        raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set probe_per_class > 0.")
     ctx = Context(cfg, device, train, given, ds.num_classes, ds.image_shape, probe)
     method = method_cls(mcfg).to(device)
     method.configure(ctx)
