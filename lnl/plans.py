@@ -643,6 +643,12 @@ def _foundations_replication(page: str, profile: str, S: dict[str, Any]) -> list
                             schedule=Schedule(**exp["schedule"]), **exp["run"])
             out.append(Planned(page, profile, (exp["name"], rate), f"CE, {exp['name']}, {S['noise']} {rate}", tier,
                                cfg, per_sample=True))
+    exp, seed = S["experiments"][-1], S["seed"] + 1       # a second seed of the largest: the claims' yardstick
+    for rate in S["rates"]:
+        cfg = RunConfig(method="ce", noise=S["noise"], rate=rate, seed=seed, schedule=Schedule(**exp["schedule"]),
+                        **exp["run"])
+        out.append(Planned(page, profile, ("yardstick", rate), f"CE, {exp['name']}, {S['noise']} {rate}, seed {seed}",
+                           1, cfg))
     return out
 
 

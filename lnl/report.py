@@ -361,6 +361,13 @@ def seed_spread(recs: Mapping[tuple, Mapping[str, Any]], cells: Iterable[Sequenc
     return math.sqrt(ss / dof) if dof else float("nan")
 
 
+def best_minus_last(record: Mapping[str, Any]) -> float:
+    """How far test accuracy fell from its best epoch to the last, in points: the peak-then-decay
+    of memorisation."""
+    s = record["summary"]
+    return 100 * (s["test_acc_best"] - s["test_acc_last"])
+
+
 def memorised_at_end(record: Mapping[str, Any]) -> float:
     """The share of mislabelled training samples predicted as their given (wrong) label after the
     last epoch, in %."""

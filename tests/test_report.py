@@ -313,3 +313,8 @@ def test_checks_show_what_held_instead_of_failing():
     assert list(table.columns) == ["value", "here"]
     assert table.loc["AUROC above 0.8", "value"] == 0.835 and table.loc["AUROC above 0.8", "here"] == "holds"
     assert table.loc["memorises less", "here"] == "does not hold" and table.loc["a flag", "value"] is True
+
+
+def test_best_minus_last_in_points():
+    assert report.best_minus_last({"summary": {"test_acc_best": 0.83, "test_acc_last": 0.822}}) == \
+        pytest.approx(0.8)
