@@ -35,7 +35,7 @@ import types
 import typing
 from typing import Any, Literal, Mapping, Union
 
-__all__ = ["Epochs", "make_config", "parse_value", "type_name", "epochs_of"]
+__all__ = ["Epochs", "config_fields", "make_config", "parse_value", "type_name", "epochs_of"]
 
 Epochs = int | float
 """A number of epochs (an int), or a fraction of the run (a float in [0, 1]); see :func:`epochs_of`."""
@@ -224,6 +224,13 @@ def parse_value(text_or_value: Any, annotation: Any, *, field: str, owner: str) 
                          f"got {text_or_value!r}.") from None
 
 
+def config_fields(config_cls: type) -> list[str]:
+    """The settable fields of a method's ``Config`` dataclass (none for a method without one)."""
+    if not dataclasses.is_dataclass(config_cls):
+        return []
+    return [f.name for f in dataclasses.fields(config_cls) if f.init]
+
+
 def make_config(config_cls: type, params: Mapping[str, Any], *, owner: str) -> Any:
     """An instance of the dataclass ``config_cls`` from ``params`` (strings or typed values).
 
@@ -232,8 +239,7 @@ def make_config(config_cls: type, params: Mapping[str, Any], *, owner: str) -> A
     the dataclass's ``__post_init__`` checks run as they are. A ``config_cls`` that is not a
     dataclass has no parameters.
     """
-    fields = [f.name for f in dataclasses.fields(config_cls) if f.init] \
-        if dataclasses.is_dataclass(config_cls) else []
+    fields = config_fields(config_cls)
     unknown = sorted(set(params) - set(fields))
     if unknown:
         raise ValueError(f"Method '{owner}' has no parameter {', '.join(unknown)}; "

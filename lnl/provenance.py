@@ -32,6 +32,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from lnl.params import config_fields
+
 KINDS = ("paper", "code", "reconstructed", "ours")
 
 # The run settings a method's defaults imply (the data, the noise and the seed are the user's).
@@ -101,13 +103,6 @@ def paper_share(value: int, schedule: int, run_epochs: int) -> int:
 # ----------------------------------------------------------------------------------------------
 # A method's settings and their sources
 # ----------------------------------------------------------------------------------------------
-
-def config_fields(config_cls: type) -> list[str]:
-    """The settable fields of a method's ``Config`` dataclass (none for a method without one)."""
-    if not dataclasses.is_dataclass(config_cls):
-        return []
-    return [f.name for f in dataclasses.fields(config_cls) if f.init]
-
 
 def missing_sources(method_cls: type) -> list[str]:
     """The settings of ``method_cls`` without a source: config fields, then ``preset:field`` for

@@ -10,6 +10,7 @@ MixNN's warm-up, GMM, kNN and label correction in both variants, and per-sample 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -52,6 +53,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.lru_cache(maxsize=None)
 def arithmetic() -> str:
     """A fingerprint of this machine's float arithmetic on one thread, as the smoke runs use it: a
     hash of a matrix product, a convolution and its gradient, and elementwise exp and tanh, with
