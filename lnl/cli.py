@@ -158,14 +158,10 @@ def _config_from(args: argparse.Namespace, given: frozenset[str] = frozenset()):
         test_per_class=args.test_per_class, probe_per_class=args.probe_per_class, root=args.root,
         image_size=args.image_size, augment=not args.no_augment, diagnostics=not args.no_diagnostics,
         method_params=_typed(args.method, dict(args.param)))
-    if args.preset is None:
+    if args.preset is None or args.method not in METHODS:     # an unknown method: validate names the valid ones
         return cfg
-    presets = METHODS[args.method].presets if args.method in METHODS else {}
-    if args.preset not in presets:
-        raise UsageError(f"Method '{args.method}' has no preset '{args.preset}'; its presets: "
-                         f"{', '.join(presets) or 'none'}.")
-    preset = dict(presets[args.preset])
-    params = {**preset.pop("method_params", {}), **cfg.method_params}
+    preset = METHODS[args.method].preset_settings(args.preset)
+    params = {**preset.pop("method_params"), **cfg.method_params}
     if given & set(SCHEDULE_FLAGS):
         preset.pop("schedule", None)
     return replace(cfg, **{k: v for k, v in preset.items() if k not in given}, method_params=params)

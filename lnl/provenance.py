@@ -155,10 +155,7 @@ def defaults(method: str, preset: str | None = None, params: Mapping[str, Any] |
     if method not in METHODS:
         raise ValueError(f"Unknown method '{method}'; choose one of: {', '.join(METHODS)}.")
     cls = METHODS[method]
-    presets = getattr(cls, "presets", {})
-    if preset is not None and preset not in presets:
-        raise ValueError(f"Method '{method}' has no preset '{preset}'; its presets: {', '.join(presets) or 'none'}.")
-    run_settings = dict(presets.get(preset, {})) if preset else {}
+    run_settings = cls.preset_settings(preset) if preset else {}
     method_params = {**run_settings.pop("method_params", {}), **dict(params or {})}
     preset_source = getattr(cls, "preset_sources", {}).get(preset) if preset else None
 

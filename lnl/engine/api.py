@@ -119,6 +119,15 @@ class Method(nn.Module):
         the ``Config`` field annotations (:func:`lnl.params.make_config`)."""
         return params.make_config(cls.Config, values, owner=cls.name)
 
+    @classmethod
+    def preset_settings(cls, name: str) -> dict[str, Any]:
+        """A copy of the run settings of preset ``name`` (RunConfig fields, and the method's own
+        under ``method_params``); ``ValueError`` in one sentence naming the presets there are."""
+        if name not in cls.presets:
+            raise ValueError(f"Method '{cls.name}' has no preset '{name}'; its presets: "
+                             f"{', '.join(cls.presets) or 'none'}.")
+        return {**cls.presets[name], "method_params": dict(cls.presets[name].get("method_params", {}))}
+
     def configure(self, ctx: "Context") -> None:
         """Build networks (``ctx.build_model()``) and optimisers (``ctx.optimizer(params)``)."""
         raise NotImplementedError
