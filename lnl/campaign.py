@@ -395,10 +395,20 @@ class Campaign:
         t0 = time.monotonic()
         work = Path(work)
         (work / "logs").mkdir(parents=True, exist_ok=True)
+        missing: dict[str, str] = {}
         for name in dict.fromkeys(i.planned.config.dataset for i in self.items):
-            data.load(name)        # found (or decoded into its cache) once, before runs start together
+            try:
+                data.load(name)    # found (or decoded into its cache) once, before runs start together
+            except data.DataNotFound as err:      # its runs are reported; the other data sets' still train
+                missing[name] = str(err)
+                echo(f"not trained, data set missing: {err}")
+        queue = []
+        for i in self.items:
+            if i.planned.config.dataset in missing:
+                i.outcome, i.log = "data set missing", missing[i.planned.config.dataset]
+            else:
+                queue.append(i)
         factor = jobs / speedup(jobs, timing)[0]          # one run's wall time at this concurrency
-        queue = list(self.items)
         running: dict[int, tuple[Item, subprocess.Popen, float, Any]] = {}
         while queue or running:
             left = budget_s - (time.monotonic() - t0)

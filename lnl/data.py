@@ -173,7 +173,8 @@ def _first(paths: list[Path]) -> Path | None:
     return next((p for p in paths if p.exists()), None)
 
 
-def _fashion_files(folder: Path) -> dict[str, Path] | None:
+def fashion_files(folder: Path) -> dict[str, Path] | None:
+    """The four Fashion-MNIST IDX files in ``folder`` (each plain or ``.gz``); ``None`` if any is missing."""
     names = {"train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
              "test_x": "t10k-images-idx3-ubyte", "test_y": "t10k-labels-idx1-ubyte"}
     found = {}
@@ -194,7 +195,7 @@ def locate(name: str) -> str | None:
         return None
     if name == "fashion_mnist":
         for folder in [r / "FashionMNIST" / "raw" for r in data_roots()] + [DEBIAN_FASHION]:
-            if _fashion_files(folder):
+            if fashion_files(folder):
                 return str(folder)
         return None
     if name in ("cifar10n", "cifar100n"):
@@ -333,7 +334,7 @@ def _find_or_download(name: str, download: bool, copy: str, fetch: str | None = 
 
 def _load_fashion(download: bool) -> Dataset:
     where = _find_or_download("fashion_mnist", download, "FashionMNIST/raw/")
-    files = _fashion_files(Path(where))
+    files = fashion_files(Path(where))
     assert files is not None
     train = _to_set(_read_idx(files["train_x"]), _read_idx(files["train_y"]))
     test = _to_set(_read_idx(files["test_x"]), _read_idx(files["test_y"]))

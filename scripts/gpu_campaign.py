@@ -50,7 +50,8 @@ def measure_concurrency(work: Path, echo=print) -> dict | None:
 
 
 def prepare_carry() -> None:
-    """``.carry/``: the wheels and the CIFAR-10 copy a bare GPU machine needs (ignored by git)."""
+    """``.carry/``: the wheels and the data copies a bare GPU machine needs (ignored by git); the
+    command there sets ``LNL_SHARED=.carry`` (CIFAR-10) and ``LNL_DATA=.carry/data`` (Fashion-MNIST)."""
     CARRY.mkdir(exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
            "-d", str(CARRY), *CARRY_WHEELS]
@@ -66,8 +67,18 @@ def prepare_carry() -> None:
     # them the order, and so every run's noise, would differ from the same run here).
     for name in ("cifar10-jpeg.tar.gz", "cifar10n_labels.npz"):
         shutil.copy2(shared / name, CARRY / name)
-    size = sum(p.stat().st_size for p in CARRY.iterdir()) / 2**20
-    print(f"{CARRY.relative_to(ROOT)}/: {', '.join(sorted(p.name for p in CARRY.iterdir()))} ({size:.0f} MiB)")
+    # Fashion-MNIST (the Foundations replication's second data set) as $LNL_DATA would hold it.
+    where = data.locate("fashion_mnist")
+    if where is None:
+        raise CampaignError("No Fashion-MNIST copy to carry: run `lnl data --fetch fashion_mnist` once with "
+                            "internet (offline on Debian: `apt-get install dataset-fashion-mnist`).")
+    raw = CARRY / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for path in data.fashion_files(Path(where)).values():
+        shutil.copy2(path, raw / path.name)
+    files = sorted(p for p in CARRY.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in files) / 2**20
+    print(f"{CARRY.relative_to(ROOT)}/: {', '.join(str(p.relative_to(CARRY)) for p in files)} ({size:.0f} MiB)")
 
 
 def shown(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lnl import book, campaign, engine, plans, records
+from lnl import book, campaign, data, engine, plans, records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -360,6 +360,27 @@ def test_a_run_starts_only_if_it_fits_and_stops_at_the_budget(tmp_path):
     c.run(2.0, 1, tmp_path / "work2", echo=lambda line: None)   # needs seconds to import torch alone
     assert c.items[0].outcome == "killed at the budget" and c.items[1].outcome == "does not fit the budget left"
     assert not list((tmp_path / "work2").glob("*/*.json"))
+
+
+def test_a_missing_data_set_skips_its_runs_not_the_campaign(tmp_path, monkeypatch):
+    """Runs on a data set the machine lacks are reported as such; the others are still scheduled."""
+    c = campaign.Campaign.build(["foundations/replication"], "gpu", "cuda", root=tmp_path / "results")
+    assert {i.planned.config.dataset for i in c.items} == {"cifar10", "fashion_mnist"}
+
+    def load(name, *a, **kw):                             # CIFAR-10 is "found"; Fashion-MNIST is not
+        if name == "fashion_mnist":
+            raise data.DataNotFound("Data set 'fashion_mnist' is not here.")
+
+    monkeypatch.setattr(data, "load", load)
+    for item in c.items:
+        item.estimate_s = 1e6                             # nothing fits: no training in this test
+    lines = []
+    c.run(60, 1, tmp_path / "work", echo=lines.append)
+    for item in c.items:
+        lacking = item.planned.config.dataset == "fashion_mnist"
+        assert item.outcome == ("data set missing" if lacking else "does not fit the budget left")
+        assert (item.log == "Data set 'fashion_mnist' is not here.") == lacking
+    assert lines == ["not trained, data set missing: Data set 'fashion_mnist' is not here."]
 
 
 @pytest.mark.parametrize("profile", plans.PROFILES)
