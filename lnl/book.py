@@ -8,8 +8,12 @@ per-profile table of settings; papermill overrides them):
 ``cpu``    minutes per notebook on 2 cores: Fashion-MNIST, the CIFAR-10 copy with a small net
 ``gpu``    CIFAR-10/100 with a reduced schedule, minutes per run on one H100 (lnl.campaign estimates them)
 ``paper``  the paper's exact protocol
-``auto``   ``gpu`` when CUDA is present, ``cpu`` otherwise (the default)
+``auto``   ``cpu`` on Colab and without CUDA, ``gpu`` on other CUDA machines (the default)
 =========  ==========================================================================
+
+On Colab ``auto`` means ``cpu``: one page's ``gpu`` plan is hours on the free T4 (each page says how
+many, :func:`cost_line`), while its ``cpu`` plan, the whole page at a smaller scale, fits one
+session; the page's GPU section shows the CIFAR runs that campaigns committed.
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ HARDWARE = {
 
 
 def resolve_profile(profile: str = "auto") -> str:
-    """``auto`` becomes ``gpu`` with CUDA and ``cpu`` without; other names are checked."""
+    """``auto`` becomes ``cpu`` on Colab and without CUDA, ``gpu`` on other CUDA machines; other
+    names are checked."""
     if profile == "auto":
-        return "gpu" if torch.cuda.is_available() else "cpu"
+        return "gpu" if torch.cuda.is_available() and not on_colab() else "cpu"
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile '{profile}'; choose one of: auto, {', '.join(PROFILES)}.")
     return profile
@@ -48,6 +53,33 @@ def resolve_profile(profile: str = "auto") -> str:
 
 def on_colab() -> bool:
     return "google.colab" in sys.modules
+
+
+COLAB_SESSION_S = 3600          # what one free Colab session is planned for: about an hour (ours)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def cost_line(page: str, profile: str, runs: Any = None) -> str:
+    """One sentence, printed before a page trains: what its plan at ``profile`` (``runs``, else the
+    whole plan) would cost on Colab's free T4, and what its ``gpu`` plan would. Estimates from FLOPs
+    (:func:`lnl.campaign.estimate_s` on ``t4``), one run at a time; records already there cost nothing."""
+    from lnl import campaign, plans
+
+    def total(planned):
+        return sum(campaign.estimate_s(p, "t4")[0] for p in plans.unique(list(planned)))
+
+    mine = list(runs.values()) if isinstance(runs, dict) else list(runs or plans.plan(page, profile))
+    here, gpu = total(mine), total(plans.plan(page, "gpu"))
+    fits = "fits" if here <= COLAB_SESSION_S else "does not fit"
+    line = (f"On a Colab T4 this {profile} plan ({len(plans.unique(mine))} runs) takes about {_duration(here)} "
+            f"by a FLOP estimate: it {fits} one session of about an hour.")
+    if profile != "gpu":
+        line += (f" The page's gpu plan ({len(plans.unique(plans.plan(page, 'gpu')))} runs, CIFAR-10) would "
+                 f"take about {_duration(gpu)} there; the GPU section shows what campaigns committed of it.")
+    return line
 
 
 def banner(profile: str) -> str:

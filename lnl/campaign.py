@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -48,8 +49,15 @@ TIMING_FILE = ROOT / "data" / "presets" / "gpu_timing.json"   # benchmarks/throu
 # throughput that CE with PreAct ResNet-18 on CIFAR-10 needs to meet this book's goal of 3 s per epoch
 # on one H100 (forward and backward, 3 × 1.11 GFLOP × 50,000 images / 3 s ≈ 55 TFLOP/s in bf16, a
 # FLOP being a multiply or an add). An estimate, and every plan says so until records replace it.
-ASSUMED_TFLOPS = {"cuda": 55.0, "cpu": 0.1}
-RUN_OVERHEAD_S = {"cuda": 30.0, "cpu": 8.0}    # process start, data decoding, kernel autotuning
+ASSUMED_TFLOPS = {"cuda": 55.0, "cpu": 0.1,
+                  # Colab's free T4 trains in fp32 (it has no native bf16; lnl.engine.resolve_precision):
+                  # 55 % of its fp32 peak of 8.1 TFLOP/s (NVIDIA's T4 datasheet). Ours, until a T4 is timed.
+                  "t4": 4.5}
+RUN_OVERHEAD_S = {"cuda": 30.0, "cpu": 8.0, "t4": 30.0}   # process start, data decoding, kernel autotuning
+# Seconds per optimiser step a GPU spends launching kernels whatever the model's size: what bounds a
+# small network's epoch there (the H200's PreAct ResNet-18 at batch 128 ran as fast in fp32 as in
+# bf16: launch-bound). Ours, assumed for a T4; the H100-class estimate folds it into its rate.
+STEP_OVERHEAD_S = {"t4": 0.004}
 # Training FLOPs relative to CE. Co-teaching: two networks. DivideMix, per labelled sample of each
 # network's pass: 6 forwards without gradient and a forward + backward on the 4B pool (18 units
 # against CE's 3), on about half the data per network. Measured on 2 CPU cores (benchmarks/methods.py):
@@ -209,9 +217,12 @@ def estimate_s(planned: Planned, device: str = "cuda", root: str | Path | None =
         return RUN_OVERHEAD_S[device] + cfg.epochs * per_epoch, "measured"
     n_train, n_test = _sizes(cfg)
     f = forward_flops(cfg.model, cfg.dataset)
-    per_epoch_flops = f * (3 * n_train * METHOD_COST.get(cfg.method, 1.5)      # forward + backward
+    cost = METHOD_COST.get(cfg.method, 1.5)
+    per_epoch_flops = f * (3 * n_train * cost                                  # forward + backward
                            + (n_train if cfg.diagnostics else 0) + n_test)     # evaluation passes
-    return RUN_OVERHEAD_S[device] + cfg.epochs * per_epoch_flops / (ASSUMED_TFLOPS[device] * 1e12), "FLOP estimate"
+    steps = math.ceil(n_train / cfg.batch_size) * cost
+    per_epoch = per_epoch_flops / (ASSUMED_TFLOPS[device] * 1e12) + steps * STEP_OVERHEAD_S.get(device, 0.0)
+    return RUN_OVERHEAD_S[device] + cfg.epochs * per_epoch, "FLOP estimate"
 
 
 def speedup(jobs: int, timing: dict[str, Any] | None) -> tuple[float, str]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -420,6 +421,20 @@ def repository_url(config_url: str) -> tuple[str, str]:
     return config_url, "_config.yml"
 
 
+def pin_install(notebook: str, config_url: str, url: str, ref: str | None) -> str:
+    """A notebook's JSON text with its Colab install line pointing at ``url`` (the repository the
+    book is built from) at commit ``ref`` (when the build's tree is clean), not at ``_config.yml``'s."""
+    old = f'"lnl[book] @ git+{config_url}"'
+    new = f'"lnl[book] @ git+{url}' + (f"@{ref}" if ref else "") + '"'
+    nb = json.loads(notebook)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            if old in source:
+                cell["source"] = source.replace(old, new)
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
 def assemble(pages, executed: dict[str, Path], toc_path: Path, es5: Path) -> tuple[Path, str]:
     """Write ``_build/src``: the tree jupyter-book builds. Returns it and the repository URL used."""
     import yaml
@@ -428,7 +443,8 @@ def assemble(pages, executed: dict[str, Path], toc_path: Path, es5: Path) -> tup
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    url, origin = repository_url(config["repository"]["url"])
+    config_url = config["repository"]["url"]
+    url, origin = repository_url(config_url)
     config["repository"]["url"] = url
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy2(toc_path, src / "_toc.yml")
@@ -442,10 +458,17 @@ def assemble(pages, executed: dict[str, Path], toc_path: Path, es5: Path) -> tup
                 and not {"executed", "records", ".ipynb_checkpoints", "__pycache__"} & set(rel.parts)):
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, src / rel)
+    from lnl import records
+
+    git = records.git_state(ROOT)
+    ref = git["sha"] if git["sha"] and not git["dirty"] else None
     for entry, source, is_nb in pages:
         target = src / (f"{entry}.ipynb" if is_nb else source.relative_to(ROOT))
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(executed[entry] if is_nb else source, target)
+        if is_nb:                  # the notebook a reader downloads installs the code it was built with
+            target.write_text(pin_install(executed[entry].read_text(), config_url, url, ref))
+        else:
+            shutil.copy2(source, target)
     if (ROOT / "_static").is_dir():
         shutil.copytree(ROOT / "_static", src / "_static")
     # MathJax goes through html_extra_path (see _config.yml), not _static: jupyter-book would add

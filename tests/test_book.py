@@ -7,8 +7,10 @@ Nothing is executed here; ``make test`` builds the site at smoke, executing each
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ import pytest
 pytest.importorskip("jupytext", reason="the book extras are not installed: pip install -e '.[book]'")
 nbformat = pytest.importorskip("nbformat")
 yaml = pytest.importorskip("yaml")
+
+from lnl import plans  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("build_book", ROOT / "scripts" / "build_book.py")
@@ -49,6 +53,19 @@ def test_paired_ipynb_has_the_cells_of_the_md_and_no_outputs(source):
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, \
                 f"{_ids(paired)} is committed with outputs: run `make sync`"
+
+
+def test_the_sites_notebooks_install_the_code_they_were_built_from():
+    cell = {"cell_type": "code", "source": ['if "google.colab" in sys.modules:\n',
+                                            '    %pip install -q "lnl[book] @ git+https://github.com/lnl-book/lnl"']}
+    text = json.dumps({"cells": [cell, {"cell_type": "markdown", "source": "lnl-book/lnl"}]})
+    pinned = json.loads(build_book.pin_install(text, "https://github.com/lnl-book/lnl",
+                                               "https://github.com/me/fork", "ab12"))
+    assert pinned["cells"][0]["source"].endswith('%pip install -q "lnl[book] @ git+https://github.com/me/fork@ab12"')
+    assert pinned["cells"][1]["source"] == "lnl-book/lnl"                 # prose is left as it is
+    unpinned = json.loads(build_book.pin_install(text, "https://github.com/lnl-book/lnl",
+                                                 "https://github.com/me/fork", None))
+    assert unpinned["cells"][0]["source"].endswith('git+https://github.com/me/fork"')
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
@@ -228,3 +245,51 @@ def test_page_environment_gives_each_kernel_one_thread_and_restores(monkeypatch)
     assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
     with build_book.page_environment(1):
         assert "OMP_NUM_THREADS" not in os.environ
+
+
+# ----------------------------------------------------------------------------------------------
+# Colab: the plan auto picks there fits one session, and every page says what it costs first
+# ----------------------------------------------------------------------------------------------
+
+def test_auto_is_cpu_on_colab_and_gpu_on_other_cuda_machines(monkeypatch):
+    from lnl import book
+
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    assert book.resolve_profile("auto") == "gpu"
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    assert book.resolve_profile("auto") == "cpu"
+    assert book.resolve_profile("gpu") == "gpu"                  # asked for by name, it is kept
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert book.resolve_profile("auto") == "cpu"
+
+
+@pytest.mark.parametrize("page", plans.pages())
+def test_the_colab_plan_of_every_page_fits_one_session(page, monkeypatch):
+    from lnl import book, campaign
+
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    profile = book.resolve_profile("auto")
+    line = book.cost_line(page, profile)
+    assert line.startswith(f"On a Colab T4 this {profile} plan") and "it fits one session" in line
+    t4 = sum(campaign.estimate_s(p, "t4")[0] for p in plans.unique(plans.plan(page, profile)))
+    assert t4 <= book.COLAB_SESSION_S
+    gpu = sum(campaign.estimate_s(p, "t4")[0] for p in plans.unique(plans.plan(page, "gpu")))
+    assert gpu > book.COLAB_SESSION_S and f"gpu plan ({len(plans.unique(plans.plan(page, 'gpu')))} runs" in line
+
+
+def test_a_plan_over_the_session_says_so():
+    from lnl import book
+
+    line = book.cost_line("mixnn/replication", "gpu")
+    assert "does not fit one session" in line and " h by a FLOP estimate" in line and "The page's gpu plan" not in line
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
+def test_every_page_states_its_colab_cost_before_it_trains(source):
+    text = "\n".join(c.source for c in build_book.read_notebook(source).cells if c.cell_type == "code")
+    if "lnl.plans.plan(PAGE" not in text:
+        pytest.skip("the page trains no plan")
+    cost = text.find("print(lnl.book.cost_line(PAGE, profile, runs))")
+    assert cost != -1, "the page prints lnl.book.cost_line(PAGE, profile, runs) after it plans its runs"
+    trains = [i for i in (text.find("run_plan("), text.find("run_or_load(")) if i != -1]
+    assert trains and cost < min(trains), "the cost is printed before anything trains"

@@ -591,3 +591,13 @@ def test_a_phase_that_cannot_start_is_reported(tmp_path, capsys):
     assert "lam_mean" not in rec["history"][0] and "lam_mean" in rec["history"][1]  # mixing from epoch 2
     fixed = engine.run(small("mixnn", epochs=4, method_params={**shares, "correction": False}), out=tmp_path)
     assert fixed["history"][:2] == rec["history"][:2] and fixed["history"][2:] != rec["history"][2:]
+
+
+def test_auto_precision_is_bf16_only_where_a_gpu_computes_it_natively(monkeypatch):
+    cuda = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))     # H100
+    assert engine.resolve_precision("auto", cuda) == "bf16"
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))     # T4
+    assert engine.resolve_precision("auto", cuda) == "fp32"
+    assert engine.resolve_precision("bf16", cuda) == "bf16"                                   # asked for
+    assert engine.resolve_precision("auto", torch.device("cpu")) == "fp32"

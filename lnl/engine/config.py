@@ -309,4 +309,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_precision(name: str, device: torch.device) -> str:
-    return ("bf16" if device.type == "cuda" else "fp32") if name == "auto" else name
+    """``auto``: bf16 autocast on a CUDA GPU that computes in bf16 natively (compute capability 8.0
+    and later: A100, H100, most current cards), fp32 elsewhere. Older GPUs, the T4 of free Colab
+    among them, would emulate bf16 far slower than fp32, and fp16 would need loss scaling that bf16
+    does not: their runs keep the arithmetic of the CPU's."""
+    if name != "auto":
+        return name
+    if device.type != "cuda":
+        return "fp32"
+    return "bf16" if torch.cuda.get_device_capability(device) >= (8, 0) else "fp32"
