@@ -37,7 +37,8 @@ demo: $(BIN)/.installed-test
 ## test: the unit tests; the book built at the smoke profile, each notebook executed once, with
 ## nbval's contract checked on what ran (tests/test_executed.py: every cell ran, none raised); the
 ## site in headless Chromium (tests/test_site.py; skipped, with the reason, where no Chromium is
-## installed, unless LNL_REQUIRE_SITE=1 as in .ci/run), and its glued numbers against
+## installed, unless LNL_REQUIRE_SITE=1 as in .ci/run); the pages' analysis on fixed run records
+## against tests/golden/fixed_analysis.json, and the glued numbers against
 ## tests/golden/page_glue.json (tests/test_glue.py); the golden tests once more under $(STANDIN),
 ## another float arithmetic
 test: $(BIN)/.installed-test
@@ -45,7 +46,8 @@ test: $(BIN)/.installed-test
 	$(BIN)/python scripts/build_book.py --profile smoke
 	$(BIN)/python -m pytest -q -rs tests/test_executed.py tests/test_site.py tests/test_glue.py
 	@# The golden tests again under another float arithmetic, a stand-in for another processor:
-	@# they compare trained numbers exactly only where the arithmetic is the golden files' own.
+	@# they compare trained numbers exactly only where the arithmetic is the golden files' own, and
+	@# the analysis of fixed records on any.
 	$(STANDIN) $(BIN)/python -m pytest -q tests/test_engine.py::test_records_are_bit_identical_to_the_golden_ones tests/test_glue.py
 
 ## nbval: every notebook at the smoke profile under nbval, with its per-cell report (make test checks

@@ -221,6 +221,17 @@ def claims_table(claims: Sequence[Claim], paper_label: str | None = "paper (poin
     return pd.DataFrame(rows).set_index("claim")
 
 
+def verdict_lists(claims: Sequence[Claim]) -> dict[str, list[str]]:
+    """The claims' numbers (the text before its first ".") by verdict: ``held``, ``failed`` (does
+    not hold) and ``unsure`` (within seed noise), in the order given; for a page's prose."""
+    out: dict[str, list[str]] = {"held": [], "failed": [], "unsure": []}
+    for c in claims:
+        v = c.verdict
+        key = "held" if v.startswith("holds") else "failed" if v.startswith("does not") else "unsure"
+        out[key].append(c.text.split(".")[0])
+    return out
+
+
 @dataclass(frozen=True)
 class Check:
     """What a page expects of a trained result, shown beside it instead of asserted. A trained
@@ -361,6 +372,22 @@ def seed_spread(recs: Mapping[tuple, Mapping[str, Any]], cells: Iterable[Sequenc
     return math.sqrt(ss / dof) if dof else float("nan")
 
 
+def cell_mean(recs: Mapping[tuple, Mapping[str, Any]], cell: Sequence[Any],
+              metric: str | Callable[[Mapping[str, Any]], float] = "test_acc_last10") -> float:
+    """The mean over seeds of one arm's ``metric`` in one cell (:func:`seed_values`): a summary
+    metric's mean in % (the mean of the fractions, then scaled), or the mean of ``metric(record)``."""
+    if isinstance(metric, str):
+        return 100 * float(np.mean([r["summary"][metric] for r in arm_records(recs, *cell).values()]))
+    return float(np.mean(list(seed_values(recs, cell, metric).values())))
+
+
+def lead(recs: Mapping[tuple, Mapping[str, Any]], a: Sequence[Any], b: Sequence[Any],
+         metric: str | Callable[[Mapping[str, Any]], float] = "test_acc_last10") -> dict[int, float]:
+    """Cell ``a`` minus cell ``b`` (each ``(arm, kind, rate)``), seed by seed over the seeds both
+    ran (:func:`paired`): the differences a :class:`Claim` tests."""
+    return paired(seed_values(recs, a, metric), seed_values(recs, b, metric))
+
+
 def best_minus_last(record: Mapping[str, Any]) -> float:
     """How far test accuracy fell from its best epoch to the last, in points: the peak-then-decay
     of memorisation."""
@@ -384,6 +411,59 @@ def history_mean(record: Mapping[str, Any], key: str) -> float:
 # ----------------------------------------------------------------------------------------------
 # Memorisation and representations
 # ----------------------------------------------------------------------------------------------
+
+def gmm_split(record_path: str | Path, seed: int = 0) -> dict[str, np.ndarray]:
+    """The small-loss split of one run after every epoch, from the per-sample losses kept beside
+    its record (``per_sample=True``): ``loss [E, N]``, ``epoch [E]``, ``is_clean [N]`` (given label =
+    true label) and ``auroc [E]``, the AUROC of the GMM's clean probability
+    (:func:`lnl.gmm.auroc_by_epoch`)."""
+    from lnl import gmm, records
+
+    arrays = records.per_sample(record_path)
+    is_clean = arrays["given"] == arrays["true"]
+    return {"loss": arrays["loss"], "epoch": arrays["epoch"], "is_clean": is_clean,
+            "auroc": gmm.auroc_by_epoch(arrays["loss"], is_clean, seed)}
+
+
+def memorisation_table(recs: Mapping[tuple, Mapping[str, Any]], auroc: Mapping[tuple, np.ndarray],
+                       gmm_epochs: Mapping[str, int]):
+    """One row per CE run ``{(experiment, rate): record}``: the measured noise share ρ; test accuracy
+    (a fraction) at the best epoch, the last and over the last 10, and best − last; the share of
+    mislabelled samples memorised at the end; and the GMM's AUROC (``auroc[key]``, per epoch,
+    :func:`gmm_split`) at the experiment's GMM epoch (``gmm_epochs[experiment]``), at its best
+    epoch and at the last. The memorisation curve of MixNN §3.2 and the split of its Fig. 4."""
+    import pandas as pd
+
+    rows = []
+    for (name, rate), rec in recs.items():
+        s, a, g = rec["summary"], np.asarray(auroc[name, rate]), gmm_epochs[name]
+        rows.append({
+            "experiment": name, "r": rate, "ρ": rec["noise"]["rate_effective"],
+            "best": s["test_acc_best"], "best epoch": s["best_epoch"], "last": s["test_acc_last"],
+            "last 10": s["test_acc_last10"], "best − last": s["test_acc_best"] - s["test_acc_last"],
+            "memorised (end)": rec["history"][-1]["noisy_acc_given"],
+            "GMM AUROC @ GMM epoch": a[g - 1], "GMM AUROC best": a.max(),
+            "GMM best epoch": int(np.argmax(a)) + 1, "GMM AUROC last": a[-1],
+        })
+    return pd.DataFrame(rows).set_index(["experiment", "r"])
+
+
+def correction_table(labels: Mapping[float, tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """How a label correction did, one row per rate ``{rate: (given, true, corrected)}``: ρ, the
+    share of labels right before and after, of mislabelled samples now right, of clean ones now
+    wrong (MixNN §6.6's correction accuracy is "labels right after")."""
+    import pandas as pd
+
+    rows = []
+    for rate, (given, true, corrected) in labels.items():
+        given, true, corrected = (np.asarray(x) for x in (given, true, corrected))
+        noisy = given != true
+        rows.append({"r": rate, "ρ": noisy.mean(), "labels right before": (given == true).mean(),
+                     "labels right after (argmax t)": (corrected == true).mean(),
+                     "mislabelled now right": (corrected[noisy] == true[noisy]).mean(),
+                     "clean now wrong": (corrected[~noisy] != true[~noisy]).mean()})
+    return pd.DataFrame(rows).set_index("r")
+
 
 BREAKDOWN = {   # (group, outcome) -> how it follows from the engine's training diagnostics
     ("clean", "correct"): "clean_acc", ("clean", "incorrect"): None,

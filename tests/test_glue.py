@@ -1,5 +1,12 @@
-"""The numbers the Foundations and MixNN pages glue into their prose, at the smoke profile, are
-those of ``tests/golden/page_glue.json``: moving their analysis into ``lnl.report`` changed none.
+"""Moving the Foundations and MixNN pages' analysis into ``lnl.report`` changes none of their numbers.
+
+On fixed inputs, on any processor: the library calls those pages make, run on run records
+committed as test data (``tests/golden/make_fixed.py``), return what they returned when
+``tests/golden/fixed_analysis.json`` was written. No network trains, so the comparison is exact up
+to 1e-9 relative, the room another processor's vector units leave a float sum (the GMM's EM).
+
+On a smoke build: the numbers those pages glue into their prose are those of
+``tests/golden/page_glue.json``.
 
 Runs after a smoke build (``make test`` builds the book before it); skips without one, unless
 ``LNL_REQUIRE_SITE=1`` (as in ``.ci/run``). Exact where the float arithmetic is the one that wrote
@@ -12,11 +19,12 @@ names, the same non-numeric texts, and a number wherever the golden page has one
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
 
-from tests.golden import make_glue
+from tests.golden import make_fixed, make_glue
 from tests.golden.make_golden import arithmetic
 
 GOLDEN = json.loads(make_glue.GOLDEN.read_text())
@@ -47,3 +55,34 @@ def test_glued_numbers_are_unchanged(page):
             assert now[name] == text, f"{page}: {name} is {now[name]}, was {text}"
         else:
             assert _number(now[name]) is not None, f"{page}: {name} is {now[name]}, not a number"
+
+
+def _same(now, want, where="") -> list[str]:
+    """Where ``now`` differs from ``want``: strings and structure exactly, floats to 1e-9 relative."""
+    if isinstance(want, dict) and isinstance(now, dict):
+        if set(now) != set(want):
+            return [f"{where}: keys {sorted(set(now) ^ set(want))} differ"]
+        return [d for k in want for d in _same(now[k], want[k], f"{where}/{k}")]
+    if isinstance(want, list) and isinstance(now, list):
+        if len(now) != len(want):
+            return [f"{where}: {len(now)} items, was {len(want)}"]
+        return [d for i, (a, b) in enumerate(zip(now, want)) for d in _same(a, b, f"{where}[{i}]")]
+    if isinstance(want, float) and isinstance(now, (int, float)) and not isinstance(now, bool):
+        return [] if math.isclose(now, want, rel_tol=1e-9, abs_tol=1e-12) else [f"{where}: {now!r}, was {want!r}"]
+    return [] if now == want else [f"{where}: {now!r}, was {want!r}"]
+
+
+def test_the_analysis_of_fixed_records_is_unchanged():
+    want = json.loads(make_fixed.GOLDEN.read_text())
+    diffs = _same(make_fixed.analyse(), want)
+    assert not diffs, "the analysis changed on fixed records:\n" + "\n".join(diffs[:20])
+
+
+def test_the_fixed_comparison_can_fail():
+    want = json.loads(make_fixed.GOLDEN.read_text())
+    now = json.loads(json.dumps(want))
+    row = next(iter(now["foundations"]["results"].values()))
+    row["best"] += 1e-6                                            # a change in the sixth digit
+    now["mixnn"]["verdicts"][0][2] = "holds" if want["mixnn"]["verdicts"][0][2] != "holds" else "does not hold"
+    diffs = _same(now, want)
+    assert len(diffs) == 2 and "best" in diffs[0] and "verdicts" in diffs[1]

@@ -318,3 +318,55 @@ def test_checks_show_what_held_instead_of_failing():
 def test_best_minus_last_in_points():
     assert report.best_minus_last({"summary": {"test_acc_best": 0.83, "test_acc_last": 0.822}}) == \
         pytest.approx(0.8)
+
+
+def _summary_rec(seed, last10, acc_best=0.9, acc_last=0.8, rho=0.4, memorised=0.25):
+    return {"config": {"seed": seed}, "noise": {"rate_effective": rho},
+            "summary": {"test_acc_last10": last10, "test_acc_best": acc_best, "test_acc_last": acc_last,
+                        "best_epoch": 2},
+            "history": [{"noisy_acc_given": 0.1}, {"noisy_acc_given": memorised}]}
+
+
+def test_cell_means_and_leads_by_hand():
+    recs = {("A", "symmetric", 0.8, 0): _summary_rec(0, 0.50), ("A", "symmetric", 0.8, 1): _summary_rec(1, 0.60),
+            ("B", "symmetric", 0.8, 1): _summary_rec(1, 0.45), ("B", "symmetric", 0.8, 2): _summary_rec(2, 0.40)}
+    assert report.cell_mean(recs, ("A", "symmetric", 0.8)) == pytest.approx(55.0)
+    assert report.cell_mean(recs, ("B", "symmetric", 0.8), report.best_minus_last) == pytest.approx(10.0)
+    assert report.lead(recs, ("A", "symmetric", 0.8), ("B", "symmetric", 0.8)) == {1: pytest.approx(15.0)}
+
+
+def test_verdict_lists_by_claim_number():
+    claims = [report.Claim("1. a", {0: 5.0, 1: 5.1}, 0, ours="t"),            # holds
+              report.Claim("2. b", {0: -5.0, 1: -5.1}, 0, ours="t"),          # does not hold
+              report.Claim("3. c", {0: 1.0, 1: -1.0}, 0, ours="t"),           # within seed noise
+              report.Claim("4. d", {0: 0.5}, 0, spread=1.0, ours="t")]        # within seed noise (one seed)
+    assert report.verdict_lists(claims) == {"held": ["1"], "failed": ["2"], "unsure": ["3", "4"]}
+
+
+def test_memorisation_table_by_hand():
+    recs = {("digits", 0.4): _summary_rec(0, 0.7, acc_best=0.9, acc_last=0.75, rho=0.4, memorised=0.3)}
+    auroc = {("digits", 0.4): np.array([0.7, 0.95, 0.8, 0.6])}
+    row = report.memorisation_table(recs, auroc, {"digits": 2}).loc[("digits", 0.4)]
+    assert row["best − last"] == pytest.approx(0.15) and row["memorised (end)"] == 0.3 and row["ρ"] == 0.4
+    assert (row["GMM AUROC @ GMM epoch"], row["GMM AUROC best"], row["GMM best epoch"], row["GMM AUROC last"]) \
+        == (0.95, 0.95, 2, 0.6)
+
+
+def test_correction_table_by_hand():
+    given, true = np.array([0, 1, 2, 3]), np.array([0, 1, 0, 0])          # samples 2 and 3 mislabelled
+    corrected = np.array([0, 2, 0, 3])                                     # 2 fixed, 3 not, 1 broken
+    row = report.correction_table({0.5: (given, true, corrected)}).loc[0.5]
+    assert (row["ρ"], row["labels right before"], row["labels right after (argmax t)"]) == (0.5, 0.5, 0.5)
+    assert (row["mislabelled now right"], row["clean now wrong"]) == (0.5, 0.5)
+
+
+def test_gmm_split_reads_the_per_sample_losses(tmp_path):
+    rng = np.random.default_rng(0)
+    true = np.repeat(np.arange(2), 100)
+    given = true.copy()
+    given[:40] = 1 - given[:40]                                             # 40 mislabelled
+    loss = np.where(given == true, 0.2, 2.0) + 0.1 * rng.random((3, 200))   # they lose more
+    np.savez(tmp_path / "run.npz", loss=loss, given=given, true=true, epoch=np.arange(1, 4))
+    split = report.gmm_split(tmp_path / "run.json")
+    assert split["is_clean"].sum() == 160 and list(split["epoch"]) == [1, 2, 3]
+    assert split["auroc"].shape == (3,) and (split["auroc"] == 1.0).all()    # perfectly separable
