@@ -62,6 +62,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+def plan_line(page: str, profile: str, runs: Any = None, S: dict[str, Any] | None = None) -> str:
+    """What a page prints before it trains: whether a parameter moved it off its plan
+    (:func:`lnl.plans.off_plan` of its settings ``S``), then :func:`cost_line`."""
+    from lnl import plans
+
+    return " ".join(x for x in (plans.off_plan(S or {}), cost_line(page, profile, runs)) if x)
+
+
 def cost_line(page: str, profile: str, runs: Any = None) -> str:
     """One sentence, printed before a page trains: what its plan at ``profile`` (``runs``, else the
     whole plan) would cost on Colab's free T4, and what its ``gpu`` plan would. Estimates from FLOPs

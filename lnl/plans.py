@@ -538,7 +538,10 @@ SANM_REPLICATION = {
 SANM_TUTORIAL = {p: dict(SANM_REPLICATION[p]) for p in PROFILES}   # the replication's runs it reads
 
 
-OPTIONS = {         # the papermill parameters of each page that change its runs
+# Parameters every page takes that override one setting of all its runs (None keeps the plan's):
+# a reader on Colab who wants 40 epochs instead of 12 sets ``epochs = 40`` (papermill: -p epochs 40).
+RUN_OVERRIDES = {"epochs": "epochs", "train_per_class": "training images per class"}
+OPTIONS = {         # the papermill parameters of each page that change its runs, besides RUN_OVERRIDES
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),
     "baselines/tutorial": ("seed",),
@@ -599,11 +602,14 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
         raise ValueError(f"Unknown page '{page}'; pages with a plan: {', '.join(SETTINGS)}.")
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile '{profile}'; choose one of: {', '.join(PROFILES)}.")
-    unknown = set(overrides) - set(OPTIONS[page])
+    unknown = set(overrides) - set(OPTIONS[page]) - set(RUN_OVERRIDES)
     if unknown:
         raise ValueError(f"Unknown plan option(s) {', '.join(sorted(unknown))} for {page}; "
-                         f"it takes {', '.join(OPTIONS[page])}.")
+                         f"it takes {', '.join((*OPTIONS[page], *RUN_OVERRIDES))}.")
     S = copy.deepcopy(SETTINGS[page][profile])
+    S["off_plan"] = _override_runs(S, overrides)
+    S["run_overrides"] = {f: overrides[f] for f in RUN_OVERRIDES if overrides.get(f) is not None}   # for the
+    # runs a page reads from another page's plan
     S["seed"] = overrides.get("seed") if overrides.get("seed") is not None else 0
     if page == "mixnn/replication":             # its runs are a grid over arms, rates and seeds
         for key, field in (("main_seeds", "seeds"), ("ablation_seeds", "ablation_seeds")):
@@ -614,6 +620,35 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
             and overrides.get("main_seeds") is not None):
         S["seeds"] = tuple(overrides["main_seeds"])
     return S
+
+
+def _override_runs(S: dict[str, Any], overrides: dict[str, Any]) -> dict[str, tuple[Any, list[Any]]]:
+    """Set each of :data:`RUN_OVERRIDES` given in ``overrides`` in every run setting of ``S`` (its
+    ``run``, or each experiment's); return ``{field: (value, the plan's values)}`` of what changed."""
+    runs = [S["run"]] if "run" in S else [e["run"] for e in S.get("experiments", [])]
+    changed = {}
+    for field in RUN_OVERRIDES:
+        value = overrides.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{field} must be a whole number of at least 1 (or None for the plan's), got {value!r}.")
+        planned = list(dict.fromkeys(r.get(field) for r in runs))
+        if planned != [value]:
+            changed[field] = (value, planned)
+        for r in runs:
+            r[field] = value
+    return changed
+
+
+def off_plan(S: dict[str, Any]) -> str:
+    """The sentence a page prints when a parameter overrides its plan (:func:`settings`), else ""."""
+    if not S.get("off_plan"):
+        return ""
+    parts = [f"{RUN_OVERRIDES[f]} {v} (the plan's: {', '.join('all' if p is None else str(p) for p in planned)})"
+             for f, (v, planned) in S["off_plan"].items()]
+    return ("This page runs off its plan: " + "; ".join(parts) + ". Settings counted in epochs (schedule "
+            "milestones, warm-ups) keep their planned values, and the verdicts are those of these runs.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -761,7 +796,7 @@ def _alr_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
                    extras=("features",) if arm != "CE" else ())
            for arm in ("CE", "LR", "ALR")]
     # Fig. 2: CE's train and test curves at 60 %: the Foundations tutorial's run
-    fig2 = next(p for p in plan("foundations/tutorial", profile) if p.key == ("noisy",))
+    fig2 = next(p for p in plan("foundations/tutorial", profile, **S["run_overrides"]) if p.key == ("noisy",))
     return out + [_borrowed(fig2, page=page, key=("fig2",))]
 
 
@@ -793,13 +828,14 @@ def _alr_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned
     # its CE run is one of this page's, as at the smoke profile, it is planned once)
     mine = {p.run_id for p in out}
     return out + [replace(p, page=page, key=("MixNN's protocol",) + p.key)
-                  for p in mixnn_cost_runs(profile).values() if p.run_id not in mine]
+                  for p in mixnn_cost_runs(profile, **S["run_overrides"]).values() if p.run_id not in mine]
 
 
-def mixnn_cost_runs(profile: str) -> dict[str, Planned]:
+def mixnn_cost_runs(profile: str, **run_overrides: Any) -> dict[str, Planned]:
     """``{"CE": ..., "MixNN": ...}``: the MixNN replication's seed-0 runs of both at its top rate,
-    whose epoch times the ALR replication compares (claim "efficient")."""
-    mixnn = plan("mixnn/replication", profile)
+    whose epoch times the ALR replication compares (claim "efficient"); ``run_overrides`` as the
+    ALR page's (:data:`RUN_OVERRIDES`)."""
+    mixnn = plan("mixnn/replication", profile, **run_overrides)
     top = max(p.key[2] for p in mixnn if p.key[0] == "MixNN")
     keys = {arm: (arm, mixnn[0].key[1], top, 0) for arm in ("CE", "MixNN")}
     found = {p.key: _borrowed(p) for p in mixnn}
@@ -858,7 +894,7 @@ def _ieg_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned
 def _ieg_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     """The replication's runs that the tutorial reads: IEG and L2R at the top rate (their weights over
     training) and IEG at the tutorial's rate (the paper's Fig. 2)."""
-    rep = plan("ieg/replication", profile)
+    rep = plan("ieg/replication", profile, **S["run_overrides"])
     kind, top = S["cells"][0]
     want = {("IEG", kind, top, S["seeds"][0]): ("IEG", top), ("L2R", kind, top, S["seeds"][0]): ("L2R", top),
             ("IEG", kind, S["tutorial_rate"], S["cell_seeds"][0]): ("IEG", S["tutorial_rate"])}
@@ -925,7 +961,8 @@ def _sanm_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     host, arm = sanm_arms(S)
     kind, top = S["cells"][0]
     want = {(host, kind, top, S["seeds"][0]), (arm, kind, top, S["seeds"][0]), (f"{host}, clean labels",)}
-    return [replace(p, page=page, tier=0) for p in plan("sanm/replication", profile) if p.key in want]
+    return [replace(p, page=page, tier=0) for p in plan("sanm/replication", profile, **S["run_overrides"])
+            if p.key in want]
 
 
 BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {

@@ -289,7 +289,20 @@ def test_every_page_states_its_colab_cost_before_it_trains(source):
     text = "\n".join(c.source for c in build_book.read_notebook(source).cells if c.cell_type == "code")
     if "lnl.plans.plan(PAGE" not in text:
         pytest.skip("the page trains no plan")
-    cost = text.find("print(lnl.book.cost_line(PAGE, profile, runs))")
-    assert cost != -1, "the page prints lnl.book.cost_line(PAGE, profile, runs) after it plans its runs"
+    cost = text.find("print(lnl.book.plan_line(PAGE, profile, runs, S))")
+    assert cost != -1, "the page prints lnl.book.plan_line(PAGE, profile, runs, S) after it plans its runs"
     trains = [i for i in (text.find("run_plan("), text.find("run_or_load(")) if i != -1]
     assert trains and cost < min(trains), "the cost is printed before anything trains"
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
+def test_every_planned_page_takes_the_run_overrides_as_parameters(source):
+    cells = [c for c in build_book.read_notebook(source).cells if c.cell_type == "code"]
+    text = "\n".join(c.source for c in cells)
+    if "lnl.plans.plan(PAGE" not in text:
+        pytest.skip("the page trains no plan")
+    params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    for field in plans.RUN_OVERRIDES:
+        assert re.search(rf"^{field} = None\b", params.source, re.M), f"the parameters cell sets {field} = None"
+        assert f"{field}={field}" in text, f"the page passes {field} to its plan"
+    assert "lnl.plans.settings(PAGE, profile, **options)" in text and "lnl.plans.plan(PAGE, profile, **options)" in text

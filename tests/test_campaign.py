@@ -130,6 +130,31 @@ def test_plan_overrides_change_the_runs():
         plans.plan("nope/page", "smoke")
 
 
+@pytest.mark.parametrize("page", plans.pages())
+def test_epochs_and_data_size_override_every_run_of_a_page(page):
+    """Every run of the page, those it reads from another page's plan included, takes the
+    override; only the warm-up-only runs, whose length is what they show, keep their epochs, and
+    IEG's CE on the probe alone its probe-sized data."""
+    base = {p.key: p.config for p in plans.plan(page, "cpu")}
+    runs = plans.plan(page, "cpu", epochs=7, train_per_class=50)
+    assert {p.key for p in runs} == set(base)
+    for p in runs:
+        assert p.config.epochs == 7 or ("warm-up" in p.label and p.config.epochs == base[p.key].epochs), p.label
+        assert p.config.train_per_class == 50 or ("probe alone" in p.label and
+                                                  p.config.train_per_class == base[p.key].train_per_class), p.label
+    S = plans.settings(page, "cpu", epochs=7)
+    assert plans.off_plan(S).startswith("This page runs off its plan: epochs 7 (the plan's: ")
+    assert plans.off_plan(plans.settings(page, "cpu")) == ""
+
+
+def test_an_override_equal_to_the_plan_is_on_plan_and_a_bad_one_is_refused():
+    planned = plans.settings("mixnn/replication", "cpu")["run"]["epochs"]
+    assert plans.off_plan(plans.settings("mixnn/replication", "cpu", epochs=planned)) == ""
+    for bad in (0, 2.5, "40", True):
+        with pytest.raises(ValueError, match="epochs must be a whole number of at least 1"):
+            plans.settings("mixnn/replication", "cpu", epochs=bad)
+
+
 def test_unique_merges_what_two_entries_keep():
     p = plans.plan("foundations/tutorial", "smoke")[1]
     q = plans.Planned("other/page", "smoke", ("x",), "x", 2, p.config, per_sample=False, keep_state=True,
