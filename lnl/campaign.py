@@ -58,17 +58,6 @@ RUN_OVERHEAD_S = {"cuda": 30.0, "cpu": 8.0, "t4": 30.0}   # process start, data 
 # small network's epoch there (the H200's PreAct ResNet-18 at batch 128 ran as fast in fp32 as in
 # bf16: launch-bound). Ours, assumed for a T4; the H100-class estimate folds it into its rate.
 STEP_OVERHEAD_S = {"t4": 0.004}
-# Training FLOPs relative to CE. Co-teaching: two networks. DivideMix, per labelled sample of each
-# network's pass: 6 forwards without gradient and a forward + backward on the 4B pool (18 units
-# against CE's 3), on about half the data per network. Measured on 2 CPU cores (benchmarks/methods.py):
-# Co-teaching 1.7-2.4, ELR 0.8-1.25, DivideMix 4.0-4.7, MixNN 1.45-1.8. IEG: two views, the
-# meta step and a mixup pass over 3B (its cpu records: an epoch 6.6 CE epochs). SANM on a host: the
-# host's cost times SANM's measured epoch ratio (the SANM replication at cpu, training only: 4.9 on
-# CE, its own GMM pass included; 2.9 on DivideMix).
-METHOD_COST = {"ce": 1.0, "mixup": 1.0, "mixnn": 1.1, "coteaching": 2.0, "elr": 1.0, "dividemix": 5.0,
-               "ieg": 6.6, "alr": 1.0}
-METHOD_COST.update({"sanm-ce": 4.9, "sanm-elr": 4.9 * METHOD_COST["elr"], "sanm-coteaching": 4.9 * METHOD_COST["coteaching"],
-                    "sanm-dividemix": 2.9 * METHOD_COST["dividemix"]})
 DATA_SHAPES = {  # name -> (training images, test images, classes, input shape)
     "digits": (1347, 450, 10, (1, 8, 8)), "fashion_mnist": (60000, 10000, 10, (1, 28, 28)),
     "cifar10": (50000, 10000, 10, (3, 32, 32)), "cifar100": (50000, 10000, 100, (3, 32, 32)),
@@ -208,6 +197,16 @@ def _read_timings(stamp: tuple) -> list[tuple[tuple, list[float]]]:
     return out
 
 
+def method_cost(method: str) -> float:
+    """Training FLOPs of ``method`` relative to CE: the ``cost`` its class declares, the source of the
+    number beside it (the default :attr:`lnl.engine.Method.cost` for a class without one, or a name
+    no method answers to)."""
+    from lnl.engine import Method
+    from lnl.methods import METHODS
+
+    return METHODS[method].cost if method in METHODS else Method.cost
+
+
 def estimate_s(planned: Planned, device: str = "cuda", root: str | Path | None = None) -> tuple[float, str]:
     """Seconds ``planned`` takes alone on ``device``, and whether that is ``measured`` (from earlier
     records of the same kind of run) or a ``FLOP estimate`` (:data:`ASSUMED_TFLOPS`)."""
@@ -217,7 +216,7 @@ def estimate_s(planned: Planned, device: str = "cuda", root: str | Path | None =
         return RUN_OVERHEAD_S[device] + cfg.epochs * per_epoch, "measured"
     n_train, n_test = _sizes(cfg)
     f = forward_flops(cfg.model, cfg.dataset)
-    cost = METHOD_COST.get(cfg.method, 1.5)
+    cost = method_cost(cfg.method)
     per_epoch_flops = f * (3 * n_train * cost                                  # forward + backward
                            + (n_train if cfg.diagnostics else 0) + n_test)     # evaluation passes
     steps = math.ceil(n_train / cfg.batch_size) * cost

@@ -57,15 +57,19 @@ def _milestones(text: str) -> tuple[int, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     from lnl.engine import RunConfig, Schedule
+    from lnl.methods import METHODS
 
     d, s = RunConfig(), Schedule()
     p = _Parser(prog="lnl", description="Learning with noisy labels: train, inspect noise, list and fetch "
                                         "data sets.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    r = sub.add_parser("run", help="train a method and write its run record")
-    r.add_argument("--method", required=True, help="ce, mixup, mixnn, coteaching, elr, dividemix, alr, ieg, "
-                   "sanm-ce, sanm-dividemix, sanm-coteaching, sanm-elr (SANM plugged into a host)")
+    width = max(map(len, METHODS))
+    r = sub.add_parser("run", help="train a method and write its run record",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,   # keeps the epilog's lines
+                       epilog="methods:\n" + "\n".join(
+                           f"  {name:<{width}}  {cls.help_line()}" for name, cls in METHODS.items()))
+    r.add_argument("--method", required=True, help=", ".join(METHODS) + " (each in a line below)")
     r.add_argument("--preset", default=None,
                    help="the method's paper settings, e.g. cifar10 (coteaching, elr) or c10-sym80 (dividemix); "
                         "'lnl defaults METHOD' lists them with their sources; flags on the command line win")

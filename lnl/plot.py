@@ -35,18 +35,36 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-# A colour per method (Okabe-Ito and Tableau hues, distinct under common colour blindness).
-METHOD_COLOURS: dict[str, str] = {
-    "ce": "#4d4d4d",          # the baseline: grey
-    "mixup": "#e69f00",
-    "coteaching": "#56b4e9",
-    "dividemix": "#009e73",
-    "elr": "#cc79a7",
-    "sanm": "#d55e00",
-    "mixnn": "#0072b2",
-    "ieg": "#9467bd",
-    "alr": "#8c564b",
-}
+# Colours for methods that declare none (Tableau 10), in this order; those a method declares are skipped.
+SPARE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+
+
+class _MethodColours(Mapping):
+    """A colour per method of :data:`lnl.methods.METHODS`, read from the registry when asked: the
+    ``colour`` its class declares (Okabe-Ito and Tableau hues, distinct under common colour
+    blindness), else a spare one by its place among the methods without one; and ``sanm``, SANM's
+    own (:data:`lnl.methods.sanm.COLOUR`), for the regulariser's figures."""
+
+    def _table(self) -> dict[str, str]:
+        from lnl.methods import METHODS, sanm
+
+        declared = {**{name: cls.colour for name, cls in METHODS.items() if cls.colour}, "sanm": sanm.COLOUR}
+        spare = [c for c in SPARE_COLOURS if c not in declared.values()] or list(SPARE_COLOURS)
+        undeclared = [name for name in METHODS if name not in declared]
+        return {**declared, **{name: spare[i % len(spare)] for i, name in enumerate(undeclared)}}
+
+    def __getitem__(self, method: str) -> str:
+        return self._table()[method]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+METHOD_COLOURS: Mapping[str, str] = _MethodColours()   # a method keeps its colour in every chapter
 CLEAN_COLOUR = "#0072b2"      # correctly labelled samples: blue
 NOISY_COLOUR = "#d55e00"      # mislabelled samples: vermilion
 SPLIT_COLOURS = {"clean": CLEAN_COLOUR, "mislabelled": NOISY_COLOUR}

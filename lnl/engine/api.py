@@ -94,6 +94,10 @@ class Method(nn.Module):
     named in ``transient`` are recomputed by the hooks before use (e.g. in ``on_epoch_start``). Any
     other attribute that changes after ``configure`` would be lost on resume, so the engine refuses
     to checkpoint it.
+
+    Outside training a method is known by its class too: its ``summary`` (``lnl run --help``), its
+    ``cost`` (campaign estimates) and its ``colour`` (figures), so a new method is its own file, a
+    line in :data:`lnl.methods.METHODS` and a test.
     """
 
     name: str = "method"
@@ -108,6 +112,10 @@ class Method(nn.Module):
     presets: dict[str, dict[str, Any]] = {}  # named run settings of the paper (RunConfig fields)
     sources: dict[str, Any] = {}             # every Config field's Source (lnl.provenance)
     preset_sources: dict[str, Any] = {}      # each preset's: one Source, or one per run setting
+    summary: str = ""                        # its line in `lnl run --help` (none: its docstring's first line)
+    cost: float = 1.5                        # training FLOPs relative to CE (lnl.campaign.estimate_s); 1.5,
+                                             # between one network and two, until the method says its own
+    colour: str | None = None                # in every figure (lnl.plot.METHOD_COLOURS); None: a spare one
 
     def __init__(self, config: Any):
         super().__init__()
@@ -118,6 +126,11 @@ class Method(nn.Module):
         """The method's config from ``values``: strings from ``--param`` or typed values, converted by
         the ``Config`` field annotations (:func:`lnl.params.make_config`)."""
         return params.make_config(cls.Config, values, owner=cls.name)
+
+    @classmethod
+    def help_line(cls) -> str:
+        """Its line in ``lnl run --help``: ``summary``, else the first line of its own docstring."""
+        return cls.summary or (cls.__doc__ or "").strip().split("\n")[0]
 
     @classmethod
     def preset_settings(cls, name: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """One file per method, each reading like its paper's Algorithm box.
 
-``METHODS`` maps the name used by ``lnl run --method`` to the method class.
+``METHODS`` maps the name used by ``lnl run --method`` to the method class. It is the one list of
+methods: ``lnl run --help``, the campaigns' estimates and the book's colours read each class's
+``summary``, ``cost`` and ``colour`` (:class:`lnl.engine.Method`) from it.
 """
 
 from lnl.methods.alr import ALR

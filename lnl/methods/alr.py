@@ -186,6 +186,9 @@ class ALR(Method):
     batch, soft-label CE plus λ H(p))."""
 
     name = "alr"
+    summary = "adaptive label refinement (a reconstruction): refined soft targets and an entropy term"
+    cost = 1.0                          # one network, one forward and backward per batch, as CE
+    colour = "#8c564b"                  # Tableau brown
     detection = "target_given"          # the refined target's mass on the given label
     Config = ALRConfig
     sources = SOURCES

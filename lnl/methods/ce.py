@@ -31,6 +31,9 @@ class CE(Method):
     Config = CEConfig
     sources = {}               # no settings of its own, so none to trace
     sanm = None                # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm: sanm-ce)
+    summary = "cross-entropy on the given labels: the baseline"
+    cost = 1.0                 # the unit of every method's training cost
+    colour = "#4d4d4d"         # the baseline: grey
 
     def configure(self, ctx: Context) -> None:
         self.net = ctx.build_model()

@@ -169,6 +169,9 @@ class Coteaching(Method):
     """Alg. 1: ``configure`` the two networks; ``training_step`` l. 3-7; R(T) of l. 8 from the epoch."""
 
     name = "coteaching"
+    summary = "two networks, each training on the small-loss samples its peer selects"
+    cost = 2.0                        # two networks; measured on 2 CPU cores (benchmarks/methods.py): 1.7-2.4
+    colour = "#56b4e9"                # Okabe-Ito sky blue
     detection = "small_loss"          # net1's losses rank the samples net2 trains on
     Config = CoteachingConfig
     presets = PRESETS

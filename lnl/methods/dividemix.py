@@ -295,6 +295,12 @@ class DivideMix(Method):
     co-refines, co-guesses, MixMatches and steps the pass's network."""
 
     name = "dividemix"
+    summary = "two networks divide the data with a GMM for each other, then train semi-supervised"
+    # Per labelled sample of each network's pass: 6 forwards without gradient and a forward + backward
+    # on the 4B pool (18 units against CE's 3), on about half the data per network. Measured on 2 CPU
+    # cores (benchmarks/methods.py): 4.0-4.7.
+    cost = 5.0
+    colour = "#009e73"                # Okabe-Ito bluish green
     detection = "w_net1"              # net1's GMM clean probability: net2's division
     Config = DivideMixConfig
     automatic_optimization = False

@@ -120,6 +120,9 @@ def elr_gradient(logits: Tensor, t: Tensor) -> Tensor:
 
 class ELR(Method):
     name = "elr"
+    summary = "early-learning regularisation: stay near the network's own early predictions"
+    cost = 1.0                        # one network; measured on 2 CPU cores (benchmarks/methods.py): 0.8-1.25
+    colour = "#cc79a7"                # Okabe-Ito reddish purple
     detection = "target_given"        # the early-learning target's mass on the given label
     Config = ELRConfig
     presets = PRESETS

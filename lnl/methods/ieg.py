@@ -451,6 +451,10 @@ class IEG(Method):
     an EMA of the weights is evaluated."""
 
     name = "ieg"
+    summary = "isolation, escalation and guidance from a small clean probe set (--probe-per-class)"
+    cost = 6.6                 # two views, the meta step and a mixup pass over 3B (its cpu records:
+                               # an epoch 6.6 CE epochs)
+    colour = "#9467bd"         # Tableau purple
     Config = IEGConfig
     sources = SOURCES
     uses_probe = True

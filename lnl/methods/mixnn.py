@@ -247,6 +247,9 @@ class MixNN(Method):
     """Alg. 1: ``configure`` l. 1; ``on_epoch_start`` l. 2-3; ``training_step`` l. 5-16."""
 
     name = "mixnn"
+    summary = "each sample mixed with its nearest neighbours, against soft labels an EMA corrects"
+    cost = 1.1                            # measured on 2 CPU cores (benchmarks/methods.py): 1.45-1.8
+    colour = "#0072b2"                    # Okabe-Ito blue
     Config = MixNNConfig
     sources = SOURCES
     transient = ("w", "nbr")              # refit in on_epoch_start before any use

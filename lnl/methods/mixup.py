@@ -35,6 +35,9 @@ class MixupConfig:
 
 class Mixup(Method):
     name = "mixup"
+    summary = "train on convex combinations of pairs of samples and of their labels"
+    cost = 1.0                 # one forward and backward of a mixed batch, as CE's
+    colour = "#e69f00"         # Okabe-Ito orange
     Config = MixupConfig
     sources = {"alpha": code("facebookresearch/mixup-cifar10 train.py --alpha 1",
                              "uniform λ; §3.4's corrupted-label runs use α ∈ {8, 32}")}

@@ -120,6 +120,11 @@ CODE_FORMS = dict(activation="energy", ratio="code", area_factor=0.5, anchor="co
                   min_ratio="same", target="host", gamma=0.02)
 PREDICTION_TARGET_HOSTS = ("dividemix",)   # hosts whose targets for x are built from its predictions:
                                            # the paper's NLR modulates those (their form "host")
+# SANM's training cost on a host as a factor of the host's (lnl.campaign.estimate_s): its measured
+# epoch ratio (the SANM replication at cpu, training only): 4.9 on CE, its own GMM pass included, as
+# on any host without a division of its own; 2.9 on DivideMix.
+COST_FACTOR = {"ce": 4.9, "dividemix": 2.9}
+COLOUR = "#d55e00"     # Okabe-Ito vermilion: SANM's own figures, whatever the host (lnl.plot.METHOD_COLOURS)
 
 
 @dataclass(frozen=True)
@@ -600,7 +605,8 @@ def with_sanm(host: type[Method]) -> type[Method]:
     settings and SANM's (:class:`SANMConfig`), and ``resolve`` of each; its ``sources`` are the
     host's and SANM's (:data:`SOURCES`), its presets the host's. It builds every network with a
     decoder (:func:`attach_decoder`) and gives the host a :class:`Regulariser` as ``self.sanm``.
-    On a host of :data:`PREDICTION_TARGET_HOSTS` the paper's NLR target is the host's own."""
+    On a host of :data:`PREDICTION_TARGET_HOSTS` the paper's NLR target is the host's own. Its
+    training cost is the host's times :data:`COST_FACTOR`."""
     own = {f.name for f in dataclasses.fields(SANMConfig)}
     clash = {f.name for f in dataclasses.fields(host.Config)} & own
     if clash:
@@ -634,6 +640,9 @@ def with_sanm(host: type[Method]) -> type[Method]:
 
     class Wrapped(host):
         name = f"sanm-{host.name}"
+        summary = f"{host.name} with SANM's self-supervised adversarial noisy masking plugged in"
+        cost = host.cost * COST_FACTOR.get(host.name, COST_FACTOR["ce"])
+        colour = None                          # a colour of its own (lnl.plot), not its host's nor SANM's
         Config = config
         sources = {**host.sources, **SOURCES, **({"target": HOST_TARGET_SOURCE} if host_targets else {})}
         presets = host.presets                 # the host's run settings, and their sources
@@ -689,7 +698,7 @@ def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "san
     return torch.as_tensor(w, dtype=torch.float32, device=ctx.device)
 
 
-__all__ = ["COMPONENTS", "PAPER_FORMS", "CODE_FORMS", "PREDICTION_TARGET_HOSTS", "SOURCES", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
+__all__ = ["COMPONENTS", "PAPER_FORMS", "CODE_FORMS", "PREDICTION_TARGET_HOSTS", "COST_FACTOR", "COLOUR", "SOURCES", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
            "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
            "masked_images", "amg", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
            "Regulariser", "subset", "pooled", "join", "with_sanm", "own_clean_probability"]
