@@ -353,3 +353,13 @@ def test_sanm_on_coteaching_and_elr_trains_and_resumes(tmp_path, host, params):
     assert "sanm_w_auroc" in whole["history"][-1] and whole["history"][-1]["test_acc"] > 0
     engine.run(cfg, out=tmp_path / "cut", stop_after=2)
     assert comparable(engine.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
+
+
+def test_split_gives_each_set_the_rows_of_its_joined_views():
+    """DivideMix's labelled and unlabelled views go through one forward (join); split gives each set its rows."""
+    a = S.Views(torch.arange(4.0)[:, None], torch.zeros(4, 1), torch.zeros(2, 1), torch.zeros(2))
+    b = S.Views(torch.arange(10.0, 16.0)[:, None], torch.zeros(6, 1), torch.zeros(3, 1), torch.zeros(3))
+    both = S.join(a, b)
+    assert both.x.flatten().tolist() == [0, 1, 10, 11, 12, 2, 3, 13, 14, 15]
+    assert [t.flatten().tolist() for t in S.split(both.x, [a, b])] == [[0, 1, 2, 3], [10, 11, 12, 13, 14, 15]]
+    assert S.join(a) is a and S.split(a.x, [a])[0] is a.x

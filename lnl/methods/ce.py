@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from lnl.engine import Context, Method
 from lnl.losses import one_hot
-from lnl.methods.sanm import pooled
+from lnl.methods.plugins import Host, Part
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,10 @@ class CEConfig:
     """CE has no settings of its own: optimiser and schedule are the run's."""
 
 
-class CE(Method):
+class CE(Host, Method):
     name = "ce"
     Config = CEConfig
     sources = {}               # no settings of its own, so none to trace
-    sanm = None                # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm: sanm-ce)
     summary = "cross-entropy on the given labels: the baseline"
     cost = 1.0                 # the unit of every method's training cost
     colour = "#4d4d4d"         # the baseline: grey
@@ -38,8 +37,6 @@ class CE(Method):
     def configure(self, ctx: Context) -> None:
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
-        if self.sanm is not None:
-            self.sanm.needs_own_w = True                       # w: a GMM on CE's own losses
 
     def training_step(self, batch, ctx: Context):
         out = self.net(batch["x"], features=True)
@@ -47,8 +44,8 @@ class CE(Method):
         with torch.no_grad():                                  # 1 − p_ỹ: the CE gradient on the given
             p_given = torch.softmax(logits, 1).gather(1, batch["y"][:, None]).squeeze(1)   # logit
         loss = F.cross_entropy(logits, batch["y"])
-        if self.sanm is not None and self.sanm.active(ctx):    # SANM(CE): CE over x ∪ x̃ (eq. 8) + γ L_rec
-            masked_ce, rec = self.sanm.masked_ce(self.net, batch["x"], out, self.sanm.w[batch["idx"]],
-                                                 one_hot(batch["y"], ctx.num_classes), ctx)
-            loss = pooled(loss, masked_ce) + rec
+        extra = self.plug(ctx, Part(self.net, batch["x"], out, batch["idx"], one_hot(batch["y"], ctx.num_classes),
+                                    loss=loss))
+        if extra is not None:                                  # a plug-in's: CE over x and its views, its terms
+            loss = extra.views[0].loss + extra.loss
         return {"loss": loss, "by_truth": {"grad_coef": 1 - p_given}}

@@ -64,7 +64,7 @@ from torch import Tensor
 
 from lnl.engine import Context, Method, Piecewise, RunConfig, Schedule
 from lnl.losses import one_hot
-from lnl.methods.sanm import pooled, subset
+from lnl.methods.plugins import Host, Part
 from lnl.params import Epochs
 from lnl.provenance import code, ours, paper
 
@@ -165,7 +165,7 @@ def selection_summary(is_clean, keep_f, keep_g) -> dict[str, float]:
             "kept by both: precision": float(is_clean[both].mean()) if len(both) else float("nan")}
 
 
-class Coteaching(Method):
+class Coteaching(Host, Method):
     """Alg. 1: ``configure`` the two networks; ``training_step`` l. 3-7; R(T) of l. 8 from the epoch."""
 
     name = "coteaching"
@@ -179,7 +179,6 @@ class Coteaching(Method):
     preset_sources = PRESET_SOURCES
     automatic_optimization = False
     reported_output = "net1"
-    sanm = None                       # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm)
 
     def configure(self, ctx: Context) -> None:
         c, cfg = self.config, ctx.cfg
@@ -195,8 +194,6 @@ class Coteaching(Method):
         n = ctx.num_train
         self.register_buffer("selected", torch.zeros(n, device=ctx.device))     # net1's D̄_f, last seen
         self.register_buffer("loss1", torch.zeros(n, device=ctx.device))        # ℓ(f, x_i), last seen
-        if self.sanm is not None:
-            self.sanm.needs_own_w = True                       # w: a GMM on f's losses
 
     @staticmethod
     def known_noise_rate(cfg: RunConfig) -> float:
@@ -229,13 +226,11 @@ class Coteaching(Method):
         keep_f = small_loss_selection(loss_f, R)                               # l. 4: D̄_f
         keep_g = small_loss_selection(loss_g, R)                               # l. 5: D̄_g
         update_f, update_g = loss_f[keep_g].mean(), loss_g[keep_f].mean()
-        if self.sanm is not None and self.sanm.active(ctx):    # SANM(Co-teaching): each network also trains
-            y1, w = one_hot(y, ctx.num_classes), self.sanm.w[idx]   # on the masked views of what it learns from
-            ce_f, rec_f = self.sanm.masked_ce(self.net1, x[keep_g], subset(out_f, keep_g), w[keep_g], y1[keep_g],
-                                              ctx, "sanm-net1")
-            ce_g, rec_g = self.sanm.masked_ce(self.net2, x[keep_f], subset(out_g, keep_f), w[keep_f], y1[keep_f],
-                                              ctx, "sanm-net2")
-            update_f, update_g = pooled(update_f, ce_f) + rec_f, pooled(update_g, ce_g) + rec_g
+        y1 = one_hot(y, ctx.num_classes)                     # a plug-in's views of what each network learns from
+        extra_f = self.plug(ctx, Part(self.net1, x, out_f, idx, y1, key="net1").select(keep_g, update_f))
+        extra_g = self.plug(ctx, Part(self.net2, x, out_g, idx, y1, key="net2").select(keep_f, update_g))
+        if extra_f is not None:                                # CE over D̄_g (D̄_f) and its views, its terms
+            update_f, update_g = extra_f.views[0].loss + extra_f.loss, extra_g.views[0].loss + extra_g.loss
         ctx.step(update_f, self.opt1)                                          # l. 6: f learns from D̄_g
         ctx.step(update_g, self.opt2)                                          # l. 7: g learns from D̄_f
         self.loss1.index_copy_(0, idx, loss_f.detach())

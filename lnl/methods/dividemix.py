@@ -2,7 +2,7 @@
 
 J. Li, R. Socher, S. C. H. Hoi, "DivideMix: Learning with Noisy Labels as Semi-supervised
 Learning", ICLR 2020 (arXiv 2002.07394). Official code: LiJunnan1992/DivideMix @ d9d3058
-(``Train_cifar.py``). The host framework of SANM's headline numbers.
+(``Train_cifar.py``). It hosts plug-in regularisers too (:mod:`lnl.methods.plugins`).
 
 =============  ==========================================================================
 θ, θ'          the network being trained and its peer (``net1``/``net2`` by turns)
@@ -90,7 +90,7 @@ from torch import Tensor
 from lnl import gmm
 from lnl.engine import Context, Method, Pass, Schedule, Stream, eval_mode
 from lnl.losses import one_hot
-from lnl.methods.sanm import join as sanm_join
+from lnl.methods.plugins import Host, Part
 from lnl.params import Epochs
 from lnl.provenance import code, ours, paper
 from lnl.rng import derive_seed
@@ -290,7 +290,7 @@ def total_loss(logits: Tensor, targets: Tensor, n_labelled: int, unlabelled: boo
     return lx + lam_u * lu + c.lambda_r * loss_reg(logits), lx, lu, lam_u
 
 
-class DivideMix(Method):
+class DivideMix(Host, Method):
     """Alg. 1: ``on_epoch_start`` co-divides and declares one pass per network; ``training_step``
     co-refines, co-guesses, MixMatches and steps the pass's network."""
 
@@ -309,7 +309,7 @@ class DivideMix(Method):
     sources = SOURCES
     preset_sources = PRESET_SOURCES
     transient = ("division",)
-    sanm = None                          # SANM's regulariser when wrapped (lnl.methods.sanm: sanm-dividemix)
+    gives_w = True                       # a plug-in's w: the peer's division, of every sample
 
     def configure(self, ctx: Context) -> None:
         c = self.config
@@ -384,47 +384,40 @@ class DivideMix(Method):
         y = one_hot(batch["y"], C)
         w = self.division[tag][batch["idx"]]
         u = batch.get(f"unlabelled-{tag}")
-        sanm = self.sanm is not None and self.sanm.active(ctx)     # SANM(DivideMix): masks from these passes
         with torch.no_grad():
             if u is not None:                                                   # co-guessing
                 u1, u2 = u["views"]
                 with eval_mode(peer):
                     p_peer = [torch.softmax(peer(u1).float(), 1), torch.softmax(peer(u2).float(), 1)]
-                out_u1 = net(u1, features=True) if sanm else None
-                q = co_guess([torch.softmax((out_u1.logits if sanm else net(u1)).float(), 1),
-                              torch.softmax(net(u2).float(), 1)], p_peer, c.T)
-            out_x1 = net(x1, features=True) if sanm else None
-            y_hat = co_refine(y, w, [torch.softmax((out_x1.logits if sanm else net(x1)).float(), 1),
-                                     torch.softmax(net(x2).float(), 1)], c.T)
-        pool = [x1, x2] + ([u1, u2] if u is not None else [])
-        targets = [y_hat, y_hat] + ([q, q] if u is not None else [])
-        rec = None
-        if sanm:           # the masked images join each half of the pool with ỹ (eq. 8); w is the peer's
-            views = [self.sanm.views(net, x1, out_x1, w, y_hat, ctx, f"sanm-x-{tag}")]
-            pool.insert(2, views[0].x)
-            targets.insert(2, views[0].y)
-            if u is not None:
-                views.append(self.sanm.views(net, u1, out_u1, self.division[tag][u["idx"]], q, ctx, f"sanm-u-{tag}"))
-                pool.append(views[1].x)
-                targets.append(views[1].y)
-            both = sanm_join(*views)
-            rec = self.sanm.reconstruction(net, net(both.x, features=True), both)      # γ L_rec (eq. 9-11)
-        inputs, targets = torch.cat(pool), torch.cat(targets)
+                out_u1 = net(u1, features=True)
+                q = co_guess([torch.softmax(out_u1.logits.float(), 1), torch.softmax(net(u2).float(), 1)], p_peer, c.T)
+            out_x1 = net(x1, features=True)
+            y_hat = co_refine(y, w, [torch.softmax(out_x1.logits.float(), 1), torch.softmax(net(x2).float(), 1)], c.T)
+        halves = [Part(net, x1, out_x1, batch["idx"], y_hat, w, key=f"x-{tag}")] + (
+            [Part(net, u1, out_u1, u["idx"], q, self.division[tag][u["idx"]], key=f"u-{tag}")] if u is not None else [])
+        pool = [[x1, x2]] + ([[u1, u2]] if u is not None else [])
+        targets = [[y_hat, y_hat]] + ([[q, q]] if u is not None else [])
+        extra = self.plug(ctx, *halves)
+        if extra is not None:                     # a plug-in's views join their half of the pool, with their targets
+            for images, ys, v in zip(pool, targets, extra.views):
+                images.append(v.x)
+                ys.append(v.y)
+        nx = sum(len(images) for images in pool[0])
+        inputs, targets = torch.cat(sum(pool, [])), torch.cat(sum(targets, []))
         lam = float(ctx.numpy_generator(f"dividemix-beta-{tag}").beta(c.alpha, c.alpha))
         perm = torch.randperm(len(inputs), generator=ctx.generator(f"dividemix-perm-{tag}"), device=ctx.device)
         mixed_x, mixed_p = mixmatch(inputs, targets, lam, perm.to(inputs.device))
         if inputs.dim() == 4 and x1.is_contiguous(memory_format=torch.channels_last):
             mixed_x = mixed_x.contiguous(memory_format=torch.channels_last)
         logits = net(mixed_x).float()
-        nx = (4 if sanm else 2) * len(x1)
         loss, lx, lu, lam_u = total_loss(logits, mixed_p, nx, u is not None, ctx.pass_progress, self.warmup,
                                          self.rampup, c)                                   # eq. (9)-(12)
-        if rec is not None:
-            loss = loss + rec
+        if extra is not None:
+            loss = loss + extra.loss
         ctx.step(loss, opt)
         out = {f"loss_{tag}": loss.detach(), f"loss_x_{tag}": lx.detach(), f"loss_u_{tag}": lu.detach(),
                "lambda_u_ramped": torch.tensor(lam_u)}
-        return out | ({f"loss_rec_{tag}": rec.detach()} if rec is not None else {})
+        return out | ({f"loss_{k}_{tag}": t.detach() for k, t in extra.terms.items()} if extra is not None else {})
 
     def predict(self, x: Tensor) -> dict[str, Tensor]:
         z1, z2 = self.net1(x).float(), self.net2(x).float()

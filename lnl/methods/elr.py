@@ -46,7 +46,7 @@ from torch import Tensor
 
 from lnl.engine import Context, Method, Schedule
 from lnl.losses import one_hot
-from lnl.methods.sanm import pooled
+from lnl.methods.plugins import Host, Part
 from lnl.provenance import code
 
 CLAMP = 1e-4   # p clamped to [CLAMP, 1 − CLAMP] (the code): keeps log(1 − ⟨p, t⟩) finite
@@ -118,7 +118,7 @@ def elr_gradient(logits: Tensor, t: Tensor) -> Tensor:
     return p * (s - t) / (1 - s)
 
 
-class ELR(Method):
+class ELR(Host, Method):
     name = "elr"
     summary = "early-learning regularisation: stay near the network's own early predictions"
     cost = 1.0                        # one network; measured on 2 CPU cores (benchmarks/methods.py): 0.8-1.25
@@ -134,14 +134,10 @@ class ELR(Method):
     }
     preset_sources = PRESET_SOURCES
 
-    sanm = None                       # SANM's regulariser when wrapped (lnl.methods.sanm.with_sanm)
-
     def configure(self, ctx: Context) -> None:
         self.net = ctx.build_model()
         ctx.optimizer(self.net.parameters())
         self.register_buffer("t", torch.zeros(ctx.num_train, ctx.num_classes, device=ctx.device))  # t_i = 0
-        if self.sanm is not None:
-            self.sanm.needs_own_w = True                       # w: a GMM on the network's own losses
 
     def training_step(self, batch, ctx: Context):
         idx, y = batch["idx"], batch["y"]
@@ -152,10 +148,9 @@ class ELR(Method):
         ce = F.cross_entropy(logits, y)
         reg = elr_regulariser(p, self.t[idx]).mean()
         loss = ce + self.config.lam * reg                                                  # eq. (6)
-        if self.sanm is not None and self.sanm.active(ctx):    # SANM(ELR): CE over x ∪ x̃, ELR's term on x
-            masked_ce, rec = self.sanm.masked_ce(self.net, batch["x"], out, self.sanm.w[idx],
-                                                 one_hot(y, ctx.num_classes), ctx)
-            loss = pooled(ce, masked_ce) + self.config.lam * reg + rec
+        extra = self.plug(ctx, Part(self.net, batch["x"], out, idx, one_hot(y, ctx.num_classes), loss=ce))
+        if extra is not None:                  # a plug-in's: CE over x and its views, ELR's term on x, its terms
+            loss = extra.views[0].loss + self.config.lam * reg + extra.loss
         return {"loss": loss, "ce": ce.detach(), "elr_reg": reg.detach()}
 
     def on_epoch_end(self, ctx: Context) -> None:

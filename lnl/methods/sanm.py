@@ -85,13 +85,13 @@ noise-aware range without w).
 
 SANM wraps a host through :func:`with_sanm`: ``sanm-ce``, ``sanm-dividemix``, ``sanm-coteaching``
 and ``sanm-elr`` are methods of their own (``lnl run --method sanm-dividemix``), with the host's
-settings and SANM's together. A host calls the regulariser at the one place where it has its
-batch's images, forward pass and targets (:class:`Regulariser`); without SANM that call is absent
-and the host is unchanged. DivideMix gives w from its peer's division and puts the masked images
-into both halves of its MixMatch pool; CE, ELR and Co-teaching take w from a GMM on their (first)
-network's losses each epoch and pool the masked images' cross-entropy with their own (ELR keeps
-its regulariser on x; each Co-teaching network trains on the masked views of the samples its peer
-selected for it).
+settings and SANM's together. The regulariser (:class:`Regulariser`) plugs into the host's one
+hook (:mod:`lnl.methods.plugins`), where the host has its batch's images, forward pass and targets;
+the host names no plug-in, and with none it is unchanged. DivideMix gives w from its peer's
+division and puts the masked images into both halves of its MixMatch pool; CE, ELR and Co-teaching
+give no w, take it from a GMM on their (first) network's losses each epoch, and hand their
+cross-entropy to be pooled with the masked images' (ELR keeps its regulariser on x; each
+Co-teaching network trains on the masked views of the samples its peer selected for it).
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ from torch import Tensor
 from lnl import gmm
 from lnl.engine import Context, Method, eval_mode
 from lnl.losses import soft_cross_entropy
+from lnl.methods.plugins import Extension, Part, View
 from lnl.models import Classifier, Features
 from lnl.params import Epochs
 from lnl.provenance import Source, code, ours, paper, reconstructed
@@ -503,15 +504,17 @@ class Views:
 
 
 class Regulariser:
-    """What a host calls: :meth:`views` (AMG, NLR) with its batch's forward pass and targets, then
-    :meth:`reconstruction` (SMR) with the masked images' forward pass, and adds both to its loss."""
+    """SANM as a plug-in (:mod:`lnl.methods.plugins`): at a host's hook, :meth:`extend` makes
+    :meth:`views` (AMG, NLR) of each part of its batch and :meth:`reconstruction` (SMR) from one
+    forward of them all. ``needs_own_w``: the host gives no w (``gives_w``), so a GMM on its own
+    losses gives it, each epoch (:func:`own_clean_probability`)."""
 
-    def __init__(self, config: SANMConfig, ctx: Context):
+    def __init__(self, config: SANMConfig, ctx: Context, needs_own_w: bool = False):
         self.c = config
         self.start = ctx.epochs_of(config.start)
         self.mean = ctx.data.mean / 255          # [1, C, 1, 1], the normalisation in [0, 1] units
         self.std = ctx.data.std / 255
-        self.needs_own_w = False                 # set by a host that has no clean probabilities (CE)
+        self.needs_own_w = needs_own_w           # a host without clean probabilities (CE, ELR, Co-teaching)
         self.w: Tensor | None = None             # then: a GMM on its own losses, each epoch
 
     def active(self, ctx: Context) -> bool:
@@ -547,30 +550,34 @@ class Regulariser:
             masked = v.x[:k]
             return masked, net.decoder(net(masked, features=True).feature_map)
 
-    def masked_ce(self, net: Classifier, x: Tensor, out: Features, w: Tensor, y: Tensor, ctx: Context,
-                  purpose: str = "sanm") -> tuple[Tensor, Tensor]:
-        """For a host that trains ``net`` by cross-entropy against targets ``y [n, C]`` (CE, ELR,
-        Co-teaching): the masked images of ``x`` (:meth:`views`), one forward of them, and
-        ``(CE of the 2n masked images against their targets, γ L_rec)``. The host pools the first
-        with its own CE on x, (n CE + 2n CE~) / 3n (eq. 8), and adds the second (eq. 11)."""
-        v = self.views(net, x, out, w, y, ctx, purpose)
-        masked = net(v.x, features=True)
-        return soft_cross_entropy(masked.logits.float(), v.y), self.reconstruction(net, masked, v)
+    def extend(self, parts: list[Part], ctx: Context) -> Extension:
+        """The host's hook (:meth:`lnl.methods.plugins.Host.plug`). The masked images of each part
+        and their targets (:meth:`views`), with w the host's (DivideMix: the peer's division, of
+        labelled and unlabelled samples alike) or this regulariser's own (:attr:`w`: CE, ELR, and
+        both Co-teaching networks take net1's); one forward of them all, and γ L_rec of it. A part
+        with the host's cross-entropy (CE, ELR, each Co-teaching network on the samples its peer
+        selected) gets it back over x ∪ x̃ (eq. 8, :func:`pooled`); a host without one (DivideMix)
+        puts the masked images into its own pool."""
+        net = parts[0].net
+        views = [self.views(net, p.x, p.out, self.w[p.idx] if p.w is None else p.w, p.target, ctx,
+                            f"sanm-{p.key}" if p.key else "sanm") for p in parts]
+        both = join(*views)
+        masked = net(both.x, features=True)                             # one forward of every masked image
+        given = []
+        for p, v, z in zip(parts, views, split(masked.logits, views)):
+            loss = None if p.loss is None else pooled(p.loss, soft_cross_entropy(z.float(), v.y))   # eq. (8)
+            given.append(View(v.x, v.y, loss))
+        return Extension(given, {"rec": self.reconstruction(net, masked, both)})          # γ L_rec (eq. 9-11)
 
     def reconstruction(self, net: Classifier, masked: Features, views: Views) -> Tensor:
-        """γ L_rec (eq. 9-10, 11's second term) from the feature maps of the masked images (the
-        host's forward of them, or a forward of its own where the host mixes them first)."""
+        """γ L_rec (eq. 9-10, 11's second term) from the feature maps of a forward of the masked
+        images (:meth:`extend`'s one; a host that mixes them trains on another)."""
         gamma = self.c.form("gamma")
         if "smr" not in self.c.components or gamma == 0:
             return masked.logits.new_zeros(())
         n = len(views.x0)
         x_hat = net.decoder(masked.feature_map)                                            # eq. (9)
         return gamma * reconstruction_loss(x_hat[:n], x_hat[n:], views.x0)                 # eq. (10)
-
-
-def subset(out: Features, sel: Tensor) -> Features:
-    """The forward pass ``out`` of a batch restricted to the samples ``sel`` (Co-teaching's selection)."""
-    return Features(out.logits[sel], out.embedding[sel], out.feature_map[sel])
 
 
 def pooled(loss: Tensor, masked_loss: Tensor) -> Tensor:
@@ -586,12 +593,22 @@ def pooled(loss: Tensor, masked_loss: Tensor) -> Tensor:
 
 def join(*views: Views) -> Views:
     """Views of several image sets as one (DivideMix's labelled and unlabelled batches): the images
-    at the maxima first, then those at the minima, as in each."""
+    at the maxima first, then those at the minima, as in each. One set's views are themselves."""
+    if len(views) == 1:
+        return views[0]
     halves = [v.x.chunk(2) for v in views]
     ys = [v.y.chunk(2) for v in views]
     return Views(torch.cat([h[0] for h in halves] + [h[1] for h in halves]),
                  torch.cat([y[0] for y in ys] + [y[1] for y in ys]),
                  torch.cat([v.x0 for v in views]), torch.cat([v.sigma for v in views]))
+
+
+def split(z: Tensor, views: list[Views]) -> list[Tensor]:
+    """The rows ``z`` of :func:`join`'s images (a forward of them) back to each set's views, in order."""
+    if len(views) == 1:
+        return [z]
+    maxima, minima = (h.split([len(v.x0) for v in views]) for h in z.chunk(2))
+    return [torch.cat(pair) for pair in zip(maxima, minima)]
 
 
 def sanm_part(config: Any) -> SANMConfig:
@@ -604,7 +621,8 @@ def with_sanm(host: type[Method]) -> type[Method]:
     """The method ``sanm-<host>``: ``host`` with SANM's regulariser. Its config has the host's
     settings and SANM's (:class:`SANMConfig`), and ``resolve`` of each; its ``sources`` are the
     host's and SANM's (:data:`SOURCES`), its presets the host's. It builds every network with a
-    decoder (:func:`attach_decoder`) and gives the host a :class:`Regulariser` as ``self.sanm``.
+    decoder (:func:`attach_decoder`) and plugs a :class:`Regulariser` into the host's hook
+    (``self.plugin``, :class:`lnl.methods.plugins.Host`).
     On a host of :data:`PREDICTION_TARGET_HOSTS` the paper's NLR target is the host's own. Its
     training cost is the host's times :data:`COST_FACTOR`."""
     own = {f.name for f in dataclasses.fields(SANMConfig)}
@@ -647,18 +665,18 @@ def with_sanm(host: type[Method]) -> type[Method]:
         sources = {**host.sources, **SOURCES, **({"target": HOST_TARGET_SOURCE} if host_targets else {})}
         presets = host.presets                 # the host's run settings, and their sources
         preset_sources = host.preset_sources
-        transient = host.transient + ("sanm",)
+        transient = host.transient + ("plugin",)
         detection = "sanm_w" if host.detection == "loss" else host.detection   # SANM's own GMM where the host has none
 
         def configure(self, ctx: Context) -> None:
-            self.sanm = Regulariser(sanm_part(self.config), ctx)
+            self.plugin = Regulariser(sanm_part(self.config), ctx, needs_own_w=not host.gives_w)
             built = iter(range(1_000))                            # the k-th network's decoder seed
 
             def decoder(net):
                 return attach_decoder(net, ctx.image_shape, derive_seed(ctx.cfg.seed, "sanm-decoder", next(built)))
             ctx.model_extensions.append(decoder)
             super().configure(ctx)
-            k = min(self.sanm.c.trace, ctx.num_train)          # Fig.: reconstructions over training
+            k = min(self.plugin.c.trace, ctx.num_train)          # Fig.: reconstructions over training
             self.register_buffer("trace_masked", torch.zeros(ctx.cfg.epochs, k, *ctx.image_shape,
                                                              dtype=torch.float16, device=ctx.device))
             self.register_buffer("trace_recon", torch.zeros_like(self.trace_masked))
@@ -670,17 +688,17 @@ def with_sanm(host: type[Method]) -> type[Method]:
 
         def on_epoch_start(self, ctx: Context) -> None:
             super().on_epoch_start(ctx)
-            if self.sanm.active(ctx) and self.sanm.needs_own_w:   # a host without a division (CE, ELR, Co-teaching)
-                self.sanm.w = own_clean_probability(self.sanm_network(), ctx)
-                ctx.log_per_sample("sanm_w", self.sanm.w)
+            if self.plugin.active(ctx) and self.plugin.needs_own_w:   # a host without a division (CE, ELR, Co-teaching)
+                self.plugin.w = own_clean_probability(self.sanm_network(), ctx)
+                ctx.log_per_sample("sanm_w", self.plugin.w)
 
         def phases(self, ctx: Context) -> dict[str, int]:
-            return {**super().phases(ctx), "SANM's masks": self.sanm.start + 1}
+            return {**super().phases(ctx), "SANM's masks": self.plugin.start + 1}
 
         def on_epoch_end(self, ctx: Context) -> None:
             super().on_epoch_end(ctx)
             if len(self.trace_masked[0]):
-                masked, recon = self.sanm.trace(self.sanm_network(), len(self.trace_masked[0]), ctx)
+                masked, recon = self.plugin.trace(self.sanm_network(), len(self.trace_masked[0]), ctx)
                 self.trace_masked[ctx.epoch] = masked.half()
                 self.trace_recon[ctx.epoch] = recon.half()
 
@@ -701,4 +719,4 @@ def own_clean_probability(net: nn.Module, ctx: Context, seed_purpose: str = "san
 __all__ = ["COMPONENTS", "PAPER_FORMS", "CODE_FORMS", "PREDICTION_TARGET_HOSTS", "COST_FACTOR", "COLOUR", "SOURCES", "SANMConfig", "activation_map", "extreme_locations", "centre_share", "mask_ratio",
            "min_mask_ratio", "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise",
            "masked_images", "amg", "modulate_labels", "Decoder", "attach_decoder", "reconstruction_loss", "Views",
-           "Regulariser", "subset", "pooled", "join", "with_sanm", "own_clean_probability"]
+           "Regulariser", "pooled", "join", "split", "with_sanm", "own_clean_probability"]
