@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -97,6 +98,42 @@ def banner(profile: str) -> str:
     sha = (git["sha"] or "unknown")[:10] + (" (dirty)" if git["dirty"] else "")
     return (f"profile {profile} ({HARDWARE[profile]}) | device {records.device_name(device)} | "
             f"lnl {lnl.__version__} @ {sha} | torch {torch.__version__} | Python {platform.python_version()}")
+
+
+@dataclass
+class PageSetup:
+    """What :func:`setup` gives a page: its resolved ``profile``, its settings ``S``, its planned
+    ``runs`` (:func:`lnl.plans.plan`, in priority order) and its records folder ``rdir``."""
+
+    page: str
+    profile: str
+    S: dict[str, Any]
+    runs: list[Any]
+    rdir: Path
+
+    @property
+    def by_key(self) -> dict[tuple, Any]:
+        """The runs by the key the page indexes them with."""
+        return {p.key: p for p in self.runs}
+
+
+def setup(page: str, profile: str = "auto", records: str | Path = "records", **options: Any) -> PageSetup:
+    """Everything a page does before its own content, in one call: resolve ``profile``; read its
+    settings and plan with ``options``, the parameters that change its runs (seeds,
+    :data:`lnl.plans.RUN_OVERRIDES`; None keeps the plan's); print :func:`plan_line` (before anything
+    trains) and :func:`banner`; set the plan's CPU threads (a tiny MLP runs fastest on one); apply
+    the book's plot style; and find its records folder (:func:`records_dir`)."""
+    from lnl import plans, plot
+
+    profile = resolve_profile(profile)
+    S = plans.settings(page, profile, **options)
+    runs = plans.plan(page, profile, **options)
+    print(plan_line(page, profile, runs, S))
+    if S.get("threads"):
+        torch.set_num_threads(S["threads"])
+    print(banner(profile))
+    plot.apply_style()
+    return PageSetup(page, profile, S, runs, records_dir(records))
 
 
 def records_dir(default: str | Path) -> Path:

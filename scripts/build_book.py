@@ -435,6 +435,24 @@ def pin_install(notebook: str, config_url: str, url: str, ref: str | None) -> st
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+def fold_plumbing(notebook: str) -> str:
+    """A notebook's JSON text with its plumbing folded on the site (``hide-input``: a reader opens it
+    with a click; Colab shows it as it is): papermill's injected parameters, and the setup cell that
+    imports and calls ``lnl.book.setup`` (its output, the plan's cost and the banner, stays shown)."""
+    nb = json.loads(notebook)
+    setup_seen = False
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        is_setup = not setup_seen and ("lnl.book.setup(" in source or "lnl.book.banner(" in source)
+        setup_seen = setup_seen or is_setup
+        if ("injected-parameters" in tags or is_setup) and "hide-input" not in tags:
+            tags.append("hide-input")
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
 def assemble(pages, executed: dict[str, Path], toc_path: Path, es5: Path) -> tuple[Path, str]:
     """Write ``_build/src``: the tree jupyter-book builds. Returns it and the repository URL used."""
     import yaml
@@ -466,7 +484,7 @@ def assemble(pages, executed: dict[str, Path], toc_path: Path, es5: Path) -> tup
         target = src / (f"{entry}.ipynb" if is_nb else source.relative_to(ROOT))
         target.parent.mkdir(parents=True, exist_ok=True)
         if is_nb:                  # the notebook a reader downloads installs the code it was built with
-            target.write_text(pin_install(executed[entry].read_text(), config_url, url, ref))
+            target.write_text(fold_plumbing(pin_install(executed[entry].read_text(), config_url, url, ref)))
         else:
             shutil.copy2(source, target)
     if (ROOT / "_static").is_dir():

@@ -68,6 +68,16 @@ def test_the_sites_notebooks_install_the_code_they_were_built_from():
     assert unpinned["cells"][0]["source"].endswith('git+https://github.com/me/fork"')
 
 
+def test_the_sites_notebooks_fold_their_plumbing():
+    cells = [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "profile = 'auto'"},
+             {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "profile = 'cpu'"},
+             {"cell_type": "code", "metadata": {}, "source": "import lnl.book\npage = lnl.book.setup(PAGE, profile)"},
+             {"cell_type": "code", "metadata": {}, "source": "lnl.book.banner(profile)  # a later cell"}]
+    nb = json.loads(build_book.fold_plumbing(json.dumps({"cells": cells})))
+    assert [c["metadata"]["tags"] for c in nb["cells"]] == [["parameters"], ["injected-parameters", "hide-input"],
+                                                          ["hide-input"], []]
+
+
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
 def test_notebook_opens_with_colab_setup_parameters_and_banner(source):
     meta = build_book.front_matter(source)
@@ -83,8 +93,9 @@ def test_notebook_opens_with_colab_setup_parameters_and_banner(source):
         f"the Colab setup cell installs lnl[book] from {repo} (_config.yml)"
     assert "parameters" in params.metadata.get("tags", []), "the second code cell is tagged parameters"
     assert re.search(r'^profile\s*=\s*"auto"', params.source, re.M), 'the parameters cell sets profile = "auto"'
-    assert "profile = lnl.book.resolve_profile(profile)" in banner.source
-    assert "print(lnl.book.banner(profile))" in banner.source
+    if "lnl.book.setup(PAGE, profile, records_dir" not in banner.source:    # a page without a plan
+        assert "profile = lnl.book.resolve_profile(profile)" in banner.source
+        assert "print(lnl.book.banner(profile))" in banner.source
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -285,24 +296,31 @@ def test_a_plan_over_the_session_says_so():
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
-def test_every_page_states_its_colab_cost_before_it_trains(source):
-    text = "\n".join(c.source for c in build_book.read_notebook(source).cells if c.cell_type == "code")
-    if "lnl.plans.plan(PAGE" not in text:
-        pytest.skip("the page trains no plan")
-    cost = text.find("print(lnl.book.plan_line(PAGE, profile, runs, S))")
-    assert cost != -1, "the page prints lnl.book.plan_line(PAGE, profile, runs, S) after it plans its runs"
-    trains = [i for i in (text.find("run_plan("), text.find("run_or_load(")) if i != -1]
-    assert trains and cost < min(trains), "the cost is printed before anything trains"
-
-
-@pytest.mark.parametrize("source", NOTEBOOKS, ids=_ids)
-def test_every_planned_page_takes_the_run_overrides_as_parameters(source):
+def test_every_planned_page_sets_up_from_its_parameters_before_it_trains(source):
+    """lnl.book.setup prints the plan's cost (and whether it runs off its plan) before anything
+    trains; the page passes it the parameters that change its runs."""
     cells = [c for c in build_book.read_notebook(source).cells if c.cell_type == "code"]
     text = "\n".join(c.source for c in cells)
-    if "lnl.plans.plan(PAGE" not in text:
+    if "lnl.book.setup(" not in text:
+        assert "lnl.plans.plan(PAGE" not in text, "a page with a plan sets up with lnl.book.setup"
         pytest.skip("the page trains no plan")
+    call = text[text.index("page = lnl.book.setup(PAGE, profile, records_dir"):]
+    call = call[:call.index(")") + 1]
     params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
     for field in plans.RUN_OVERRIDES:
         assert re.search(rf"^{field} = None\b", params.source, re.M), f"the parameters cell sets {field} = None"
-        assert f"{field}={field}" in text, f"the page passes {field} to its plan"
-    assert "lnl.plans.settings(PAGE, profile, **options)" in text and "lnl.plans.plan(PAGE, profile, **options)" in text
+        assert f"{field}={field}" in call, f"the page passes {field} to lnl.book.setup"
+    trains = [i for i in (text.find("run_plan("), text.find("run_or_load(")) if i != -1]
+    assert trains and text.index("lnl.book.setup(") < min(trains), "setup comes before anything trains"
+
+
+def test_setup_prints_the_plan_line_and_the_banner(capsys, tmp_path):
+    from lnl import book
+
+    page = book.setup("mixnn/replication", "smoke", tmp_path / "recs", epochs=3)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("This page runs off its plan: epochs 3 (the plan's: 12).") and "Colab T4" in out[0]
+    assert out[1].startswith("profile smoke (")
+    assert page.profile == "smoke" and page.rdir == tmp_path / "recs" and page.S["run"]["epochs"] == 3
+    assert [p.run_id for p in page.runs] == [p.run_id for p in plans.plan("mixnn/replication", "smoke", epochs=3)]
+    assert set(page.by_key) == {p.key for p in page.runs}
