@@ -33,13 +33,7 @@ import torch
 import lnl
 from lnl import engine, records
 
-PROFILES = ("smoke", "cpu", "gpu", "paper")
-HARDWARE = {
-    "smoke": "any CPU, seconds",
-    "cpu": "2 CPU cores, minutes",
-    "gpu": "one GPU (H100 class), minutes per run",
-    "paper": "one GPU, hours per run",
-}
+from lnl.profiles import HARDWARE, PROFILES  # noqa: F401  (the pages read lnl.book.HARDWARE)
 
 
 def resolve_profile(profile: str = "auto") -> str:

@@ -88,7 +88,7 @@ def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
 
 # Modules that cannot change what a run computes: how pages show records, which runs a plan lists
 # (a run is its config), how a campaign schedules and packs them, which paper numbers a page quotes.
-PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "plans.py", "plot.py", "report.py")
+PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "plans", "plot.py", "profiles.py", "report.py")
 
 
 @functools.cache
@@ -99,12 +99,16 @@ def source_hash() -> str:
 
     Read once per process: a notebook kernel runs the code it imported, so a source file edited
     while it runs must not relabel its later records."""
+    return tree_hash(Path(lnl.__file__).resolve().parent)
+
+
+def tree_hash(root: Path) -> str:
+    """:func:`source_hash` of the package at ``root``."""
     import hashlib
 
-    root = Path(lnl.__file__).resolve().parent
     h = hashlib.sha256()
     for f in sorted(root.rglob("*.py")):
-        if f.name in PRESENTATION_MODULES and f.parent == root:
+        if f.relative_to(root).parts[0] in PRESENTATION_MODULES:     # a module, or a package's folder
             continue
         h.update(str(f.relative_to(root)).encode())
         h.update(f.read_bytes())

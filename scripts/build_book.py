@@ -44,8 +44,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from lnl.profiles import PROFILES  # noqa: E402  (in increasing order of cost and fidelity)
+
 BUILD = ROOT / "_build"
-PROFILES = ("smoke", "cpu", "gpu", "paper")          # in increasing order of cost and fidelity
 COMMITTED_PROFILES = ("gpu", "paper")                 # profiles whose executed notebooks are committed
 # Profiles whose runs train before the pages execute (train_first), and that stage's budget in
 # seconds on 2 CPU cores, from an empty records/: 678 s measured for 68 runs, on a fast day (the

@@ -178,7 +178,7 @@ NOTEBOOKS = sorted(ROOT.glob("book/*/*.md"))
 def test_one_plan_feeds_the_notebook_and_the_campaign(page):
     """The page trains only through its plan, and a campaign plans exactly those runs."""
     text = (ROOT / "book" / f"{page}.md").read_text()
-    assert f'PAGE = "{page}"' in text and "lnl.plans.plan(PAGE" in text and "lnl.book.run_plan(" in text
+    assert f'PAGE = "{page}"' in text and "lnl.book.setup(PAGE" in text and "lnl.book.run_plan(" in text
     assert "run_or_load(" not in text and "engine.run(" not in text
     assert not re.search(r"RunConfig\([^)]*method=", text)   # no training config of its own
     c = campaign.Campaign.build([page], "smoke", "cpu", root="/nonexistent")

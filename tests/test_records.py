@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,21 @@ def test_the_source_hash_is_read_once_per_process(tmp_path, monkeypatch):
         assert records.source_hash() != first       # a fresh process would see the edit
     finally:
         records.source_hash.cache_clear()
+
+
+def test_the_source_hash_ignores_presentation_code_only(tmp_path):
+    """Plans, reports, figures and the book's glue change no run: editing them keeps records current;
+    editing the engine does not."""
+    import shutil
+
+    import lnl
+
+    root = tmp_path / "lnl"
+    shutil.copytree(Path(lnl.__file__).resolve().parent, root, ignore=shutil.ignore_patterns("__pycache__"))
+    before = records.tree_hash(root)
+    assert before == records.source_hash()
+    for f in ("plans/settings.py", "plans/__init__.py", "report.py", "plot.py", "profiles.py"):
+        (root / f).write_text((root / f).read_text() + "\n# edited\n")
+    assert records.tree_hash(root) == before
+    (root / "engine" / "loop.py").write_text((root / "engine" / "loop.py").read_text() + "\n# edited\n")
+    assert records.tree_hash(root) != before
