@@ -96,12 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--eta-min", type=float, default=s.eta_min, help="the LR that cosine and linear schedules end at")
     r.add_argument("--seed", type=int, default=d.seed)
     r.add_argument("--device", default=d.device, help="auto, cpu, cuda, mps")
-    r.add_argument("--precision", default=d.precision, help="auto (bf16 on CUDA), fp32, bf16")
+    r.add_argument("--precision", default=d.precision, help="auto (bf16 on GPUs with native bf16), fp32, bf16")
     r.add_argument("--train-per-class", type=int, default=None, help="train on the first n images per class")
     r.add_argument("--test-per-class", type=int, default=None, help="test on the first n images per class")
     r.add_argument("--probe-per-class", type=int, default=d.probe_per_class,
                    help="clean training images per class held out before noise, as a probe set (IEG)")
-    r.add_argument("--root", default=None, help="imagefolder: folder with train/ and test/")
+    r.add_argument("--root", default=None, help="imagefolder: your images: train/<class>/ (and test/<class>/), "
+                   "<class>/ alone, or any files a --labels CSV lists")
+    r.add_argument("--labels", default=None, metavar="FILE.csv",
+                   help="imagefolder: path,label rows (paths relative to --root; class names or 0..C-1)")
+    r.add_argument("--holdout", type=float, default=d.holdout, metavar="SHARE",
+                   help="imagefolder without test/: the share of each class held out for testing, e.g. 0.1")
     r.add_argument("--image-size", type=int, default=d.image_size, help="imagefolder: resize to this side")
     r.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="a method setting, e.g. --param alpha=8")
@@ -160,7 +165,8 @@ def _config_from(args: argparse.Namespace, given: frozenset[str] = frozenset()):
                           eta_min=args.eta_min),
         seed=args.seed, device=args.device, precision=args.precision, train_per_class=args.train_per_class,
         test_per_class=args.test_per_class, probe_per_class=args.probe_per_class, root=args.root,
-        image_size=args.image_size, augment=not args.no_augment, diagnostics=not args.no_diagnostics,
+        labels=args.labels, holdout=args.holdout, image_size=args.image_size, augment=not args.no_augment,
+        diagnostics=not args.no_diagnostics,
         method_params=_typed(args.method, dict(args.param)))
     if args.preset is None or args.method not in METHODS:     # an unknown method: validate names the valid ones
         return cfg

@@ -260,14 +260,17 @@ def _check_name(name: str) -> None:
 # Loading
 # ----------------------------------------------------------------------------------------------
 
-def load(name: str, *, download: bool = True, root: str | Path | None = None, image_size: int = 32) -> Dataset:
+def load(name: str, *, download: bool = True, root: str | Path | None = None, image_size: int = 32,
+         labels: str | Path | None = None, holdout: float = 0.0) -> Dataset:
     """Load a named data set (see the module docstring for the look-up order).
 
     Parameters
     ----------
     name : one of :data:`DATASETS`.
     download : try a torchvision download when no local copy exists.
-    root, image_size : only for ``imagefolder`` (its folder, and the side images are resized to).
+    root, image_size, labels, holdout : only for ``imagefolder`` (its folder, the side images are
+        resized to, a ``path,label`` CSV, and the share held out for testing without a test split;
+        :func:`load_imagefolder`).
     """
     _check_name(name)
     if name == "digits":
@@ -283,8 +286,8 @@ def load(name: str, *, download: bool = True, root: str | Path | None = None, im
         base = load_base(download, fetch=name)
         return _attach_human_labels(base, name, download)
     if root is None:
-        raise ValueError("The imagefolder data set needs --root, the folder holding train/ and test/.")
-    return load_imagefolder(root, image_size=image_size)
+        raise ValueError("The imagefolder data set needs --root, the folder holding your images.")
+    return load_imagefolder(root, image_size=image_size, labels=labels, holdout=holdout)
 
 
 def _to_set(images_nhwc: np.ndarray, labels: np.ndarray) -> ImageSet:
@@ -487,15 +490,27 @@ def check_label_file(labels: np.ndarray, n: int, *, what: str) -> None:
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
-def load_imagefolder(root: str | Path, *, image_size: int = 32) -> Dataset:
-    """Load a real-world noisy data set laid out as ``root/train/<class>/*`` and ``root/test/<class>/*``.
+def load_imagefolder(root: str | Path, *, image_size: int = 32, labels: str | Path | None = None,
+                     holdout: float = 0.0) -> Dataset:
+    """Load your own images with their given (possibly noisy) labels, in one of three layouts:
 
-    ``val/`` is accepted in place of ``test/``. Classes are the sorted folder names of ``train/``;
-    images are resized to ``image_size`` squared and held in memory as uint8, so plan for
-    ``N · 3 · image_size²`` bytes. The training labels are the folders the images sit in, i.e. the
-    noisy labels; their truth is unknown, so the noise diagnostics are off for these sets.
+    - ``root/train/<class>/*`` and ``root/test/<class>/*`` (``val/`` in place of ``test/``);
+    - an ImageFolder tree, ``root/<class>/*`` or ``root/train/<class>/*`` alone: one folder per given
+      label, no test split;
+    - a folder of images and a CSV ``labels`` of ``path,label`` rows (an optional header row
+      ``path,label``; paths relative to ``root``; labels as class names, or integers 0..C-1).
 
-    How the common sets map onto this layout:
+    Without a test split, a share ``holdout`` of each class's images (seeded, the same every time)
+    is held out as the test set; 0 is refused, since a run reports test accuracy. Classes are the
+    sorted folder names, the sorted label names, or 0..C-1. Images are resized to ``image_size``
+    squared and held in memory as uint8, so plan for ``N · 3 · image_size²`` bytes. The training
+    labels are the noisy ones as given and their truth is unknown, so the noise diagnostics are off.
+
+    Bad input raises :class:`DataNotFound` or :class:`OwnDataError` with one sentence that names
+    the file (and the CSV line): an empty folder, a missing or unreadable image, a CSV row without
+    two fields, a path listed twice, a class without an image, a ``holdout`` outside [0, 1).
+
+    How the common sets map onto the folder layout:
 
     - **Animal-10N** (Song et al., ICML 2019): ``training/`` and ``testing/`` hold files named
       ``<id>_<label>.jpg``; move each into ``train/<label>/`` and ``test/<label>/`` (64×64, 10 classes).
@@ -507,30 +522,131 @@ def load_imagefolder(root: str | Path, *, image_size: int = 32) -> Dataset:
       ``info/train_filelist_google.txt`` lines with label < 50 go to ``train/<label>/`` and
       ``info/val_filelist.txt`` (same classes) to ``test/<label>/``.
     """
-    from PIL import Image
-
     root = Path(root)
-    test_dir = _first([root / "test", root / "val"])
-    if not (root / "train").is_dir() or test_dir is None:
-        raise DataNotFound(f"The image folder {root} needs train/<class>/ and test/<class>/ (or val/<class>/) "
-                           "sub-folders.")
-    classes = tuple(sorted(p.name for p in (root / "train").iterdir() if p.is_dir()))
-
-    def read(split_dir: Path) -> ImageSet:
-        xs, ys = [], []
-        for c, cls in enumerate(classes):
-            for f in sorted((split_dir / cls).glob("*")) if (split_dir / cls).is_dir() else []:
-                if f.suffix.lower() in IMAGE_EXTENSIONS:
-                    img = Image.open(f).convert("RGB").resize((image_size, image_size), Image.BILINEAR)
-                    xs.append(np.asarray(img))
-                    ys.append(c)
-        if not xs:
-            raise DataNotFound(f"No images ({', '.join(IMAGE_EXTENSIONS)}) were found under {split_dir}.")
-        return _to_set(np.stack(xs), np.asarray(ys))
-
-    train = read(root / "train")
+    if not 0.0 <= holdout < 1.0:
+        raise OwnDataError(f"--holdout must be a share in [0, 1), got {holdout}.")
+    if not root.is_dir():
+        raise DataNotFound(f"The image folder {root} does not exist.")
+    if labels is not None:
+        train_files, train_y, classes = _read_label_csv(root, Path(labels))
+        test = None
+    else:
+        base = root / "train" if (root / "train").is_dir() else root
+        classes = tuple(sorted(p.name for p in base.iterdir() if p.is_dir() and p.name not in ("test", "val")))
+        if not classes:
+            raise DataNotFound(f"The image folder {base} has no class folders (<class>/ with its images).")
+        train_files, train_y = _folder_files(base, classes)
+        test_dir = _first([root / "test", root / "val"])
+        test = _folder_files(test_dir, classes, need_all=False) if test_dir is not None else None
+    if test is None:
+        if holdout == 0.0:
+            raise OwnDataError(f"The images under {root} have no test/ split: give --holdout SHARE (e.g. 0.1) "
+                               "to hold out that share of each class for testing.")
+        keep, held = _holdout_split(np.asarray(train_y), holdout)
+        test = ([train_files[i] for i in held], [train_y[i] for i in held])
+        train_files, train_y = [train_files[i] for i in keep], [train_y[i] for i in keep]
+    train = _read_images(train_files, train_y, image_size, labels)
     mean, std = _stats(train.images)
-    return Dataset("imagefolder", train, read(test_dir), classes, mean, std, str(root), labels_are_clean=False)
+    return Dataset("imagefolder", train, _read_images(*test, image_size, labels), classes, mean, std, str(root),
+                   labels_are_clean=False)
+
+
+class OwnDataError(ValueError):
+    """Your own data set is laid out or labelled in a way it cannot be read (one sentence)."""
+
+
+def _folder_files(folder: Path, classes: tuple[str, ...], need_all: bool = True) -> tuple[list, list]:
+    """The image files of ``folder/<class>/`` and their class indices, sorted; every class must have
+    one where ``need_all`` (the training split), and the folder must hold some."""
+    files, ys = [], []
+    for c, cls in enumerate(classes):
+        mine = sorted(f for f in (folder / cls).glob("*") if f.suffix.lower() in IMAGE_EXTENSIONS) \
+            if (folder / cls).is_dir() else []
+        if not mine and need_all:
+            raise OwnDataError(f"The class folder {folder / cls} holds no image ({', '.join(IMAGE_EXTENSIONS)}).")
+        files += mine
+        ys += [c] * len(mine)
+    if not files:
+        raise DataNotFound(f"No images ({', '.join(IMAGE_EXTENSIONS)}) were found under {folder}.")
+    return files, ys
+
+
+def _read_label_csv(root: Path, csv_path: Path) -> tuple[list[Path], list[int], tuple[str, ...]]:
+    """The files, class indices and classes of a ``path,label`` CSV (see :func:`load_imagefolder`)."""
+    import csv
+
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise OwnDataError(f"The labels file {csv_path} cannot be read: {err}.") from None
+    rows, seen = [], {}
+    for line, row in enumerate(csv.reader(text.splitlines()), 1):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != 2:
+            raise OwnDataError(f"{csv_path} line {line} has {len(row)} field(s); each row is path,label.")
+        path, label = (x.strip() for x in row)
+        if line == 1 and (path.lower(), label.lower()) == ("path", "label"):
+            continue                                                   # the header row
+        if path in seen:
+            raise OwnDataError(f"{csv_path} lists {path} twice (lines {seen[path]} and {line}).")
+        seen[path] = line
+        rows.append((path, label, line))
+    if not rows:
+        raise OwnDataError(f"The labels file {csv_path} lists no image.")
+    names = [label for _, label, _ in rows]
+    if all(n.lstrip("-").isdigit() for n in names):
+        ints = [int(n) for n in names]
+        if min(ints) < 0:
+            bad = next(r for r in rows if int(r[1]) < 0)
+            raise OwnDataError(f"{csv_path} line {bad[2]} has the label {bad[1]}; integer labels run from 0.")
+        classes = tuple(str(c) for c in range(max(ints) + 1))
+        empty = sorted(set(range(max(ints) + 1)) - set(ints))
+        if empty:
+            raise OwnDataError(f"{csv_path} labels no image with class {empty[0]} of 0..{max(ints)}: integer "
+                               "labels must name every class from 0 to the largest.")
+        ys = ints
+    else:
+        classes = tuple(sorted(set(names)))
+        ys = [classes.index(n) for n in names]
+    files = []
+    for path, _, line in rows:
+        f = root / path
+        if not f.is_file():
+            raise OwnDataError(f"{csv_path} line {line}: the image {f} does not exist.")
+        files.append(f)
+    return files, ys, classes
+
+
+def _holdout_split(y: np.ndarray, share: float) -> tuple[list[int], list[int]]:
+    """Indices kept for training and held out for testing: ``share`` of each class (rounded, at least
+    one where a class has two or more), drawn with a fixed seed so that the split never changes."""
+    rng = np.random.default_rng(0)
+    keep, held = [], []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        n = min(len(idx) - 1, max(1, round(share * len(idx)))) if len(idx) > 1 else 0
+        perm = rng.permutation(idx)
+        held += perm[:n].tolist()
+        keep += perm[n:].tolist()
+    return sorted(keep), sorted(held)
+
+
+def _read_images(files: list[Path], ys: list[int], image_size: int, labels: str | Path | None) -> ImageSet:
+    """The images of ``files``, resized to ``image_size`` squared, as an :class:`ImageSet`."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not files:
+        raise OwnDataError("No image is left for the test split: use a larger --holdout.")
+    xs = []
+    for f in files:
+        try:
+            with Image.open(f) as img:
+                xs.append(np.asarray(img.convert("RGB").resize((image_size, image_size), Image.BILINEAR)))
+        except (OSError, UnidentifiedImageError) as err:
+            where = f" (listed in {labels})" if labels is not None else ""
+            raise OwnDataError(f"The image {f}{where} cannot be read: {type(err).__name__}.") from None
+    return _to_set(np.stack(xs), np.asarray(ys))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -267,8 +267,8 @@ def test_imagefolder_layout(tmp_path):
     assert ds.classes == ("cat", "lynx") and not ds.labels_are_clean
     assert ds.train.images.shape == (6, 3, 16, 16) and len(ds.test) == 4
     assert ds.train.labels.tolist() == [0, 0, 0, 1, 1, 1]
-    with pytest.raises(data.DataNotFound, match="train/<class>/"):
-        data.load("imagefolder", root=tmp_path / "train")
+    with pytest.raises(data.OwnDataError, match="no test/ split: give --holdout SHARE"):
+        data.load("imagefolder", root=tmp_path / "train")           # <class>/ alone: an ImageFolder tree
 
 
 @pytest.mark.shared

@@ -115,20 +115,28 @@ class RunConfig:
     schedule: Schedule = field(default_factory=Schedule)
     seed: int = 0
     device: str = "auto"
-    precision: str = "auto"                  # auto: bf16 on CUDA, fp32 elsewhere
+    precision: str = "auto"                  # auto: bf16 on GPUs that compute it natively, else fp32
     channels_last: bool | None = None        # auto: on CUDA (CPU: as each model is built)
     train_per_class: int | None = None       # small profiles: the first n training images per class
     test_per_class: int | None = None
     probe_per_class: int = 0                 # clean probe set held out before noise (IEG: 10 per class)
     root: str | None = None                  # imagefolder only
     image_size: int = 32                     # imagefolder only
+    labels: str | None = None                # imagefolder only: a CSV of path,label rows (paths under root)
+    holdout: float = 0.0                     # imagefolder without a test split: the share held out to test
     augment: bool = True                     # the data set's training augmentation (CIFAR: crop + flip;
                                              # Fashion-MNIST and digits have none)
     diagnostics: bool = True                 # true-label diagnostics on the training set every epoch
     method_params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field, but those added after records existed only where they differ from their
+        defaults (:data:`LATER_FIELDS`): :func:`run_id` hashes this, so earlier runs keep their ids."""
+        d = dataclasses.asdict(self)
+        for name, default in LATER_FIELDS.items():
+            if d[name] == default:
+                del d[name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
@@ -137,6 +145,8 @@ class RunConfig:
         sched["milestones"] = tuple(sched.get("milestones", ()))
         return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
 
+
+LATER_FIELDS = {"labels": None, "holdout": 0.0}   # RunConfig fields added later: in to_dict when set
 
 # Where the run defaults come from (``lnl defaults``): every method's preset replaces them with the
 # paper's; without one they are ours, chosen for short runs on a CPU.
@@ -261,14 +271,21 @@ def _check_schedule(cfg: RunConfig) -> None:
 
 
 def _check_source(cfg: RunConfig) -> None:
-    """``root`` and ``image_size`` belong to image folders; the named data sets are found by name."""
+    """``root``, ``image_size``, ``labels`` and ``holdout`` belong to image folders; the named data
+    sets are found by name."""
     if cfg.dataset == "imagefolder":
         if cfg.root is None:
-            raise ValueError("The imagefolder data set needs --root, the folder holding train/ and test/.")
+            raise ValueError("The imagefolder data set needs --root, the folder holding your images.")
+        if not 0.0 <= cfg.holdout < 1.0:
+            raise ValueError(f"--holdout must be a share in [0, 1), got {cfg.holdout}.")
         return
     if cfg.root is not None:
         raise ValueError(f"--root is for --dataset imagefolder; data set '{cfg.dataset}' is found by its name "
                          "(see `lnl data`).")
+    for flag, value, default in (("--labels", cfg.labels, None), ("--holdout", cfg.holdout, 0.0)):
+        if value != default:
+            raise ValueError(f"{flag} is for --dataset imagefolder; data set '{cfg.dataset}' has its own labels "
+                             "and test split.")
     if cfg.image_size != RunConfig.image_size:
         raise ValueError(f"--image-size is for --dataset imagefolder; data set '{cfg.dataset}' keeps its own "
                          "image size.")

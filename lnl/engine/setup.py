@@ -31,7 +31,8 @@ class Prepared:
 def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared:
     """Load the data, take the profile's subset, hold out the probe set, then draw the noise."""
     validate(cfg)
-    ds = dataset or lnl_data.load(cfg.dataset, root=cfg.root, image_size=cfg.image_size)
+    ds = dataset or lnl_data.load(cfg.dataset, root=cfg.root, image_size=cfg.image_size, labels=cfg.labels,
+                                  holdout=cfg.holdout)
     check_per_class(cfg, *lnl_data.smallest_class(ds))  # image folders are counted only now
     ds = ds.subset(cfg.train_per_class, cfg.test_per_class)
     y = ds.train.labels.numpy()
