@@ -23,7 +23,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -55,6 +55,52 @@ def _milestones(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"--milestones takes comma-separated epochs, got '{text}'")
 
 
+def _add_run_flags(p: argparse.ArgumentParser, d: Any, s: Any) -> None:
+    """The flags that say what to train and on what: ``lnl run``'s and ``lnl detect``'s."""
+    p.add_argument("--preset", default=None,
+                   help="the method's paper settings, e.g. cifar10 (coteaching, elr) or c10-sym80 (dividemix); "
+                        "'lnl defaults METHOD' lists them with their sources; flags on the command line win")
+    p.add_argument("--dataset", required=True, help="see 'lnl data'")
+    p.add_argument("--noise", default=d.noise, help="none, symmetric, symmetric-uniform, asymmetric, "
+                   "asymmetric-blocks, pairflip, instance, human (default: %(default)s; cifar10n and cifar100n "
+                   "take only human)")
+    p.add_argument("--rate", type=float, default=d.rate, help="nominal noise rate r in [0, 1]")
+    p.add_argument("--sampling", default=d.sampling, help="exact (counts per class) or bernoulli (per sample)")
+    p.add_argument("--label-set", default=None,
+                   help="with --noise human, the CIFAR-N label set: cifar10n aggre (default), worse, random1-3; "
+                        "cifar100n noisy")
+    p.add_argument("--model", default=None, help="mlp, cnn, resnet20, preact-resnet18, resnet34, wrn-28-10, resnet29")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--optimizer", default=d.optimizer, help="sgd (with momentum) or adam")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--momentum", type=float, default=d.momentum)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--schedule", default=s.kind, help="constant, multistep, cosine, cosine-restarts")
+    p.add_argument("--milestones", type=_milestones, default=(), help="multistep epochs, e.g. 150,225")
+    p.add_argument("--gamma", type=float, default=s.gamma, help="multistep factor")
+    p.add_argument("--warmup", type=int, default=s.warmup, help="epochs of linear LR warm-up")
+    p.add_argument("--eta-min", type=float, default=s.eta_min, help="the LR that cosine and linear schedules end at")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, mps")
+    p.add_argument("--precision", default=d.precision, help="auto (bf16 on GPUs with native bf16), fp32, bf16")
+    p.add_argument("--train-per-class", type=int, default=None, help="train on the first n images per class")
+    p.add_argument("--test-per-class", type=int, default=None, help="test on the first n images per class")
+    p.add_argument("--probe-per-class", type=int, default=d.probe_per_class,
+                   help="clean training images per class held out before noise, as a probe set (IEG)")
+    p.add_argument("--root", default=None, help="imagefolder: your images: train/<class>/ (and test/<class>/), "
+                   "<class>/ alone, or any files a --labels CSV lists")
+    p.add_argument("--labels", default=None, metavar="FILE.csv",
+                   help="imagefolder: path,label rows (paths relative to --root; class names or 0..C-1)")
+    p.add_argument("--holdout", type=float, default=d.holdout, metavar="SHARE",
+                   help="imagefolder without test/: the share of each class held out for testing, e.g. 0.1")
+    p.add_argument("--image-size", type=int, default=d.image_size, help="imagefolder: resize to this side")
+    p.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="a method setting, e.g. --param alpha=8")
+    p.add_argument("--no-augment", action="store_true", help="train without the data set's crop/flip")
+    p.add_argument("--no-diagnostics", action="store_true", help="skip the true-label training-set pass")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lnl.engine import RunConfig, Schedule
     from lnl.methods import METHODS
@@ -70,48 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="methods:\n" + "\n".join(
                            f"  {name:<{width}}  {cls.help_line()}" for name, cls in METHODS.items()))
     r.add_argument("--method", required=True, help=", ".join(METHODS) + " (each in a line below)")
-    r.add_argument("--preset", default=None,
-                   help="the method's paper settings, e.g. cifar10 (coteaching, elr) or c10-sym80 (dividemix); "
-                        "'lnl defaults METHOD' lists them with their sources; flags on the command line win")
-    r.add_argument("--dataset", required=True, help="see 'lnl data'")
-    r.add_argument("--noise", default=d.noise, help="none, symmetric, symmetric-uniform, asymmetric, "
-                   "asymmetric-blocks, pairflip, instance, human (default: %(default)s; cifar10n and cifar100n "
-                   "take only human)")
-    r.add_argument("--rate", type=float, default=d.rate, help="nominal noise rate r in [0, 1]")
-    r.add_argument("--sampling", default=d.sampling, help="exact (counts per class) or bernoulli (per sample)")
-    r.add_argument("--label-set", default=None,
-                   help="with --noise human, the CIFAR-N label set: cifar10n aggre (default), worse, random1-3; "
-                        "cifar100n noisy")
-    r.add_argument("--model", default=None, help="mlp, cnn, resnet20, preact-resnet18, resnet34, wrn-28-10, resnet29")
-    r.add_argument("--epochs", type=int, default=d.epochs)
-    r.add_argument("--batch-size", type=int, default=d.batch_size)
-    r.add_argument("--optimizer", default=d.optimizer, help="sgd (with momentum) or adam")
-    r.add_argument("--lr", type=float, default=d.lr)
-    r.add_argument("--momentum", type=float, default=d.momentum)
-    r.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    r.add_argument("--schedule", default=s.kind, help="constant, multistep, cosine, cosine-restarts")
-    r.add_argument("--milestones", type=_milestones, default=(), help="multistep epochs, e.g. 150,225")
-    r.add_argument("--gamma", type=float, default=s.gamma, help="multistep factor")
-    r.add_argument("--warmup", type=int, default=s.warmup, help="epochs of linear LR warm-up")
-    r.add_argument("--eta-min", type=float, default=s.eta_min, help="the LR that cosine and linear schedules end at")
-    r.add_argument("--seed", type=int, default=d.seed)
-    r.add_argument("--device", default=d.device, help="auto, cpu, cuda, mps")
-    r.add_argument("--precision", default=d.precision, help="auto (bf16 on GPUs with native bf16), fp32, bf16")
-    r.add_argument("--train-per-class", type=int, default=None, help="train on the first n images per class")
-    r.add_argument("--test-per-class", type=int, default=None, help="test on the first n images per class")
-    r.add_argument("--probe-per-class", type=int, default=d.probe_per_class,
-                   help="clean training images per class held out before noise, as a probe set (IEG)")
-    r.add_argument("--root", default=None, help="imagefolder: your images: train/<class>/ (and test/<class>/), "
-                   "<class>/ alone, or any files a --labels CSV lists")
-    r.add_argument("--labels", default=None, metavar="FILE.csv",
-                   help="imagefolder: path,label rows (paths relative to --root; class names or 0..C-1)")
-    r.add_argument("--holdout", type=float, default=d.holdout, metavar="SHARE",
-                   help="imagefolder without test/: the share of each class held out for testing, e.g. 0.1")
-    r.add_argument("--image-size", type=int, default=d.image_size, help="imagefolder: resize to this side")
-    r.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
-                   help="a method setting, e.g. --param alpha=8")
-    r.add_argument("--no-augment", action="store_true", help="train without the data set's crop/flip")
-    r.add_argument("--no-diagnostics", action="store_true", help="skip the true-label training-set pass")
+    _add_run_flags(r, d, s)
     r.add_argument("--out", default="runs", help="folder for the record, created if missing; checked before "
                    "any data loads (default: %(default)s)")
     r.add_argument("--resume", action="store_true", help="continue from the run's checkpoint in --out "
@@ -120,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after this epoch (below --epochs), keeping the checkpoint")
     r.add_argument("--keep-state", action="store_true",
                    help="keep the trained networks and buffers beside the record (<run-id>.state.pt)")
+
+    from lnl import detect
+
+    t = sub.add_parser("detect", help="rank every training sample by how likely its label is wrong, beside "
+                       "cleanlab; write <out>/label_issues.csv")
+    t.add_argument("--method", default=detect.DEFAULT_METHOD,
+                   help=", ".join(METHODS) + " (default %(default)s: its small-loss GMM)")
+    _add_run_flags(t, d, s)
+    t.add_argument("--folds", type=int, default=detect.DEFAULT_FOLDS,
+                   help="cleanlab's out-of-sample folds, each a CE run of the same budget (0: no cleanlab; "
+                        "default %(default)s)")
+    t.add_argument("--out", default="detect", help="folder for label_issues.csv and the runs, created if missing "
+                   "(default: %(default)s)")
 
     n = sub.add_parser("noise", help="print a noise model's realised transition matrix and effective rate")
     n.add_argument("--dataset", required=True)
@@ -235,6 +253,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name, p in rec.get("phases_resolved", {}).items():       # a paper's phase in a shorter run
         print(f"  {name:<16}{p['epochs']} epoch(s): the paper's {p['default']} of {p['paper_schedule']}, "
               f"at its share of this run")
+    return 0
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from lnl import detect, engine
+
+    cfg = _config_from(args, args.given)
+    engine.validate(cfg)
+    if cfg.model is not None:
+        from lnl.models import MODELS
+        if cfg.model not in MODELS:
+            raise ValueError(f"Unknown model '{cfg.model}'; choose one of: {', '.join(MODELS)}.")
+    _check_ignored(cfg.noise, cfg.rate, cfg.sampling, args.given)
+    if args.folds == 1 or args.folds < 0:
+        raise UsageError(f"--folds takes 0 (no cleanlab) or a number of folds from 2, got {args.folds}.")
+    if args.folds:
+        try:
+            import cleanlab  # noqa: F401
+        except ImportError:
+            raise UsageError("cleanlab is not installed: pip install 'lnl[detect]', or give --folds 0 to rank "
+                             "by the method's score alone.") from None
+    _check_out(args.out)
+    found = detect.detect(cfg, args.out, folds=args.folds)
+    path = detect.write_table(found.table, Path(args.out) / "label_issues.csv")
+    t = found.table
+    print(f"{path}: {len(t)} training samples ranked by {cfg.method}'s {found.detector} score"
+          + (f" and by cleanlab ({found.folds}-fold out-of-sample CE, self-confidence)" if found.folds else ""))
+    if "p_clean" in t:
+        print(f"  {cfg.method} flags {int((t['p_clean'] < 0.5).sum())} (P(clean) < 0.5)")
+    if "cleanlab_issue" in t:
+        print(f"  cleanlab flags {int(t['cleanlab_issue'].sum())}")
+    if "mislabelled" in t:
+        print(f"  truly mislabelled: {int(t['mislabelled'].sum())}")
+        print(detect.detection_metrics(t).round(4).to_string())
     return 0
 
 
@@ -374,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)
         args.given = _given(parser, argv, args.command)
-        return {"run": _cmd_run, "noise": _cmd_noise, "defaults": _cmd_defaults,
+        return {"run": _cmd_run, "detect": _cmd_detect, "noise": _cmd_noise, "defaults": _cmd_defaults,
                 "data": _cmd_data}[args.command](args)
     except (UsageError, ValueError, DataNotFound) as e:
         print(f"lnl: error: {e}", file=sys.stderr)

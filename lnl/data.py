@@ -88,7 +88,7 @@ class Dataset:
     ``labels_are_clean`` is True when the training labels as distributed are the truth (synthetic
     noise is then drawn on top of them); it is False for real-world noisy sets, whose training labels
     are already noisy and whose truth is unknown. ``human_labels`` maps a CIFAR-N label-set name to
-    its ``[N]`` int64 labels, aligned with ``train``.
+    its ``[N]`` int64 labels, aligned with ``train``, and ``train_paths`` an image folder's files.
     """
 
     name: str
@@ -101,6 +101,7 @@ class Dataset:
     augment: tuple[str, ...] = ("crop", "flip")
     labels_are_clean: bool = True
     human_labels: dict[str, np.ndarray] = field(default_factory=dict)
+    train_paths: tuple[str, ...] = ()    # your own images: each training image's file, relative to root
 
     @property
     def num_classes(self) -> int:
@@ -114,13 +115,14 @@ class Dataset:
         """The first ``per_class`` training (and ``test_per_class`` test) samples of each class, in order.
 
         Deterministic and independent of the run seed, so that the small profiles of the book train
-        on the same images whatever the seed. Human label sets are cut alongside.
+        on the same images whatever the seed. Human label sets and image paths are cut alongside.
         """
         out = self
         if per_class is not None:
             keep = _first_per_class(self.train.labels, per_class)
             out = replace(out, train=ImageSet(self.train.images[keep], self.train.labels[keep]),
-                          human_labels={k: v[keep.numpy()] for k, v in self.human_labels.items()})
+                          human_labels={k: v[keep.numpy()] for k, v in self.human_labels.items()},
+                          train_paths=tuple(self.train_paths[i] for i in keep.tolist()) if self.train_paths else ())
         if test_per_class is not None:
             keep = _first_per_class(self.test.labels, test_per_class)
             out = replace(out, test=ImageSet(self.test.images[keep], self.test.labels[keep]))
@@ -297,8 +299,11 @@ def _to_set(images_nhwc: np.ndarray, labels: np.ndarray) -> ImageSet:
 
 
 def _stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and standard deviation in [0, 1]; a channel that never varies (a grey-scale
+    image saved as RGB has two) keeps the scale 1 instead of a division by zero."""
     x = images.to(torch.float64) / 255
-    return tuple(x.mean(dim=(0, 2, 3)).tolist()), tuple(x.std(dim=(0, 2, 3)).tolist())
+    std = x.std(dim=(0, 2, 3))
+    return tuple(x.mean(dim=(0, 2, 3)).tolist()), tuple(torch.where(std > 0, std, 1.0).tolist())
 
 
 def _load_digits() -> Dataset:
@@ -548,7 +553,7 @@ def load_imagefolder(root: str | Path, *, image_size: int = 32, labels: str | Pa
     train = _read_images(train_files, train_y, image_size, labels)
     mean, std = _stats(train.images)
     return Dataset("imagefolder", train, _read_images(*test, image_size, labels), classes, mean, std, str(root),
-                   labels_are_clean=False)
+                   labels_are_clean=False, train_paths=tuple(str(f.relative_to(root)) for f in train_files))
 
 
 class OwnDataError(ValueError):

@@ -155,6 +155,7 @@ def train_epoch(su: Setup, epoch: int) -> dict[str, Any]:
             entry.update(per_sample_scores(name, values.to(su.device), su.given, su.true, threshold))
         for name, labels in ctx.label_guesses.items():
             entry.update(label_guess_scores(name, labels.to(su.device), su.given, su.true))
+    su.last_scores.update({name: values.detach().cpu() for name, (values, _) in ctx.per_sample.items()})
     ctx.logged.clear()
     ctx.per_sample.clear()
     ctx.label_guesses.clear()
@@ -214,7 +215,8 @@ def save_checkpoint(path: Path, su: Setup, done: Progress) -> None:
                            f"them in `persistent` (checkpointed) or `transient` (recomputed by its hooks).")
     state = {"config": config_json(su.cfg), "epoch": done.epoch, "step_count": su.ctx.step_count,
              "method": su.method.state_dict(), "optimizers": [o.state_dict() for o in su.ctx.optimizers],
-             "history": done.history, "epoch_s": done.epoch_s, "wall_time_s": done.wall, "losses": done.losses}
+             "history": done.history, "epoch_s": done.epoch_s, "wall_time_s": done.wall, "losses": done.losses,
+             "last_scores": su.last_scores}
     with records.atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -238,6 +240,7 @@ def resume_from(path: Path, su: Setup, per_sample: bool) -> Progress:
         raise ValueError(f"The checkpoint {path} has no per-sample losses for its first "
                          f"{done.epoch} epochs; delete it to train again with per_sample=True.")
     su.ctx.step_count = state["step_count"]
+    su.last_scores.update(state.get("last_scores", {}))
     return done
 
 
@@ -344,7 +347,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
         record["per_sample_file"] = record_path.with_suffix(".npz").name
     if keep_state:
         with records.atomic_path(record_path.with_suffix(".state.pt")) as tmp:
-            torch.save({"run_id": rid, "method": su.method.state_dict()}, tmp)
+            torch.save({"run_id": rid, "method": su.method.state_dict(), "scores": su.last_scores}, tmp)
         record["state_file"] = record_path.with_suffix(".state.pt").name
     records.write_json_atomic(record_path, record)
     ckpt_path.unlink(missing_ok=True)
@@ -364,6 +367,8 @@ class Restored:
     ctx: Context
     prep: Prepared
     test: lnl_data.DeviceData
+    scores: dict[str, torch.Tensor] = field(default_factory=dict)   # each per-sample score the method
+    # logged (ctx.log_per_sample), as of the last epoch that logged it: what `lnl detect` ranks by
 
 
 def restore(record_path: str | Path, dataset: lnl_data.Dataset | None = None) -> Restored:
@@ -375,7 +380,8 @@ def restore(record_path: str | Path, dataset: lnl_data.Dataset | None = None) ->
     if not state_path.exists():
         raise FileNotFoundError(f"The run {rec['run_id']} kept no trained state; run it with keep_state=True.")
     su = setup(RunConfig.from_dict(rec["config"]), dataset)
-    load_method_state(su.method, torch.load(state_path, map_location=su.device, weights_only=False)["method"])
+    state = torch.load(state_path, map_location=su.device, weights_only=False)
+    load_method_state(su.method, state["method"])
     su.method.eval()
     su.ctx.epoch = len(rec["history"])
-    return Restored(rec, su.method, su.ctx, su.prep, su.test)
+    return Restored(rec, su.method, su.ctx, su.prep, su.test, state.get("scores", {}))

@@ -3,7 +3,7 @@ device with the configured method. Everything before epoch 1."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,7 @@ class Setup:
     ctx: Context
     method: Method
     method_config: Any
+    last_scores: dict[str, torch.Tensor] = field(default_factory=dict)   # each per-sample score's latest
 
 
 def setup(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Setup:

@@ -1,0 +1,188 @@
+"""Which of my labels are wrong? A method's clean score for every training sample, beside cleanlab's.
+
+``lnl detect`` trains a method on the given labels and ranks every training sample by the score
+the method itself keeps (its detection score, :attr:`lnl.engine.Method.detection`): DivideMix's
+and SANM's GMM clean probability w, Co-teaching's small loss, ELR's and ALR's target mass on the
+given label, IEG's ω*, and for a method without one (CE, Mixup, MixNN) minus its loss on the given
+label, with the small-loss GMM's clean probability (:func:`lnl.gmm.clean_probability`). Beside it,
+cleanlab's confident learning (Northcutt et al., JAIR 2021) on out-of-sample predicted
+probabilities: ``folds`` CE networks of the same architecture and budget, each trained on the other
+folds and predicting its own (``cleanlab.filter.find_label_issues``, and
+``cleanlab.rank.get_label_quality_scores``, self-confidence). The two differ in what they look at:
+a method's score comes from the network that trained on the very sample, cleanlab's from networks
+that never saw it.
+
+:func:`detect` returns one row per training sample (:data:`COLUMNS`); where the truth is known (the
+book's data sets with synthetic noise), :func:`detection_metrics` scores each detector against it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lnl import data as lnl_data
+from lnl import engine, gmm, records
+
+DEFAULT_METHOD = "ce"       # ours: CE's small-loss GMM, the cheapest detector of the book's methods
+DEFAULT_FOLDS = 5           # cleanlab's own examples and benchmarks use 5-fold cross-validation
+P_CLEAN_SCORES = ("w_net1", "sanm_w")   # detection scores that are a GMM's clean probability already
+COLUMNS = ("sample", "path", "given", "predicted", "score", "p_clean", "rank", "cleanlab_issue",
+           "cleanlab_quality", "cleanlab_rank", "true", "mislabelled")
+
+
+@dataclass
+class Detection:
+    """What :func:`detect` found: ``table`` (one row per training sample, :data:`COLUMNS` that
+    apply), the method's ``record``, the number of cleanlab ``folds`` (0: cleanlab not run), and
+    ``detector``, the name of the method's score."""
+
+    table: Any
+    record: dict[str, Any]
+    folds: int
+    detector: str
+
+
+def method_scores(restored: engine.Restored, seed: int = 0) -> dict[str, np.ndarray | None]:
+    """The trained method's view of every training sample: its ``probs [N, C]`` (eval mode, the
+    reported output), its clean ``score [N]`` (higher = more likely clean) and ``p_clean [N]``
+    where the score is a clean probability (None elsewhere)."""
+    from lnl.engine.diagnostics import evaluate_named
+
+    r = restored
+    outs = evaluate_named(r.method.predict, r.ctx.data, r.ctx.cfg.batch_size * 4, r.ctx.autocast)
+    logits = outs[r.method.reported_output or next(iter(outs))] if isinstance(outs, dict) else outs
+    probs = torch.softmax(logits.float(), 1).cpu().numpy()
+    name = r.method.detection
+    if name in r.scores:
+        score = r.scores[name].float().numpy()
+        return {"probs": probs, "score": score, "p_clean": score if name in P_CLEAN_SCORES else None}
+    loss = gmm.per_sample_loss(logits.float(), r.ctx.labels).cpu().numpy()     # no score of its own:
+    return {"probs": probs, "score": -loss, "p_clean": gmm.clean_probability(loss, seed=seed)}   # small loss
+
+
+def fold_config(cfg: engine.RunConfig, k: int, folds: int) -> engine.RunConfig:
+    """The run that predicts fold ``k`` for cleanlab: CE with the same network, schedule and budget,
+    on the given labels as they are (the noise already drawn), no probe and no diagnostics."""
+    from lnl.engine import DEFAULT_MODEL
+
+    return dataclasses.replace(
+        cfg, method="ce", dataset="imagefolder", root=f"{engine.run_id(cfg)} fold {k + 1} of {folds}",
+        labels=None, holdout=0.0, noise="none", rate=0.0, label_set=None, train_per_class=None,
+        test_per_class=None, probe_per_class=0, diagnostics=False, method_params={},
+        model=cfg.model or DEFAULT_MODEL.get(cfg.dataset, "resnet20"))
+
+
+def out_of_sample_probs(cfg: engine.RunConfig, prep: Any, folds: int, work: Path,
+                        progress: bool | None = None) -> np.ndarray:
+    """``[N, C]`` predicted probabilities of every training sample from the CE network of the fold
+    that held it out (stratified by given label, seeded by the run's seed)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from lnl.engine.diagnostics import evaluate_named
+
+    ds, given = prep.dataset, np.asarray(prep.labels)
+    images = ds.train.images[prep.train_idx]
+    probs = np.zeros((len(given), ds.num_classes), dtype=np.float32)
+    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+    for k, (train, held) in enumerate(split.split(np.zeros(len(given)), given)):
+        fold = lnl_data.Dataset(ds.name, lnl_data.ImageSet(images[train], torch.as_tensor(given[train])),
+                                lnl_data.ImageSet(images[held], torch.as_tensor(given[held])), ds.classes,
+                                ds.mean, ds.std, ds.source, augment=ds.augment, labels_are_clean=False)
+        fcfg = fold_config(cfg, k, folds)
+        if progress is not False:
+            print(f"cleanlab fold {k + 1} of {folds}: CE on {len(train)} samples, predicting {len(held)}")
+        rec = engine.run(fcfg, out=work, dataset=fold, keep_state=True, progress=progress)
+        r = engine.restore(work / f"{rec['run_id']}.json", dataset=fold)
+        outs = evaluate_named(r.method.predict, r.test, fcfg.batch_size * 4, r.ctx.autocast)
+        probs[held] = torch.softmax(outs.float(), 1).cpu().numpy()
+    return probs
+
+
+def _rank(score: np.ndarray) -> np.ndarray:
+    """1 for the sample most likely mislabelled (lowest clean score), ties by index."""
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[np.argsort(score, kind="stable")] = np.arange(1, len(score) + 1)
+    return rank
+
+
+def detect(cfg: engine.RunConfig, work: str | Path, folds: int = DEFAULT_FOLDS, progress: bool | None = None,
+           seed: int = 0) -> Detection:
+    """Train ``cfg``'s method and rank every training sample by its clean score; with ``folds`` ≥ 2,
+    cleanlab's issues and label quality from as many out-of-sample CE networks (0: no cleanlab).
+    Runs and their trained state go to ``work``."""
+    import pandas as pd
+
+    if folds == 1 or folds < 0:
+        raise ValueError(f"--folds takes 0 (no cleanlab) or a number of folds from 2, got {folds}.")
+    work = Path(work)
+    rec = engine.run(cfg, out=work, keep_state=True, progress=progress)
+    r = engine.restore(work / f"{rec['run_id']}.json")
+    mine = method_scores(r, seed)
+    prep, classes = r.prep, np.asarray(r.prep.dataset.classes)
+    given = np.asarray(prep.labels)
+    paths = prep.dataset.train_paths
+    table = pd.DataFrame({
+        "sample": np.arange(len(given)),
+        "path": [paths[i] for i in prep.train_idx] if paths else None,
+        "given": classes[given], "predicted": classes[mine["probs"].argmax(1)],
+        "score": mine["score"], "p_clean": mine["p_clean"], "rank": _rank(mine["score"])})
+    if folds:
+        from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
+
+        probs = out_of_sample_probs(cfg, prep, folds, work, progress)
+        quality = get_label_quality_scores(given, probs, method="self_confidence")
+        table["cleanlab_issue"] = find_label_issues(given, probs)
+        table["cleanlab_quality"] = quality
+        table["cleanlab_rank"] = _rank(quality)
+    if prep.true is not None:
+        table["true"] = classes[np.asarray(prep.true)]
+        table["mislabelled"] = np.asarray(prep.true) != given
+    table = table[[c for c in COLUMNS if c in table and not table[c].isna().all()]]
+    return Detection(table, rec, folds, r.method.detection)
+
+
+def _auroc(clean: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(clean, score)) if 0 < clean.sum() < len(clean) else math.nan
+
+
+def detection_metrics(table: Any) -> Any:
+    """Each detector against the truth (``table`` with ``mislabelled``): the AUROC of its clean
+    score; the size, precision and recall of the set it flags (P(clean) < 0.5; cleanlab's issues);
+    and precision@k, the share truly mislabelled among its k most suspicious, k the number truly
+    mislabelled. A score without a clean probability flags no set (—)."""
+    import pandas as pd
+
+    wrong = table["mislabelled"].to_numpy(bool)
+    k = int(wrong.sum())
+    rows = []
+    detectors = [("method", "score", "p_clean", "rank")]
+    if "cleanlab_quality" in table:
+        detectors.append(("cleanlab", "cleanlab_quality", "cleanlab_issue", "cleanlab_rank"))
+    for name, score, flag, rank in detectors:
+        row = {"detector": name, "AUROC": _auroc(~wrong, table[score].to_numpy(float))}
+        if flag in table:
+            flagged = table[flag].to_numpy() < 0.5 if flag == "p_clean" else table[flag].to_numpy(bool)
+            hit = int((flagged & wrong).sum())
+            row.update({"flagged": int(flagged.sum()), "precision": hit / flagged.sum() if flagged.any() else math.nan,
+                        "recall": hit / k if k else math.nan})
+        row[f"precision@{k}"] = float(wrong[table[rank].to_numpy() <= k].mean()) if k else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("detector")
+
+
+def write_table(table: Any, path: str | Path) -> Path:
+    """``table`` as CSV at ``path``, written whole or not at all."""
+    path = Path(path)
+    with records.atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return path
