@@ -205,3 +205,16 @@ def history_frame(record: dict[str, Any]):
     import pandas as pd
 
     return pd.DataFrame(record["history"])
+
+
+def scan(roots: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """The run records among the JSON files under ``roots`` (searched recursively; a missing folder is
+    skipped), and, for every other JSON file there, ``"path: why it is not a run record"``."""
+    paths, skipped = [], []
+    for path in (p for root in map(Path, roots) if root.is_dir() for p in sorted(root.rglob("*.json"))):
+        try:
+            read_record(path)
+            paths.append(path)
+        except (ValueError, json.JSONDecodeError) as err:
+            skipped.append(f"{path}: {err}")
+    return paths, skipped
