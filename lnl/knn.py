@@ -172,3 +172,25 @@ def _hnsw_query(index, queries: Tensor, k: int, exclude_self: bool, ef: int | No
         drop[~drop.any(dim=1), -1] = True                       # ... or, if a duplicate hid it, the last
         found = found[~drop].view(len(found), k)
     return found.to(queries.device)
+
+
+def backend_table(features: Tensor, k: int):
+    """Both backends on ``features [N, D]`` (CPU), all points among themselves: seconds in all (HNSW:
+    build and search), ms per sample and recall@k against ``exact``. HNSW only where ``hnswlib`` is
+    installed. One row per backend."""
+    import time
+
+    import pandas as pd
+
+    rows = []
+    t0 = time.perf_counter()
+    exact = knn(features, k, backend="exact")
+    rows.append({"backend": "exact", "total s": time.perf_counter() - t0, f"recall@{k}": 1.0})
+    if default_backend("cpu", 10**9) == "hnsw":        # hnswlib is installed
+        t0 = time.perf_counter()
+        approx = knn(features, k, backend="hnsw")
+        rows.append({"backend": "hnsw (build + search)", "total s": time.perf_counter() - t0,
+                     f"recall@{k}": recall_at_k(approx, exact)})
+    table = pd.DataFrame(rows).set_index("backend")
+    table["ms per sample"] = 1e3 * table["total s"] / len(features)
+    return table
