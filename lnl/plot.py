@@ -907,6 +907,25 @@ def mixmatch_grid(mix: Mapping[str, Any], rows: Sequence[int], n_labelled: int, 
         class_bars(row[3], ((targets[j], "own target", "#999999"), (targets[jp], "partner's target", "#0072b2"),
                             (mix["p"][j], "mixed target p'", METHOD_COLOURS["dividemix"])), classes)
         row[3].set(ylim=(0, 1.05), ylabel="probability")
+    axes[0, 3].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+    fig.suptitle(title)
+    return fig
+
+
+def detection_curves(records: Mapping[str, Mapping[str, Any]], title: str, ax=None):
+    """Each run's clean score (``record["detection"]``) against the truth per epoch, as an AUROC
+    (:func:`lnl.report.detection_curve`), with chance at 0.5."""
+    from lnl.report import detection_curve
+
+    ax = _axes(ax)
+    for (arm, rec), colour in zip(records.items(), series_colours(len(records))):
+        curve = detection_curve(rec)
+        ax.plot(np.arange(1, len(curve) + 1), curve, marker="o", ms=3, color=colour,
+                label=f"{arm}: {rec.get('detection', 'loss')}")
+    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="epoch", ylabel="AUROC, clean vs mislabelled", ylim=(0.3, 1.0), title=title)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
 
 
 # ---- mixnn chapter ----
@@ -983,22 +1002,6 @@ def mixing_cases(data, mix: Mapping[str, Any], pairs: Mapping[str, Mapping[str, 
     axes[0, 3].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
     fig.suptitle(title)
     return fig
-
-
-def detection_curves(records: Mapping[str, Mapping[str, Any]], title: str, ax=None):
-    """Each run's clean score (``record["detection"]``) against the truth per epoch, as an AUROC
-    (:func:`lnl.report.detection_curve`), with chance at 0.5."""
-    from lnl.report import detection_curve
-
-    ax = _axes(ax)
-    for (arm, rec), colour in zip(records.items(), series_colours(len(records))):
-        curve = detection_curve(rec)
-        ax.plot(np.arange(1, len(curve) + 1), curve, marker="o", ms=3, color=colour,
-                label=f"{arm}: {rec.get('detection', 'loss')}")
-    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
-    ax.set(xlabel="epoch", ylabel="AUROC, clean vs mislabelled", ylim=(0.3, 1.0), title=title)
-    ax.legend(fontsize=8, loc="lower right")
-    return ax
 
 
 def sweep_curves(records: Mapping[tuple, Mapping[str, Any]], sweeps: Mapping[str, Sequence[float]], title: str):

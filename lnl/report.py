@@ -1006,62 +1006,6 @@ def baselines_protocol(S: Mapping[str, Any], hardware: str):
         return ", ".join(f"{k} = {v}" for k, v in d.items()) or "defaults"
 
     run, notes = S["run"], S["notes"]
-
-
-# ---- alr chapter ----
-
-def breakdown_at_end(breakdowns: Mapping[str, Any]):
-    """The last epoch of each run's :func:`memorisation_breakdown` (``{name: breakdown}``), one
-    column per run: the shares of ALR's Figure 4 when training ends."""
-    import pandas as pd
-
-    return pd.DataFrame({name: b.iloc[-1] for name, b in breakdowns.items()})
-
-
-def described_share(kind: str, rate: float, num_classes: int) -> float:
-    """The share of wrong labels the book's prose gives a noise cell: the rate for ``symmetric``
-    (flips to another class), r (1 − 1/C) for ``symmetric-uniform`` (a flip may land on the true
-    class), r / 2 for ``asymmetric`` (half the classes flip); the rate for any other kind."""
-    if kind == "asymmetric":
-        return rate / 2
-    return rate * (1 - 1 / num_classes) if kind == "symmetric-uniform" else rate
-
-
-def cells_table(recs: Mapping[tuple, Mapping[str, Any]], cells: Sequence[tuple[str, float]], arms: Sequence[str],
-                baseline: str = "CE"):
-    """:func:`method_table` of every arm that ran in every cell ``(kind, rate)``, from a page's
-    ``{(arm, kind, rate, seed): record}``, each epoch time against ``baseline``'s in its cell."""
-    groups = {(kind, rate, arm): list(arm_records(recs, arm, kind, rate).values())
-              for kind, rate in cells for arm in arms if arm_records(recs, arm, kind, rate)}
-    return method_table(groups, ["noise", "r", "arm"], baseline=_same_cell(baseline))
-
-
-def _same_cell(arm: str) -> Callable[[tuple], tuple]:
-    """The key of ``arm`` in the noise cell of a ``(kind, rate, arm)`` key."""
-    def key(k: tuple) -> tuple:
-        return (k[0], k[1], arm)
-    return key
-
-
-def shared_runs_line(runs: Sequence[Any], profile: str, pages: Sequence[str]) -> str:
-    """How many of a page's planned ``runs`` each of ``pages`` plans too (and so trains once for both)."""
-    from lnl import plans
-
-    mine = {p.run_id for p in runs}
-    shared = {page: len(mine & {p.run_id for p in plans.plan(page, profile)}) for page in pages}
-    return (f"profile {profile}: {len(runs)} runs; planned by other pages too: "
-            + ", ".join(f"{n} by {page}" for page, n in shared.items()))
-
-
-def alr_protocol(S: Mapping[str, Any], profile: str, default_weight: float):
-    """The ALR replication's protocol, one row per setting with its value and source, from its
-    settings ``S`` (:func:`lnl.plans.settings`); ``default_weight``: the library's λ, the ALR arm."""
-    import pandas as pd
-
-    from lnl.book import HARDWARE, settings_text as params
-
-    run, notes, cells = S["run"], S["notes"], S["cells"]
-    weights = ", ".join(map(str, (0.0, default_weight, *S["lambdas"])))
     rows = [("data set", run["dataset"], notes["data"]),
             ("images per class (train / test)", f"{run['train_per_class'] or 'all'} / {run['test_per_class'] or 'all'}",
              notes["data"]),
@@ -1475,6 +1419,66 @@ def as_printed(table) -> dict[str, Any]:
             for ds, part in table.groupby("dataset", sort=False)}
 
 
+# ---- alr chapter ----
+
+def breakdown_at_end(breakdowns: Mapping[str, Any]):
+    """The last epoch of each run's :func:`memorisation_breakdown` (``{name: breakdown}``), one
+    column per run: the shares of ALR's Figure 4 when training ends."""
+    import pandas as pd
+
+    return pd.DataFrame({name: b.iloc[-1] for name, b in breakdowns.items()})
+
+
+def described_share(kind: str, rate: float, num_classes: int) -> float:
+    """The share of wrong labels the book's prose gives a noise cell: the rate for ``symmetric``
+    (flips to another class), r (1 − 1/C) for ``symmetric-uniform`` (a flip may land on the true
+    class), r / 2 for ``asymmetric`` (half the classes flip); the rate for any other kind."""
+    if kind == "asymmetric":
+        return rate / 2
+    return rate * (1 - 1 / num_classes) if kind == "symmetric-uniform" else rate
+
+
+def cells_table(recs: Mapping[tuple, Mapping[str, Any]], cells: Sequence[tuple[str, float]], arms: Sequence[str],
+                baseline: str = "CE"):
+    """:func:`method_table` of every arm that ran in every cell ``(kind, rate)``, from a page's
+    ``{(arm, kind, rate, seed): record}``, each epoch time against ``baseline``'s in its cell."""
+    groups = {(kind, rate, arm): list(arm_records(recs, arm, kind, rate).values())
+              for kind, rate in cells for arm in arms if arm_records(recs, arm, kind, rate)}
+    return method_table(groups, ["noise", "r", "arm"], baseline=_same_cell(baseline))
+
+
+def _same_cell(arm: str) -> Callable[[tuple], tuple]:
+    """The key of ``arm`` in the noise cell of a ``(kind, rate, arm)`` key."""
+    def key(k: tuple) -> tuple:
+        return (k[0], k[1], arm)
+    return key
+
+
+def shared_runs_line(runs: Sequence[Any], profile: str, pages: Sequence[str]) -> str:
+    """How many of a page's planned ``runs`` each of ``pages`` plans too (and so trains once for both)."""
+    from lnl import plans
+
+    mine = {p.run_id for p in runs}
+    shared = {page: len(mine & {p.run_id for p in plans.plan(page, profile)}) for page in pages}
+    return (f"profile {profile}: {len(runs)} runs; planned by other pages too: "
+            + ", ".join(f"{n} by {page}" for page, n in shared.items()))
+
+
+def alr_protocol(S: Mapping[str, Any], profile: str, default_weight: float):
+    """The ALR replication's protocol, one row per setting with its value and source, from its
+    settings ``S`` (:func:`lnl.plans.settings`); ``default_weight``: the library's λ, the ALR arm."""
+    import pandas as pd
+
+    from lnl.book import HARDWARE, settings_text as params
+
+    run, notes, cells = S["run"], S["notes"], S["cells"]
+    weights = ", ".join(map(str, (0.0, default_weight, *S["lambdas"])))
+    rows = [("data set", run["dataset"], notes["data"]),
+            ("images per class (train / test)", f"{run['train_per_class'] or 'all'} / {run['test_per_class'] or 'all'}",
+             notes["data"]),
+            ("model", run["model"], notes["model"]),
+            ("optimiser", f"SGD, lr {run['lr']}, weight decay {run['weight_decay']}, batch {run['batch_size']}",
+             notes["optimiser"]),
             ("LR schedule", f"{params(S['schedule'])}, {run['epochs']} epochs", notes["schedule"]),
             ("noise cells", "; ".join(f"{k} {r}" for k, r in cells), notes["noise"]),
             ("seeds", f"{', '.join(map(str, S['seeds']))} in the symmetric cells; "
