@@ -14,7 +14,7 @@ export HNSWLIB_NO_NATIVE := 1
 
 $(BIN)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,book,detect]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,book,detect,sweep]'
 	@# hnswlib (MixNN's approximate kNN) compiles from source where it has no wheel; without a C++
 	@# compiler lnl searches exactly, and the HNSW tests skip.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[hnsw]' \

@@ -139,6 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="detect", help="folder for label_issues.csv and the runs, created if missing "
                    "(default: %(default)s)")
 
+    w = sub.add_parser("sweep", help="run a sweep file's runs or pages' plans on this machine or on SLURM, "
+                       "skipping runs with a current record; --status follows them")
+    w.add_argument("file", nargs="?", default=None, help="a YAML or JSON sweep file: base settings and a grid")
+    w.add_argument("--pages", default=None, help="pages or parts whose plans to run, e.g. mixnn,sanm")
+    w.add_argument("--profile", default="cpu", help="the plans' profile (default %(default)s)")
+    w.add_argument("--executor", default="local", help="local (processes here) or slurm (through submitit)")
+    w.add_argument("--out", default="sweep", help="folder for the records and sweep.json (default %(default)s)")
+    w.add_argument("--jobs", type=int, default=None, help="local: runs at once (default: one per core)")
+    w.add_argument("--status", action="store_true", help="show each run's state in --out and stop")
+    for flag, what in (("--partition", "SLURM partition"), ("--account", "SLURM account"),
+                       ("--gpus", "GPUs per task"), ("--cpus", "CPUs per task (default 1)"),
+                       ("--mem-gb", "memory per task in GB"), ("--time-min", "time limit per task in minutes "
+                        "(default 60; a task at its limit is requeued and resumes)"),
+                       ("--array-parallelism", "tasks of the array at once (default 16)")):
+        w.add_argument(flag, default=None, help=f"slurm: {what}")
+
     n = sub.add_parser("noise", help="print a noise model's realised transition matrix and effective rate")
     n.add_argument("--dataset", required=True)
     n.add_argument("--kind", required=True)
@@ -290,6 +306,39 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from lnl import sweep
+
+    if args.status:
+        rows = sweep.status(args.out)
+        for state in ("done", "running", "queued", "interrupted", "failed", "not run", "unknown"):
+            mine = [r for r in rows if r["state"] == state]
+            if mine:
+                print(f"{state}: {len(mine)}")
+                for r in mine if state in ("failed", "running", "interrupted") else []:
+                    print(f"  {r['run']}" + (f": {r['error']}" if r["error"] else ""))
+        return 0
+    if args.file is None and args.pages is None:
+        raise UsageError("lnl sweep needs a sweep file, --pages, or both.")
+    if args.executor not in sweep.EXECUTORS:
+        raise UsageError(f"Unknown executor '{args.executor}'; choose one of: {', '.join(sweep.EXECUTORS)}.")
+    cfgs = sweep.read_sweep(args.file) if args.file else []
+    if args.pages:
+        cfgs += sweep.plan_configs(args.pages, args.profile)
+    if args.executor == "slurm":
+        import shutil
+
+        if shutil.which("sbatch") is None:
+            raise UsageError("--executor slurm needs SLURM's sbatch on this machine (scripts/slurm-local.sh starts "
+                             "a one-node cluster).")
+    _check_out(args.out)
+    slurm = {k: getattr(args, k) for k in ("partition", "account", "gpus", "cpus", "mem_gb", "time_min",
+                                            "array_parallelism")}
+    manifest = sweep.submit(cfgs, args.out, args.executor, jobs=args.jobs, slurm=slurm)
+    failed = [rid for rid, e in manifest["runs"].items() if e.get("error")]
+    return 1 if failed and args.executor == "local" else 0
+
+
 def _check_ignored(noise: str, rate: float, sampling: str, given: frozenset[str]) -> None:
     """Refuse a ``--rate`` or ``--sampling`` that the noise kind would ignore."""
     if "rate" in given and rate != 0 and noise in ("none", "human"):
@@ -426,8 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)
         args.given = _given(parser, argv, args.command)
-        return {"run": _cmd_run, "detect": _cmd_detect, "noise": _cmd_noise, "defaults": _cmd_defaults,
-                "data": _cmd_data}[args.command](args)
+        return {"run": _cmd_run, "detect": _cmd_detect, "sweep": _cmd_sweep, "noise": _cmd_noise,
+                "defaults": _cmd_defaults, "data": _cmd_data}[args.command](args)
     except (UsageError, ValueError, DataNotFound) as e:
         print(f"lnl: error: {e}", file=sys.stderr)
         return EXIT_USAGE
