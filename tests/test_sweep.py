@@ -141,3 +141,25 @@ def test_a_cancelled_slurm_run_resumes_to_the_uninterrupted_record(tmp_path, cap
     assert code == 0 and "1 to run" in stdout
     assert _wait(lambda: (out / f"{alone['run_id']}.json").exists())
     assert comparable(records.read_record(out / f"{alone['run_id']}.json")) == comparable(alone)
+
+
+@slurm
+def test_a_task_at_its_time_limit_is_requeued_and_resumes_to_the_uninterrupted_record(tmp_path, capsys):
+    """SLURM warns a task before its time limit (or its preemption) with SIGUSR2; submitit then
+    checkpoints and requeues it (Train.checkpoint), and the engine resumes from its last epoch."""
+    text = BASE.replace("epochs: 2", "epochs: 150") + "grid: {seed: [4]}\n"
+    (cfg,) = sweep.read_sweep(sweep_file(tmp_path, text))
+    alone = engine.run(cfg, out=tmp_path / "alone")
+    out = tmp_path / "out"
+    assert call(["sweep", str(sweep_file(tmp_path, text)), "--executor", "slurm", "--out", str(out)], capsys)[0] == 0
+    job = json.loads((out / "sweep.json").read_text())["runs"][alone["run_id"]]["job_id"]
+    assert _wait(lambda: (out / f"{alone['run_id']}.ckpt").exists()), "the task never checkpointed"
+    subprocess.run(["scancel", "--signal=USR2", job], check=True)          # what the time limit sends
+    if not _wait(lambda: "PENDING" in subprocess.run(["squeue", "-h", "-j", job.split("_")[0], "-o", "%T"],
+                                                      capture_output=True, text=True).stdout, 30):
+        pytest.skip("the task finished before the signal reached it")
+    subprocess.run(["scontrol", "update", f"JobId={job.split('_')[0]}", "StartTime=now"], check=True)   # no wait
+    assert _wait(lambda: (out / f"{alone['run_id']}.json").exists(), 180)
+    assert comparable(records.read_record(out / f"{alone['run_id']}.json")) == comparable(alone)
+    log = "".join(p.read_text() for p in (out / "slurm").rglob("*_log.*"))
+    assert "Requeued job" in log
