@@ -88,8 +88,8 @@ def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
 
 # Modules that cannot change what a run computes: how pages show records, which runs a plan lists
 # (a run is its config), how a campaign schedules and packs them, which paper numbers a page quotes.
-PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "detect.py", "plans", "plot.py", "profiles.py",
-                        "report.py", "sweep.py")
+PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "detect.py", "plans", "plot", "profiles.py", "report",
+                        "sweep.py")
 
 
 @functools.cache

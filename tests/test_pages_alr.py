@@ -151,7 +151,7 @@ def test_ablation_table_and_its_sentence():
 
 
 def test_cluster_scores_and_their_table(monkeypatch):
-    monkeypatch.setattr(report, "clean_cluster_of", lambda record, folder: record["config"]["seed"] / 10)
+    monkeypatch.setattr(report.alr, "clean_cluster_of", lambda record, folder: record["config"]["seed"] / 10)
     recs = {(arm, "symmetric", 0.8, s): rec(seed=s) for arm in ("LR", "ALR") for s in (0, 1)}
     scores = report.cluster_scores(recs, [("symmetric", 0.8)], ("LR", "ALR"), "folder")
     assert scores == {("LR", 0.8): {0: 0.0, 1: 0.1}, ("ALR", 0.8): {0: 0.0, 1: 0.1}}
