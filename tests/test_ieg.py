@@ -16,7 +16,7 @@ from torch import nn
 from lnl import engine, provenance
 from lnl.engine import RunConfig
 from lnl.losses import one_hot
-from lnl.methods import ieg as ieg_module
+from lnl.methods.ieg import escalation, meta
 from lnl.methods.ieg import (ABLATIONS, IEG, consistency_loss, cutout_views, logit_norm, lookahead, meta_step,
                              meta_step_jvp, mixup_coefficients, normalise_weights, pseudo_labels, relabel_target,
                              sharpen, supervised_losses, weighted_loss)
@@ -173,13 +173,13 @@ def test_the_code_variant_looks_ahead_at_a_fixed_step_and_momentum():
 
 def test_a_run_looks_ahead_with_the_optimisers_momentum_and_buffers(monkeypatch, tmp_path):
     seen = []
-    real = ieg_module.lookahead
+    real = meta.lookahead
 
     def spy(params, grads, lr, **kw):
         seen.append((lr, kw["momentum"], kw["buffers"] is not None and all(v is not None for v in kw["buffers"])))
         return real(params, grads, lr, **kw)
 
-    monkeypatch.setattr(ieg_module, "lookahead", spy)
+    monkeypatch.setattr(meta, "lookahead", spy)
     engine.run(small(epochs=1), out=tmp_path)
     assert len(seen) > 2 and all(mu == 0.9 and 0 < lr <= 0.05 + 1e-9 for lr, mu, _ in seen)
     assert not seen[0][2] and all(has for _, _, has in seen[1:])         # buffers from the second step on
@@ -200,14 +200,14 @@ def test_the_augmented_view_ends_with_cutout(monkeypatch, tmp_path, params, size
     """x̂ is "flip → random crop → cutout" in IEG-7 and has Cutout after RandAugment in IEG (§3.1):
     on digits' 8-pixel images the code's share 16/32 is a 4-pixel square. L2R has no x̂."""
     sizes = []
-    real = ieg_module.cutout_square
+    real = escalation.cutout_square
 
     def spy(x, generator, *, size, fill):
         sizes.append(size)
         assert fill == 0.0 and x.dtype.is_floating_point                  # normalised images: the code's 0
         return real(x, generator, size=size, fill=fill)
 
-    monkeypatch.setattr(ieg_module, "cutout_square", spy)
+    monkeypatch.setattr(escalation, "cutout_square", spy)
     engine.run(small(epochs=1, method_params=params), out=tmp_path)
     assert set(sizes) == ({size} if size else set())
 

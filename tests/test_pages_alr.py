@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lnl import plans, report
-from lnl.methods import alr
+from lnl.walkthrough import alr as alr_walk
 
 matplotlib = pytest.importorskip("matplotlib")  # the book's extra: pip install -e '.[book]'
 matplotlib.use("Agg")
@@ -35,25 +35,25 @@ def rec(seed: int = 0, last10: float = 0.5, *, epoch_s=(1.0,), memorised: float 
 # ---- lnl.methods.alr: the tutorial's walk-throughs ----
 
 def test_target_steps_by_hand():
-    steps = alr.target_steps(torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[0.1, 0.8, 0.1]]), 0.7, updates=2)
+    steps = alr_walk.target_steps(torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[0.1, 0.8, 0.1]]), 0.7, updates=2)
     assert steps.shape == (3, 1, 3)
     assert torch.allclose(steps[:, 0], torch.tensor([[1.0, 0.0, 0.0], [0.73, 0.24, 0.03], [0.541, 0.408, 0.051]]))
 
 
 def test_updates_to_relabel_by_hand():
     t0, p = torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[0.1, 0.8, 0.1]])
-    assert alr.updates_to_relabel(t0, p, 0.7) == 3            # t(2) = (0.541, 0.408, …), t(3) = (0.409, 0.526, …)
+    assert alr_walk.updates_to_relabel(t0, p, 0.7) == 3            # t(2) = (0.541, 0.408, …), t(3) = (0.409, 0.526, …)
     # the exercise: 0.9^n + (1 − 0.9^n) 0.2/9 < (1 − 0.9^n) 0.8 once 0.9^n < 0.4375, from n = 8 on
     pp = torch.tensor([[0.2 / 9, 0.8] + [0.2 / 9] * 8])
-    assert alr.updates_to_relabel(torch.eye(10)[:1], pp, 0.9) == 8
+    assert alr_walk.updates_to_relabel(torch.eye(10)[:1], pp, 0.9) == 8
     with pytest.raises(ValueError, match="keeps its arg-max"):
-        alr.updates_to_relabel(t0, torch.tensor([[0.8, 0.1, 0.1]]), 0.7, limit=5)
+        alr_walk.updates_to_relabel(t0, torch.tensor([[0.8, 0.1, 0.1]]), 0.7, limit=5)
 
 
 def test_phase_losses_by_hand():
     z = torch.tensor([[LOG2, 0.0, 0.0]])                      # p = (1/2, 1/4, 1/4), H = 1.5 log 2
     t = torch.tensor([[0.6, 0.4, 0.0]])
-    row = alr.phase_losses(z, t, torch.tensor([0]), torch.tensor([1]), 0.1).iloc[0]
+    row = alr_walk.phase_losses(z, t, torch.tensor([0]), torch.tensor([1]), 0.1).iloc[0]
     assert (row["given"], row["true"], row["predicted"]) == (0, 1, 0)
     assert row["t on given"] == pytest.approx(0.6)
     assert row["H(p)"] == pytest.approx(1.5 * LOG2, abs=1e-6)
@@ -65,7 +65,7 @@ def test_phase_losses_by_hand():
 def test_timing_predictions_by_hand():
     net = torch.nn.BatchNorm1d(2)                             # running mean 0, variance 1; weight 1, bias 0
     x = torch.tensor([[0.0, 3.0], [2.0, 1.0]])                # batch mean (1, 2), variance 1: (∓1, ±1)
-    p_epoch, p_batch = alr.timing_predictions(net, x)
+    p_epoch, p_batch = alr_walk.timing_predictions(net, x)
     assert torch.allclose(p_epoch, torch.softmax(x, 1), atol=1e-4)
     assert torch.allclose(p_batch, torch.softmax(torch.tensor([[-1.0, 1.0], [1.0, -1.0]]), 1), atol=1e-4)
     assert torch.equal(net.running_mean, torch.zeros(2))      # on a copy: the network's statistics stay
@@ -73,27 +73,27 @@ def test_timing_predictions_by_hand():
 
 def test_timing_table_by_hand():
     p_epoch, p_batch = torch.tensor([[0.6, 0.4]]), torch.tensor([[0.2, 0.8]])
-    row = alr.timing_table(p_epoch, p_batch, torch.tensor([0]), 0.5).iloc[0]
+    row = alr_walk.timing_table(p_epoch, p_batch, torch.tensor([0]), 0.5).iloc[0]
     assert row.to_dict() == pytest.approx({"p on ỹ, epoch": 0.6, "p on ỹ, batch": 0.2,
                                            "t on ỹ, epoch": 0.8, "t on ỹ, batch": 0.6})   # α + (1 − α) p_ỹ
 
 
 def test_trajectory_samples_are_the_first_of_each_kind():
     given, true = torch.tensor([0, 1, 2, 3, 4]), torch.tensor([0, 0, 2, 0, 4])
-    assert alr.trajectory_samples(given, true, 5, 1) == ([0], [1])
-    assert alr.trajectory_samples(given, true, 4, 3) == ([0, 2], [1, 3])
+    assert alr_walk.trajectory_samples(given, true, 5, 1) == ([0], [1])
+    assert alr_walk.trajectory_samples(given, true, 4, 3) == ([0, 2], [1, 3])
 
 
 def test_gradient_errors_name_each_weight_and_are_rounding():
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(8, 4, generator=gen, dtype=torch.float64)
     t = torch.softmax(torch.randn(8, 4, generator=gen, dtype=torch.float64), 1)
-    errors = alr.gradient_errors(z, t, (0.0, 1.0))
+    errors = alr_walk.gradient_errors(z, t, (0.0, 1.0))
     assert list(errors) == ["λ = 0.0", "λ = 1.0"] and max(errors.values()) < 1e-12
 
 
 def test_margin_logits():
-    assert torch.equal(alr.margin_logits(torch.tensor([0.0, 2.0]), 3), torch.tensor([[0.0, 0, 0], [2.0, 0, 0]]))
+    assert torch.equal(alr_walk.margin_logits(torch.tensor([0.0, 2.0]), 3), torch.tensor([[0.0, 0, 0], [2.0, 0, 0]]))
 
 
 # ---- lnl.report: the pages' tables and claims ----

@@ -19,7 +19,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from lnl import plot, report  # noqa: E402
-from lnl.methods import coteaching, dividemix, elr  # noqa: E402
+from lnl.walkthrough import coteaching as coteaching_walk, dividemix as dividemix_walk, elr as elr_walk  # noqa: E402
 
 PAPER = Path(__file__).resolve().parents[1] / "data" / "paper_tables"
 
@@ -126,7 +126,7 @@ def test_coteaching_verdict_reads_either_way():
 
 
 def test_keep_schedule_by_hand():
-    k = coteaching.keep_schedule(0.6, 3, 4)
+    k = coteaching_walk.keep_schedule(0.6, 3, 4)
     assert np.allclose(k["paper"], [1.0, 0.8, 0.6, 0.4])       # 1 − 0.6 min(e / 3, 1)
     assert np.allclose(k["code"], [0.7, 0.4, 0.4, 0.4])        # 1 − linspace(0, 0.6, 3)[e + 1], then 1 − τ
 
@@ -149,12 +149,12 @@ def test_selection_walk_and_table_by_hand():
     ctx = SimpleNamespace(device=torch.device("cpu"), labels=labels,
                           data=SimpleNamespace(batch=lambda idx: logits[idx]), train_logits=lambda net: net(logits))
     method = SimpleNamespace(net1=Fixed(1.0), net2=Fixed(-1.0))
-    walk = coteaching.selection_walk(method, ctx, is_clean, 0.5, batch=6, seed=0)
+    walk = coteaching_walk.selection_walk(method, ctx, is_clean, 0.5, batch=6, seed=0)
     assert walk["bidx"].tolist() == list(range(6))
     assert torch.allclose(walk["loss_f"], F.cross_entropy(logits, labels, reduction="none"))
     assert walk["keep_f"].tolist() == [0, 2, 3]                 # the three smallest losses under f
     assert walk["keep_g"].tolist() == [1, 4, 5]                 # under g the logits flip sign
-    t = coteaching.selection_table(method, ctx, is_clean, walk)
+    t = coteaching_walk.selection_table(method, ctx, is_clean, walk)
     assert list(t.index) == ["this batch of 6", "whole training set"]
     assert t.loc["whole training set", "D̄_f: precision"] == 1.0
     assert t.loc["whole training set", "D̄_g: precision"] == pytest.approx(1 / 3)
@@ -162,9 +162,9 @@ def test_selection_walk_and_table_by_hand():
 
 
 def test_hand_sample_and_descent_by_hand():
-    p0 = elr.hand_sample(4, 0.6, 0.1)
+    p0 = elr_walk.hand_sample(4, 0.6, 0.1)
     assert torch.allclose(p0, torch.tensor([[0.6, 0.1, 0.15, 0.15]]))
-    path = elr.hand_descent(p0, 0, 1, lam=0.0, beta=0.7, steps=2, eta=1.0, with_elr=False)
+    path = elr_walk.hand_descent(p0, 0, 1, lam=0.0, beta=0.7, steps=2, eta=1.0, with_elr=False)
     z1 = np.log([0.6, 0.1, 0.15, 0.15]) - (np.array([0.6, 0.1, 0.15, 0.15]) - [0, 1, 0, 0])   # one CE step
     p1 = np.exp(z1) / np.exp(z1).sum()
     assert np.allclose(path, [[0.6, 0.1], [p1[0], p1[1]]], atol=1e-6)
@@ -172,10 +172,10 @@ def test_hand_sample_and_descent_by_hand():
     s = p @ p                                                  # t = p0: ⟨p, t⟩
     z1 = np.log(p) - ((p - [0, 1, 0, 0]) + 2.0 * p * (s - p) / (1 - s))                      # CE + λ g, λ = 2
     p1 = np.exp(z1) / np.exp(z1).sum()
-    path = elr.hand_descent(p0, 0, 1, lam=2.0, beta=0.7, steps=2, eta=1.0)
+    path = elr_walk.hand_descent(p0, 0, 1, lam=2.0, beta=0.7, steps=2, eta=1.0)
     assert np.allclose(path[1], p1[:2], atol=1e-6)
-    fixed = elr.hand_descent(p0, 0, 1, lam=2.0, beta=0.7, steps=3, eta=1.0)
-    ema = elr.hand_descent(p0, 0, 1, lam=2.0, beta=0.7, steps=3, eta=1.0, ema_every=1)
+    fixed = elr_walk.hand_descent(p0, 0, 1, lam=2.0, beta=0.7, steps=3, eta=1.0)
+    ema = elr_walk.hand_descent(p0, 0, 1, lam=2.0, beta=0.7, steps=3, eta=1.0, ema_every=1)
     assert np.allclose(fixed[:2], ema[:2]) and not np.allclose(fixed[2], ema[2])   # the target moved after step 1
 
 
@@ -199,7 +199,7 @@ def test_batch_walk_tables_and_mixmatch_by_hand():
     ctx = SimpleNamespace(device=torch.device("cpu"), labels=labels, data=Views(logits))
     method = SimpleNamespace(config=SimpleNamespace(get=lambda name: {"tau": 0.5}[name], T=0.5),
                              net1=Fixed(1.0), net2=Fixed(2.0))
-    walk = dividemix.batch_walk(method, ctx, w, batch=4, seed=0)
+    walk = dividemix_walk.batch_walk(method, ctx, w, batch=4, seed=0)
     assert (w[walk["bx"].numpy()] >= 0.5).all() and (w[walk["bu"].numpy()] < 0.5).all()
     assert len(walk["bx"]) == len(walk["bu"]) == 4 and len(set(walk["bx"].tolist())) == 4
     p1, p2 = (torch.softmax(v, 1) for v in (walk["x1"], walk["x2"]))
@@ -209,11 +209,11 @@ def test_batch_walk_tables_and_mixmatch_by_hand():
     assert torch.allclose(walk["y_hat"], ybar ** 2 / (ybar ** 2).sum(1, keepdim=True), atol=1e-6)   # T = 0.5
     qbar = sum(torch.softmax(f * v, 1) for f in (1.0, 2.0) for v in (walk["u1"], walk["u2"])) / 4
     assert torch.allclose(walk["q_hat"], qbar ** 2 / (qbar ** 2).sum(1, keepdim=True), atol=1e-6)
-    refine, guess, clean = dividemix.walk_tables(walk, labels, true)
+    refine, guess, clean = dividemix_walk.walk_tables(walk, labels, true)
     assert np.array_equal(clean, (labels[walk["bx"]] == true[walk["bx"]]).numpy())
     assert refine["images"].tolist() == [int(clean.sum()), int((~clean).sum())]
     assert guess.iloc[0] == pytest.approx(float((labels[walk["bu"]] == true[walk["bu"]]).float().mean()))
-    mix = dividemix.mixmatch_walk(walk, alpha=4.0, seed=0)
+    mix = dividemix_walk.mixmatch_walk(walk, alpha=4.0, seed=0)
     lam = float(np.random.default_rng(0).beta(4.0, 4.0))
     assert mix["lam"] == lam and mix["lam_prime"] == max(lam, 1 - lam) and mix["n_labelled"] == 8
     assert mix["pool"].shape[0] == 16 and torch.allclose(mix["targets"][4:8], walk["y_hat"])
@@ -229,8 +229,8 @@ def test_the_chapter_figures_draw():
              "noisy_acc_given": 0.1, "w_net1_auroc": 0.8, "w_net1_precision": 0.7, "w_net1_recall": 0.6,
              "w_net2_auroc": 0.8, "w_net2_precision": 0.7, "w_net2_recall": 0.6, "epoch": e + 1} for e in range(3)]
     rec = {**record(history=hist), "method": "coteaching"}
-    keep = {"this run": coteaching.keep_schedule(0.6, 2, 3)}
-    plot.keep_schedules({**keep, "paper": coteaching.keep_schedule(0.6, 3, 5)}, {"this run": 2, "paper": 3}, 0.6,
+    keep = {"this run": coteaching_walk.keep_schedule(0.6, 2, 3)}
+    plot.keep_schedules({**keep, "paper": coteaching_walk.keep_schedule(0.6, 3, 5)}, {"this run": 2, "paper": 3}, 0.6,
                         logged=pd.Series(keep["this run"]["paper"], index=[1, 2, 3]))
     plot.coteaching_history(rec, rec, 0.5, "digits")
     plot.elr_history(rec, rec, "digits")

@@ -19,18 +19,19 @@ from torch import nn  # noqa: E402
 from lnl import plot, report  # noqa: E402
 from lnl.losses import one_hot  # noqa: E402
 from lnl.methods import ieg  # noqa: E402
+from lnl.walkthrough import ieg as ieg_walk  # noqa: E402
 
 
 # ----------------------------------------------------------------------------------------------
 # The tutorial's step, taken apart
 # ----------------------------------------------------------------------------------------------
 
-def tiny_batch(B=6, C=3, d=4, seed=0) -> ieg.StepBatch:
+def tiny_batch(B=6, C=3, d=4, seed=0) -> ieg_walk.StepBatch:
     torch.manual_seed(seed)
     net = nn.Linear(d, C)
     x, xp = torch.randn(B, d), torch.randn(5, d)
     given, true = torch.tensor([0, 1, 2, 0, 2, 1]), torch.tensor([0, 1, 2, 1, 0, 2])
-    return ieg.StepBatch(net, x, x + 0.1, one_hot(given, C), xp, torch.tensor([0, 1, 2, 0, 1]), torch.arange(B),
+    return ieg_walk.StepBatch(net, x, x + 0.1, one_hot(given, C), xp, torch.tensor([0, 1, 2, 0, 1]), torch.arange(B),
                          (given == true).numpy(), given, true, ["a", "b", "c"], 0.5, 0.01, 0.9,
                          torch.Generator().manual_seed(0), 0.9)
 
@@ -40,14 +41,14 @@ def test_virtual_probe_loss_is_the_probe_loss_after_one_sgd_step_by_hand():
     z = b.net(b.x)
     g = torch.softmax(z.detach(), 1)
     omega, lam = b.meta_point()
-    got = ieg.virtual_probe_loss(b.net, z, b.y, g, omega, lam, b.xp, b.yp, b.lr, b.weight_decay)
+    got = ieg_walk.virtual_probe_loss(b.net, z, b.y, g, omega, lam, b.xp, b.yp, b.lr, b.weight_decay)
     W, c = b.net.weight.detach().clone().requires_grad_(), b.net.bias.detach().clone().requires_grad_()
     P = lam[:, None] * b.y + (1 - lam[:, None]) * g                       # eq. (3)'s target
     loss = (omega * -(P * F.log_softmax(b.x @ W.T + c, 1)).sum(1)).sum()
     gW, gc = torch.autograd.grad(loss, [W, c])
     W2, c2 = W - b.lr * (gW + b.weight_decay * W), c - b.lr * (gc + b.weight_decay * c)
     assert got == pytest.approx(float(F.cross_entropy(b.xp @ W2.T + c2, b.yp).detach()), rel=1e-6)
-    assert ieg.probe_loss_now(b.net, b.xp, b.yp) == pytest.approx(float(F.cross_entropy(b.net(b.xp), b.yp)), rel=1e-6)
+    assert ieg_walk.probe_loss_now(b.net, b.xp, b.yp) == pytest.approx(float(F.cross_entropy(b.net(b.xp), b.yp)), rel=1e-6)
 
 
 def test_meta_point_and_settings_of_a_batch():
@@ -63,7 +64,7 @@ def test_finite_differences_agree_with_the_meta_gradient():
     z = b.net(b.x)
     g = torch.softmax(z.detach(), 1)
     m = ieg.meta_step(b.net, z, b.y, g, b.xp, b.yp, **b.meta_kw)
-    fd = ieg.omega_finite_differences(b, z, g, [0, 3, 5], eps=1e-3)
+    fd = ieg_walk.omega_finite_differences(b, z, g, [0, 3, 5], eps=1e-3)
     assert torch.allclose(fd.float(), m.d_omega[[0, 3, 5]], atol=1e-3 * float(m.d_omega.abs().max()) + 1e-6)
 
 
@@ -72,14 +73,14 @@ def test_virtual_steps_weigh_each_group_uniformly():
     z = b.net(b.x)
     g = torch.softmax(z.detach(), 1)
     omega_star = torch.tensor([0.5, 0.5, 0, 0, 0, 0])
-    steps = ieg.virtual_steps(b, z, g, omega_star)
+    steps = ieg_walk.virtual_steps(b, z, g, omega_star)
     assert list(steps) == ["clean images alone", "mislabelled images alone", "whole batch, ω₀ = 1/B, λ₀",
                            "whole batch, the meta step's ω*, λ₀"]
     clean = torch.tensor([1 / 3, 1 / 3, 1 / 3, 0, 0, 0])
     ones = torch.ones(6)
-    assert steps["clean images alone"] == ieg.virtual_probe_loss(b.net, z, b.y, g, clean, ones, b.xp, b.yp, 0.5, 0.01)
+    assert steps["clean images alone"] == ieg_walk.virtual_probe_loss(b.net, z, b.y, g, clean, ones, b.xp, b.yp, 0.5, 0.01)
     omega0, lam0 = b.meta_point()
-    assert steps["whole batch, ω₀ = 1/B, λ₀"] == ieg.virtual_probe_loss(b.net, z, b.y, g, omega0, lam0, b.xp, b.yp,
+    assert steps["whole batch, ω₀ = 1/B, λ₀"] == ieg_walk.virtual_probe_loss(b.net, z, b.y, g, omega0, lam0, b.xp, b.yp,
                                                                         0.5, 0.01)
 
 
@@ -87,7 +88,7 @@ def test_probe_mixup_mixes_the_pool_with_its_permutation():
     torch.manual_seed(0)
     x, x_hat, xp = torch.randn(3, 2), torch.randn(3, 2), torch.randn(4, 2)
     g = torch.softmax(torch.randn(3, 5), 1)
-    mx = ieg.probe_mixup(x, x_hat, g, xp, torch.tensor([0, 1, 2, 3]), 0.5, np.random.default_rng(0))
+    mx = ieg_walk.probe_mixup(x, x_hat, g, xp, torch.tensor([0, 1, 2, 3]), 0.5, np.random.default_rng(0))
     assert mx["pool"].shape == (9, 2) and list(mx["origin"]) == ["probe"] * 3 + ["x"] * 3 + ["x̂"] * 3
     assert torch.equal(mx["pool"][:3], xp[mx["pick"]]) and torch.equal(mx["targets"][3:6], g)
     m, perm = mx["m"][:, None], mx["perm"]
@@ -104,19 +105,19 @@ def test_momentum_buffers_are_the_first_steps_gradients():
             return torch.eye(4)[idx]
     net = nn.Linear(4, 2)
     labels, idx = torch.tensor([0, 1, 1, 0]), torch.tensor([1, 2])
-    v = ieg.momentum_buffers(net, Data(), labels, 0.1, 0.9, 0.0, idx)
+    v = ieg_walk.momentum_buffers(net, Data(), labels, 0.1, 0.9, 0.0, idx)
     F.cross_entropy(net(torch.eye(4)[idx]), labels[idx]).backward()
     assert torch.allclose(v[0], net.weight.grad) and torch.allclose(v[1], net.bias.grad)   # v₁ = ∇ at the first step
 
 
 def test_lookahead_forms_and_variants():
-    forms = ieg.lookahead_forms(0.05, 0.9, ieg.IEGConfig(variant="code"))
+    forms = ieg_walk.lookahead_forms(0.05, 0.9, ieg.IEGConfig(variant="code"))
     assert list(forms.values()) == [(0.05, 0.9), (0.05, 0.0), (0.1, 0.9)]
     from lnl.engine import RunConfig
 
     cfg = RunConfig(method="ieg", dataset="digits", method_params={"ablation": "IEG-5"})
-    assert ieg.with_params(cfg, lookahead="sgd").method_params == {"ablation": "IEG-5", "lookahead": "sgd"}
-    v = ieg.step_variants({"CE": cfg, "L2R": cfg, "IEG": cfg, "EG": cfg}, train_per_class=7)
+    assert ieg_walk.with_params(cfg, lookahead="sgd").method_params == {"ablation": "IEG-5", "lookahead": "sgd"}
+    v = ieg_walk.step_variants({"CE": cfg, "L2R": cfg, "IEG": cfg, "EG": cfg}, train_per_class=7)
     assert v["IEG, meta_grad = backprop"].method_params["meta_grad"] == "backprop"
     assert v["IEG, meta_params = head"].method_params["meta_params"] == "head"
     assert {c.train_per_class for c in v.values()} == {7}

@@ -12,14 +12,14 @@ import pytest
 import torch
 
 from lnl import knn, plot, report
-from lnl.methods import mixnn
+from lnl.walkthrough import mixnn as mixnn_walk
 
 
 def test_neighbour_shares_by_hand():
     # four points on a line: 0 and 1 together, 2 and 3 together; sample 1 mislabelled (given 1, true 0)
     emb = torch.tensor([[0.0], [0.1], [5.0], [5.1]])
     true, given = np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])
-    s = mixnn.neighbour_shares(emb, given, true, 1, 2)
+    s = mixnn_walk.neighbour_shares(emb, given, true, 1, 2)
     assert s["1-NN has the sample's true class"] == 1.0           # its neighbour 0 is of class 0
     assert s["majority of 1-NN has it"] == 1.0
     assert s["1-NN's given label is the sample's true class"] == 1.0   # neighbour 0's label is 0
@@ -27,8 +27,8 @@ def test_neighbour_shares_by_hand():
 
 
 def test_pair_weights_are_eq_10_by_hand():
-    t = mixnn.pair_weights(0.9, 0.1, np.random.default_rng(0))
-    assert list(t.index) == list(mixnn.PAIR_CASES) + ["both w = 0"]
+    t = mixnn_walk.pair_weights(0.9, 0.1, np.random.default_rng(0))
+    assert list(t.index) == list(mixnn_walk.PAIR_CASES) + ["both w = 0"]
     assert t.loc["clean–mislabelled", "λ_i (GMM)"] == pytest.approx(0.9)
     assert t.loc["mislabelled–clean", "λ_i (GMM)"] == pytest.approx(0.1)
     assert np.allclose(t["λ_i + β_i"], 1) and np.allclose(t["λ_i (AVG)"], 0.5)
@@ -40,7 +40,7 @@ def test_typical_pairs_takes_the_median_pair_of_each_case():
     true = np.zeros(5, int)
     nbr = np.array([1, 0, 3, 2, 2])
     w = np.array([0.8, 0.8, 0.2, 0.2, 0.6])
-    pairs = mixnn.typical_pairs(nbr, w, is_clean, true)
+    pairs = mixnn_walk.typical_pairs(nbr, w, is_clean, true)
     assert pairs["clean–clean"]["n"] == 2 and pairs["clean–clean"]["lam_median"] == pytest.approx(0.5)
     assert pairs["clean–mislabelled"] == {"i": 4, "j": 2, "lam_median": pytest.approx(0.75), "n": 1}
     assert "mislabelled–clean" not in pairs                        # no such pair: left out
@@ -58,7 +58,7 @@ class _Data:
 
 def test_neighbour_mix_is_eq_4_and_5():
     data = _Data(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
-    m = mixnn.neighbour_mix(data, [0], [1], np.array([0.75, 0.25]), np.array([0, 1]), 2, schemes=("gmm", "avg"))
+    m = mixnn_walk.neighbour_mix(data, [0], [1], np.array([0.75, 0.25]), np.array([0, 1]), 2, schemes=("gmm", "avg"))
     assert torch.allclose(m["gmm"]["x_mix"], torch.tensor([[0.75, 0.25]]))
     assert torch.allclose(m["gmm"]["y_mix"], torch.tensor([[0.75, 0.25]]))
     assert torch.allclose(m["avg"]["y_mix"], torch.tensor([[0.5, 0.5]]))
@@ -67,8 +67,8 @@ def test_neighbour_mix_is_eq_4_and_5():
 def test_cases_table_reads_the_mix():
     data = _Data(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
     w = np.array([0.75, 0.25])
-    m = mixnn.neighbour_mix(data, [0], [1], w, np.array([0, 1]), 2, schemes=("gmm", "avg"))
-    t = mixnn.cases_table({"clean–mislabelled": {"i": 0, "j": 1, "lam_median": 0.75, "n": 3}}, m, w, np.array([0, 0]))
+    m = mixnn_walk.neighbour_mix(data, [0], [1], w, np.array([0, 1]), 2, schemes=("gmm", "avg"))
+    t = mixnn_walk.cases_table({"clean–mislabelled": {"i": 0, "j": 1, "lam_median": 0.75, "n": 3}}, m, w, np.array([0, 0]))
     row = t.loc["clean–mislabelled"]
     assert row["pairs of this case"] == 3 and row["ỹ_i on the true class (GMM)"] == pytest.approx(0.75)
     assert row["ỹ_i on the true class (AVG)"] == pytest.approx(0.5)
@@ -77,7 +77,7 @@ def test_cases_table_reads_the_mix():
 def test_true_class_mass_by_hand():
     # sample 0 clean (w 1), sample 1 mislabelled (w 0), neighbours of each other
     given, true = np.array([0, 1]), np.array([0, 0])
-    m = mixnn.true_class_mass(np.array([1.0, 0.0]), np.array([1, 0]), given, true)
+    m = mixnn_walk.true_class_mass(np.array([1.0, 0.0]), np.array([1, 0]), given, true)
     assert m.iloc[0] == 0.5                          # one label of two is right
     assert m.iloc[1] == pytest.approx(0.5)           # AVG: (1/2 + 1/2) / 2
     assert m.iloc[2] == pytest.approx(1.0)           # GMM: sample 0 keeps its label, 1 takes 0's
@@ -86,13 +86,13 @@ def test_true_class_mass_by_hand():
 @pytest.mark.parametrize("alpha, p_y", [(0.9, 1.0), (0.9, 0.5), (0.7, 0.8), (0.5, 0.6)])
 def test_flip_closed_form_matches_the_ema(alpha, p_y):
     C = 10
-    assert mixnn.simulated_flip(alpha, p_y, C) == mixnn.flip_updates(alpha, p_y - (1 - p_y) / (C - 1))
+    assert mixnn_walk.simulated_flip(alpha, p_y, C) == mixnn_walk.flip_updates(alpha, p_y - (1 - p_y) / (C - 1))
 
 
 def test_flip_updates_by_hand():
     # C = 2, p_y = 0.9: d = 0.8, α = 0.5: ⌊ln 2.25 / ln 2⌋ + 1 = 2; t = (0, 1) -> (.45, .55) -> (.675, .325)
-    assert mixnn.flip_updates(0.5, 0.8) == 2
-    t = mixnn.flip_table([0.5], [0.9], 2)
+    assert mixnn_walk.flip_updates(0.5, 0.8) == 2
+    t = mixnn_walk.flip_table([0.5], [0.9], 2)
     assert t.loc[(0.5, 0.9), "updates until argmax t = y"] == 2 and t.loc[(0.5, 0.9), "time constant 1/(1 − α)"] == 2
 
 
@@ -100,7 +100,7 @@ def test_batch_search_within_batches_of_the_whole_set():
     emb = torch.tensor([[0.0], [0.1], [5.0], [5.1]])
     true, given = np.array([0, 0, 1, 1]), np.array([1, 0, 1, 1])
     nbr = knn.knn(emb, 1)[:, 0].numpy()
-    t = mixnn.batch_search(emb, given, true, nbr, 4)
+    t = mixnn_walk.batch_search(emb, given, true, nbr, 4)
     assert t.iloc[0, 0] == 1.0 and t.iloc[1, 0] == 1.0 and t.iloc[0, 1] == 1.0
 
 

@@ -12,6 +12,7 @@ import torch
 
 from lnl import report
 from lnl.methods import sanm
+from lnl.walkthrough import sanm as sanm_walk
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -28,16 +29,16 @@ def _close_figures():
 
 
 def test_run_roles_by_plan_key():
-    assert sanm.run_role(("CE", "symmetric", 0.8, 0)) == "noisy"
-    assert sanm.run_role(("SANM(CE)", "symmetric", 0.8, 0)) == "sanm"
-    assert sanm.run_role(("DivideMix, clean labels", "none", 0.0, 0)) == "clean"
+    assert sanm_walk.run_role(("CE", "symmetric", 0.8, 0)) == "noisy"
+    assert sanm_walk.run_role(("SANM(CE)", "symmetric", 0.8, 0)) == "sanm"
+    assert sanm_walk.run_role(("DivideMix, clean labels", "none", 0.0, 0)) == "clean"
 
 
 def test_nlr_check_by_hand():
     """ŷ = (0.7, 0.2, 0.1) with σ = 0.3: ỹ = (0.4, 0.35, 0.25); a flatter (0.4, 0.3, 0.3) with
     σ = 0.5 is capped at 0.4: ỹ = (0, 0.5, 0.5)."""
     y_hat = torch.tensor([[0.7, 0.2, 0.1], [0.4, 0.3, 0.3]])
-    check = sanm.nlr_check(y_hat, torch.tensor([0.3, 0.5]))
+    check = sanm_walk.nlr_check(y_hat, torch.tensor([0.3, 0.5]))
     assert torch.allclose(sanm.modulate_labels(y_hat, torch.tensor([0.3, 0.5])),
                           torch.tensor([[0.4, 0.35, 0.25], [0.0, 0.5, 0.5]]))
     assert check["max |Σ_c ỹ^σ_c − 1|"] < 1e-6 and check["min ỹ^σ_c"] == pytest.approx(0.0, abs=1e-7)
@@ -50,13 +51,13 @@ def test_nlr_on_a_one_hot_target_is_label_smoothing():
     0.5 + 0.05 = 0.55 and 0.05."""
     y = torch.zeros(1, 10)
     y[0, 3] = 1
-    smooth = sanm.label_smoothing(y, torch.tensor([0.5]))
+    smooth = sanm_walk.label_smoothing(y, torch.tensor([0.5]))
     assert smooth[0, 3] == pytest.approx(0.55) and smooth[0, 0] == pytest.approx(0.05)
     assert torch.allclose(sanm.modulate_labels(y, torch.tensor([0.45])), smooth)
 
 
 def test_focus_images_shown_half_wrong():
-    f = sanm.Focus(torch.zeros(6, 1, 2, 2), torch.tensor([0, 1, 2, 3, 4, 5]),
+    f = sanm_walk.Focus(torch.zeros(6, 1, 2, 2), torch.tensor([0, 1, 2, 3, 4, 5]),
                    {"noisy": torch.tensor([0, 0, 2, 0, 4, 5])}, {})
     assert f.shown(4).tolist() == [1, 3, 0, 2]          # wrong: 1, 3; right: 0, 2 (of 0, 2, 4, 5)
     f.pred["noisy"] = f.y.clone()                       # none wrong: all from the right ones
@@ -71,7 +72,7 @@ def test_reconstruction_errors_by_hand():
     masked = torch.tensor([[[1.0], [2.0]], [[0.0], [2.0]]]).view(2, 2, 1, 1, 1)     # epoch 2: exact
     recon = torch.tensor([[[2.0], [2.0]], [[0.0], [1.0]]]).view(2, 2, 1, 1, 1)
     method = SimpleNamespace(trace_masked=masked, trace_recon=recon)
-    mse, mse_mean = sanm.reconstruction_errors(SimpleNamespace(method=method, ctx=ctx))
+    mse, mse_mean = sanm_walk.reconstruction_errors(SimpleNamespace(method=method, ctx=ctx))
     assert mse.index.tolist() == [1, 2]
     assert mse.iloc[:, 0].tolist() == [2.0, 0.5] and mse.iloc[:, 1].tolist() == [0.5, 0.0]
     assert mse_mean == 1.0
@@ -227,10 +228,10 @@ def test_example_pair_picks_what_the_mixture_finds():
 
     ctx = SimpleNamespace(data=SimpleNamespace(batch=lambda idx: images[idx]), device="cpu")
     is_clean = np.array([True, True, False, False])
-    pair = sanm.example_pair(net, ctx, torch.tensor([0.4, 0.9, 0.2, 0.8]), is_clean)
+    pair = sanm_walk.example_pair(net, ctx, torch.tensor([0.4, 0.9, 0.2, 0.8]), is_clean)
     assert pair.ids.tolist() == [1, 2] and pair.w.tolist() == pytest.approx([0.9, 0.2])
     assert torch.equal(pair.x, images[[1, 2]]) and torch.equal(pair.out.logits, images[[1, 2]].flatten(1))
-    pair = sanm.example_pair(net, ctx, torch.tensor([0.4, 0.4, 0.9, 0.9]), is_clean)    # none found: the first of each
+    pair = sanm_walk.example_pair(net, ctx, torch.tensor([0.4, 0.4, 0.9, 0.9]), is_clean)    # none found: the first of each
     assert pair.ids.tolist() == [0, 2]
     given, true = torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, 1, 2])
     table = report.pair_table(pair, given, true, ["a", "b", "c"])

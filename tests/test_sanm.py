@@ -13,7 +13,9 @@ from lnl import engine
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 from lnl.methods import sanm as S
+from lnl.methods.sanm import regulariser
 from lnl.models import build_model
+from lnl.walkthrough import sanm as sanm_walk
 
 from .test_engine import comparable
 
@@ -179,7 +181,7 @@ def test_a_sanm_ce_run_modulates_soft_predictions_not_one_hot_labels(tmp_path, m
     def spy(y_hat, sigma):
         seen.append(bool((y_hat.max(1).values < 1 - 1e-6).all()))        # a softmax, never one-hot
         return original(y_hat, sigma)
-    monkeypatch.setattr(S, "modulate_labels", spy)
+    monkeypatch.setattr(regulariser, "modulate_labels", spy)  # where the regulariser looks it up
     engine.run(small(epochs=1, method_params={"start": 0, "trace": 0}), out=tmp_path / "paper")
     assert seen and all(seen)
     seen.clear()
@@ -307,9 +309,9 @@ def test_centre_share_of_hand_made_maps():
     A[0, 1:3, 1:3] = 1.0                                   # all in the central half
     A[1, 0, 0] = 1.0                                       # all in a corner
     A[2] = 1.0                                             # uniform: a quarter of the area
-    share = S.centre_share(A, (4, 4))
+    share = sanm_walk.centre_share(A, (4, 4))
     assert share.tolist() == pytest.approx([1.0, 0.0, 0.25])
-    assert S.centre_share(-A, (4, 4)).tolist() == [0.0, 0.0, 0.0]   # negative mass does not count
+    assert sanm_walk.centre_share(-A, (4, 4)).tolist() == [0.0, 0.0, 0.0]   # negative mass does not count
 
 
 def test_focus_table_has_a_row_per_network():
