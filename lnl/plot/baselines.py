@@ -42,7 +42,7 @@ def keep_schedules(keep: Mapping[str, Mapping[str, np.ndarray]], t_ks: Mapping[s
 
 
 def selection_scatter(walk: Mapping[str, Any], title: str, ax=None):
-    """Co-teaching's selection on one batch (:func:`lnl.methods.coteaching.selection_walk`): each
+    """Co-teaching's selection on one batch (:func:`lnl.walkthrough.coteaching.selection_walk`): each
     image at its loss under f and under g, coloured by the truth, with each network's cut."""
     ax = _axes(ax)
     clean, loss_f, loss_g = walk["clean"], walk["loss_f"], walk["loss_g"]
@@ -85,7 +85,7 @@ def coteaching_history(rec_ct: Mapping[str, Any], rec_ce: Mapping[str, Any], rho
 def elr_tug(g0: Mapping[str, Any], paths: Mapping[str, np.ndarray], y_true: int, y_given: int):
     """ELR on one hand-made mislabelled sample: the step direction of CE and of λ g on each logit at
     the start (bars, ``g0 {name: gradient [C]}``), and p_y, p_ỹ along each descent of ``paths``
-    (:func:`lnl.methods.elr.hand_descent`)."""
+    (:func:`lnl.walkthrough.elr.hand_descent`)."""
     import matplotlib.pyplot as plt
 
     C = len(next(iter(g0.values())))
@@ -159,7 +159,7 @@ def class_bars(ax, vectors: Sequence[tuple[Any, str, str]], classes: Sequence[st
 def refine_grid(walk: Mapping[str, Any], show: Sequence[int], given, true, classes: Sequence[str], to_display,
                 title: str):
     """DivideMix's co-refinement on images ``show`` of a labelled batch
-    (:func:`lnl.methods.dividemix.batch_walk`): each image with its true and given class and w,
+    (:func:`lnl.walkthrough.dividemix.batch_walk`): each image with its true and given class and w,
     beside its given label, the network's mean prediction over two views and the refined label ŷ."""
     import matplotlib.pyplot as plt
     import torch
@@ -202,7 +202,7 @@ def sharpen_bars(sharp: Mapping[float, Any], true_class: int, classes: Sequence[
 
 def mixmatch_grid(mix: Mapping[str, Any], rows: Sequence[int], n_labelled: int, classes: Sequence[str], to_display,
                   title: str):
-    """MixMatch on rows ``rows`` of the pool (:func:`lnl.methods.dividemix.mixmatch_walk`): each image,
+    """MixMatch on rows ``rows`` of the pool (:func:`lnl.walkthrough.dividemix.mixmatch_walk`): each image,
     its partner and their mix, beside the own, the partner's and the mixed target; the first
     ``n_labelled`` rows of the pool are X's."""
     import matplotlib.pyplot as plt

@@ -148,7 +148,7 @@ def history_pair(records: Sequence[Mapping[str, Any]], keys: Sequence[str], titl
 
 def ieg_mixup_examples(mx: Mapping[str, Any], data, y_probe, classes: Sequence[str], n: int):
     """The first ``n`` mixed samples anchored on a probe image (IEG's eq. 6, the pieces of
-    :func:`lnl.methods.ieg.probe_mixup`): anchor, partner, mixed image and mixed target."""
+    :func:`lnl.walkthrough.ieg.probe_mixup`): anchor, partner, mixed image and mixed target."""
     import matplotlib.pyplot as plt
 
     pool, perm, m, targets = mx["pool"], mx["perm"], mx["m"], mx["targets"]

@@ -97,7 +97,7 @@ def activation_overlay(image, amap, ax=None, *, alpha: float = 0.55, cmap: str =
     marks : ``{label: (row, col)}`` pixels marked on the image (the map's maximum and minimum), with
         the markers ``x``, ``o``, ``s`` in that order.
     centre : outline the central box of this share of the height and width (the region of
-        :func:`lnl.methods.sanm.centre_share`).
+        :func:`lnl.walkthrough.sanm.centre_share`).
     """
     from matplotlib.patches import Rectangle
 

@@ -60,10 +60,10 @@ def phase_lines(ax, warmup: int, e_s: int):
 
 def mixing_cases(data, mix: Mapping[str, Any], pairs: Mapping[str, Mapping[str, Any]], given, true, w,
                  classes: Sequence[str], title: str):
-    """MixNN's §5 on real images, one row per case of ``pairs`` (:func:`lnl.methods.mixnn.typical_pairs`):
+    """MixNN's §5 on real images, one row per case of ``pairs`` (:func:`lnl.walkthrough.mixnn.typical_pairs`):
     the sample x_i, its neighbour, the mixed image x̃_i with GMM weights (eq. 4), and the mixed label
     ỹ_i (eq. 5) under GMM and AVG weights with the true class starred. ``mix``:
-    :func:`lnl.methods.mixnn.neighbour_mix` of those pairs with schemes ``gmm`` and ``avg``."""
+    :func:`lnl.walkthrough.mixnn.neighbour_mix` of those pairs with schemes ``gmm`` and ``avg``."""
     import matplotlib.pyplot as plt
 
     C, bar_w = len(classes), 0.4

@@ -19,12 +19,12 @@ from lnl.plot.style import METHOD_COLOURS, NOISY_COLOUR, SPLIT_COLOURS, epoch_ax
 
 
 def sanm_focus_grid(trained, focus, n: int, columns: Mapping[str, str]):
-    """The paper's Figure 1 on ``n`` test images of ``focus`` (:func:`lnl.methods.sanm.focus_images`):
+    """The paper's Figure 1 on ``n`` test images of ``focus`` (:func:`lnl.walkthrough.sanm.focus_images`):
     each image, then the CAM of each network's (``columns``: ``{role: name}``) predicted class with
-    its central share (:func:`lnl.methods.sanm.centre_share`) and the central box dotted."""
+    its central share (:func:`lnl.walkthrough.sanm.centre_share`) and the central box dotted."""
     import matplotlib.pyplot as plt
 
-    from lnl.methods.sanm import centre_share
+    from lnl.walkthrough.sanm import centre_share
 
     show, size = focus.shown(n), tuple(trained.ds.image_shape[1:])
     classes, to_img = trained.ds.classes, trained.ctx.data.to_display
@@ -56,7 +56,7 @@ def sanm_clean_probability(w, is_clean, record: Mapping[str, Any], host_title: s
 
 
 def sanm_activation_maps(trained, pair, maps: Mapping[str, Any], ext: Mapping[str, Any]):
-    """Eq. (1) on the walk-through's two images (:class:`lnl.methods.sanm.Pair`): each image, then its
+    """Eq. (1) on the walk-through's two images (:class:`lnl.walkthrough.sanm.Pair`): each image, then its
     CAM (paper) and its energy map (code), with the maximum and minimum ``ext`` of each."""
     import matplotlib.pyplot as plt
 
@@ -179,7 +179,7 @@ def sanm_trace_grid(restored, n: int, epochs: int, arm: str):
 
 
 def sanm_reconstruction_curve(mse, mse_mean: float, arm: str, k: int):
-    """The reconstruction error per epoch (:func:`lnl.methods.sanm.reconstruction_errors`) of x̂
+    """The reconstruction error per epoch (:func:`lnl.walkthrough.sanm.reconstruction_errors`) of x̂
     and of x̃ of the ``k`` traced images, on a log scale, against the mean training image's."""
     import matplotlib.pyplot as plt
 

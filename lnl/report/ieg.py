@@ -89,7 +89,7 @@ def ieg_batch_table(given, true, is_clean, y, g, m):
 
 
 def ieg_virtual_table(after: Mapping[str, float], before: float):
-    """The probe loss after each virtual step (:func:`lnl.methods.ieg.virtual_steps`) and its
+    """The probe loss after each virtual step (:func:`lnl.walkthrough.ieg.virtual_steps`) and its
     change from ``before``."""
     import pandas as pd
 

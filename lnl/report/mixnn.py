@@ -18,7 +18,7 @@ from lnl.report.tables import paper_difference
 
 
 def neighbour_checks(shares, rhos: Mapping[float, float], num_classes: int) -> list[Check]:
-    """What MixNN §4.1 leads a page to expect of :func:`lnl.methods.mixnn.neighbour_shares` at each
+    """What MixNN §4.1 leads a page to expect of :func:`lnl.walkthrough.mixnn.neighbour_shares` at each
     rate (``shares``: one row per rate, labelled ``"40%"``; ``rhos``: the measured noise share per
     rate): the 1-NN has the true class far above chance (> 3/C), its given label is right less
     often (by 0.1), and about as often as anyone's (1-NN share × (1 − ρ), within 0.1)."""

@@ -97,13 +97,14 @@ def relabel_breakdown(weights: Mapping[str, np.ndarray]):
 
 def activation_focus(net, x, y, form: str = "cam", centre: float = 0.5) -> dict[str, np.ndarray]:
     """The paper's Figure 1 as numbers: for images ``x`` with true labels ``y``, each image's share of
-    activation mass in the central box (:func:`lnl.methods.sanm.centre_share`, of the predicted
+    activation mass in the central box (:func:`lnl.walkthrough.sanm.centre_share`, of the predicted
     class's map: ``form`` as :func:`lnl.methods.sanm.activation_map`) and whether the network
     (eval mode) predicts it right. Returns ``{"share", "correct"}`` arrays ``[B]``."""
     import torch
 
     from lnl.engine import eval_mode
-    from lnl.methods.sanm import activation_map, centre_share
+    from lnl.methods.sanm import activation_map
+    from lnl.walkthrough.sanm import centre_share
 
     with eval_mode(net):
         with torch.no_grad():

@@ -97,7 +97,7 @@ def focus_verdict(cam, side: int, rate: float, n: int) -> str:
 
 
 def pair_table(pair, given, true, classes: Sequence[str]):
-    """The walk-through's images (:class:`lnl.methods.sanm.Pair`): training index, given and true
+    """The walk-through's images (:class:`lnl.walkthrough.sanm.Pair`): training index, given and true
     label, the host's prediction and the clean probability w."""
     import pandas as pd
 
@@ -109,10 +109,10 @@ def pair_table(pair, given, true, classes: Sequence[str]):
 
 
 def nlr_checks(cases: Mapping[str, tuple[Any, Any]]):
-    """:func:`lnl.methods.sanm.nlr_check` of each named ``(ŷ, σ)``, one row each."""
+    """:func:`lnl.walkthrough.sanm.nlr_check` of each named ``(ŷ, σ)``, one row each."""
     import pandas as pd
 
-    from lnl.methods.sanm import nlr_check
+    from lnl.walkthrough.sanm import nlr_check
 
     return pd.DataFrame({name: nlr_check(y_hat, sigma) for name, (y_hat, sigma) in cases.items()}).T
 

@@ -109,17 +109,6 @@ from lnl.methods.sanm.regulariser import Regulariser, Views, join, split
 from lnl.methods.sanm.smr import Decoder, attach_decoder, reconstruction_loss
 from lnl.methods.sanm.wrap import own_clean_probability, sanm_part, with_sanm
 
-# lnl.report and lnl.plot import these tutorial measures from here (lnl.walkthrough.sanm holds them).
-_WALKTHROUGH = ("centre_share", "nlr_check")
-
-
-def __getattr__(name: str):
-    if name in _WALKTHROUGH:
-        from lnl.walkthrough import sanm as walkthrough
-        return getattr(walkthrough, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = ["COMPONENTS", "PAPER_FORMS", "CODE_FORMS", "PREDICTION_TARGET_HOSTS", "COST_FACTOR", "COLOUR", "SOURCES",
            "HOST_TARGET_SOURCE", "SANMConfig", "activation_map", "extreme_locations", "mask_ratio", "min_mask_ratio",
            "aspect_ratio", "box_size", "box_corner", "box_masks", "fill_noise", "masked_images", "amg",
