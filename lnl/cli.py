@@ -229,8 +229,10 @@ def _given(parser: argparse.ArgumentParser, argv: Sequence[str], command: str = 
     return frozenset(flags[t.split("=", 1)[0]].dest for t in argv if t.split("=", 1)[0] in flags)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from lnl import data, engine
+def _checked_config(args: argparse.Namespace):
+    """The run's config from the flags (:func:`_config_from`), refused in one sentence where it is
+    invalid: what ``lnl run`` and ``lnl detect`` check before any data loads."""
+    from lnl import engine
 
     cfg = _config_from(args, args.given)
     engine.validate(cfg)
@@ -239,6 +241,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if cfg.model not in MODELS:
             raise ValueError(f"Unknown model '{cfg.model}'; choose one of: {', '.join(MODELS)}.")
     _check_ignored(cfg.noise, cfg.rate, cfg.sampling, args.given)
+    return cfg
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from lnl import data, engine
+
+    cfg = _checked_config(args)
     if args.stop_after is not None and not 1 <= args.stop_after < cfg.epochs:
         raise UsageError(f"--stop-after takes an epoch from 1 to {cfg.epochs - 1}, before the run's last, got "
                          f"{args.stop_after}." if cfg.epochs > 1 else
@@ -275,13 +284,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_detect(args: argparse.Namespace) -> int:
     from lnl import detect, engine
 
-    cfg = _config_from(args, args.given)
-    engine.validate(cfg)
-    if cfg.model is not None:
-        from lnl.models import MODELS
-        if cfg.model not in MODELS:
-            raise ValueError(f"Unknown model '{cfg.model}'; choose one of: {', '.join(MODELS)}.")
-    _check_ignored(cfg.noise, cfg.rate, cfg.sampling, args.given)
+    cfg = _checked_config(args)
     if args.folds == 1 or args.folds < 0:
         raise UsageError(f"--folds takes 0 (no cleanlab) or a number of folds from 2, got {args.folds}.")
     if args.folds:
