@@ -282,7 +282,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
-    from lnl import detect, engine
+    from lnl import detect
 
     cfg = _checked_config(args)
     if args.folds == 1 or args.folds < 0:
