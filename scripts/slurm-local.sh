@@ -30,11 +30,13 @@ ReturnToService=2
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
 MpiDefault=none
+DefMemPerCPU=$(( mem / cpus ))
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
     pgrep -x munged >/dev/null || su -s /bin/sh munge -c "munged" 2>/dev/null || munged --force
-    pgrep -x slurmctld >/dev/null || slurmctld
+    # a daemon already up reads the configuration again
+    if pgrep -x slurmctld >/dev/null; then scontrol reconfigure; else slurmctld; fi
     pgrep -x slurmd >/dev/null || slurmd
     for _ in $(seq 30); do sinfo -h -o %T 2>/dev/null | grep -qx idle && { sinfo; exit 0; }; sleep 1; done
     echo "slurm-local: the node did not come up idle; see /var/log/slurm/" >&2; exit 1 ;;

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -99,17 +100,40 @@ def _slurm_up() -> bool:
     return any(s in ("idle", "mixed", "allocated") for s in out)
 
 
-slurm = pytest.mark.skipif(not _slurm_up() and os.environ.get("LNL_REQUIRE_SLURM") != "1",
-                           reason="no SLURM cluster here (scripts/slurm-local.sh start makes one)")
+_no_slurm = pytest.mark.skipif(not _slurm_up() and os.environ.get("LNL_REQUIRE_SLURM") != "1",
+                               reason="no SLURM cluster here (scripts/slurm-local.sh start makes one)")
 
 
-def _wait(predicate, seconds=120):
+@pytest.fixture
+def idle_cluster(tmp_path):
+    """Each SLURM test starts on an empty queue, so that none waits on another's tasks."""
+    assert _wait(lambda: not subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip()), \
+        _cluster(tmp_path)
+
+
+def slurm(test):
+    return _no_slurm(pytest.mark.usefixtures("idle_cluster")(test))
+
+
+def _wait(predicate, seconds=300):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if predicate():
             return True
-        time.sleep(0.5)
+        time.sleep(0.25)
     return False
+
+
+def _cluster(out) -> str:
+    """What the cluster and the task said, for a failure's message: the queue, the node, the
+    controller's last lines and the task's own log."""
+    def sh(*cmd):
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+    logs = sorted((out / "slurm").rglob("*_log.*")) if (out / "slurm").exists() else []
+    ctl = Path("/var/log/slurm/slurmctld.log")
+    return "\n".join([f"squeue:\n{sh('squeue')}", f"sinfo:\n{sh('sinfo')}",
+                      "slurmctld.log:\n" + ("\n".join(ctl.read_text().splitlines()[-15:]) if ctl.exists() else "-")]
+                     + [f"{p.name}:\n" + "\n".join(p.read_text().splitlines()[-15:]) for p in logs])
 
 
 @slurm
@@ -119,19 +143,19 @@ def test_a_sweep_through_slurm(tmp_path, capsys):
                               "--time-min", "10"], capsys)
     assert code == 0, err
     assert "queued 2 task(s) as SLURM job" in stdout
-    assert _wait(lambda: len(list(out.glob("ce-digits-*.json"))) == 2)
-    assert _wait(lambda: all(r["state"] == "done" for r in sweep.status(out)))
+    assert _wait(lambda: len(list(out.glob("ce-digits-*.json"))) == 2), _cluster(out)
+    assert _wait(lambda: all(r["state"] == "done" for r in sweep.status(out))), _cluster(out)
 
 
 @slurm
 def test_a_cancelled_slurm_run_resumes_to_the_uninterrupted_record(tmp_path, capsys):
-    text = BASE.replace("epochs: 2", "epochs: 40") + "grid: {seed: [3]}\n"
+    text = BASE.replace("epochs: 2", "epochs: 150") + "grid: {seed: [3]}\n"
     (cfg,) = sweep.read_sweep(sweep_file(tmp_path, text))
     alone = engine.run(cfg, out=tmp_path / "alone")
     out = tmp_path / "out"
     assert call(["sweep", str(sweep_file(tmp_path, text)), "--executor", "slurm", "--out", str(out)], capsys)[0] == 0
     job = json.loads((out / "sweep.json").read_text())["runs"][alone["run_id"]]["job_id"]
-    assert _wait(lambda: (out / f"{alone['run_id']}.ckpt").exists()), "the task never checkpointed"
+    assert _wait(lambda: (out / f"{alone['run_id']}.ckpt").exists()), _cluster(out)
     subprocess.run(["scancel", job.split("_")[0]], check=True)
     assert _wait(lambda: sweep.status(out)[0]["state"] not in ("running", "queued"), 60)
     if (out / f"{alone['run_id']}.json").exists():
@@ -139,7 +163,7 @@ def test_a_cancelled_slurm_run_resumes_to_the_uninterrupted_record(tmp_path, cap
     code, stdout, _ = call(["sweep", str(sweep_file(tmp_path, text)), "--executor", "slurm", "--out", str(out)],
                            capsys)
     assert code == 0 and "1 to run" in stdout
-    assert _wait(lambda: (out / f"{alone['run_id']}.json").exists())
+    assert _wait(lambda: (out / f"{alone['run_id']}.json").exists()), _cluster(out)
     assert comparable(records.read_record(out / f"{alone['run_id']}.json")) == comparable(alone)
 
 
@@ -153,13 +177,13 @@ def test_a_task_at_its_time_limit_is_requeued_and_resumes_to_the_uninterrupted_r
     out = tmp_path / "out"
     assert call(["sweep", str(sweep_file(tmp_path, text)), "--executor", "slurm", "--out", str(out)], capsys)[0] == 0
     job = json.loads((out / "sweep.json").read_text())["runs"][alone["run_id"]]["job_id"]
-    assert _wait(lambda: (out / f"{alone['run_id']}.ckpt").exists()), "the task never checkpointed"
+    assert _wait(lambda: (out / f"{alone['run_id']}.ckpt").exists()), _cluster(out)
     subprocess.run(["scancel", "--signal=USR2", job], check=True)          # what the time limit sends
     if not _wait(lambda: "PENDING" in subprocess.run(["squeue", "-h", "-j", job.split("_")[0], "-o", "%T"],
                                                       capture_output=True, text=True).stdout, 30):
         pytest.skip("the task finished before the signal reached it")
     subprocess.run(["scontrol", "update", f"JobId={job.split('_')[0]}", "StartTime=now"], check=True)   # no wait
-    assert _wait(lambda: (out / f"{alone['run_id']}.json").exists(), 180)
+    assert _wait(lambda: (out / f"{alone['run_id']}.json").exists()), _cluster(out)
     assert comparable(records.read_record(out / f"{alone['run_id']}.json")) == comparable(alone)
     log = "".join(p.read_text() for p in (out / "slurm").rglob("*_log.*"))
     assert "Requeued job" in log
