@@ -49,13 +49,18 @@ def walk_tables(walk: dict, labels: Tensor, true: Tensor):
     on_given = walk["y_hat"].gather(1, labels[bx][:, None])[:, 0].cpu().numpy()   # ŷ's mass on the given label
     w_x = walk["w_x"].cpu().numpy()
     refine = pd.DataFrame({"images": [int(clean.sum()), int((~clean).sum())],
-                           "mean w": [w_x[m].mean() for m in (clean, ~clean)],
-                           "mean ŷ on the given label": [on_given[m].mean() for m in (clean, ~clean)]},
+                           "mean w": [_mean(w_x[m]) for m in (clean, ~clean)],
+                           "mean ŷ on the given label": [_mean(on_given[m]) for m in (clean, ~clean)]},
                           index=["clean", "mislabelled"]).rename_axis(f"labelled batch (X), T = {walk['T']}")
     guess = pd.Series({"given label ỹ": float((labels[bu] == true[bu]).float().mean()),
                        "argmax q̂ (co-guessed)": float((walk["q_hat"].argmax(1) == true[bu]).float().mean())},
                       name="unlabelled batch (U): share that is the true class")
     return refine, guess, clean
+
+
+def _mean(values: np.ndarray):
+    """The mean, or NaN (shown as a blank) for a batch that holds none of the kind."""
+    return values.mean() if len(values) else np.float32("nan")
 
 
 def mixmatch_walk(walk: dict, alpha: float, seed: int = 0) -> dict:
