@@ -84,7 +84,7 @@ def test_consistency_is_kl_with_the_plain_view_fixed():
     z = torch.tensor([[math.log(3.0), 0.0]], requires_grad=True)    # p = (3/4, 1/4)
     z_hat = torch.tensor([[0.0, 0.0]], requires_grad=True)          # q = (1/2, 1/2)
     kl = consistency_loss(z, z_hat)
-    assert float(kl) == pytest.approx(0.75 * math.log(1.5) + 0.25 * math.log(0.5))
+    assert kl.item() == pytest.approx(0.75 * math.log(1.5) + 0.25 * math.log(0.5))
     kl.backward()
     assert z.grad is None or torch.all(z.grad == 0)                  # stop-gradient on Φ(x)
     assert torch.allclose(z_hat.grad, torch.tensor([[0.5 - 0.75, 0.5 - 0.25]]))   # q − p
