@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -115,10 +116,12 @@ def setup(page: str, profile: str = "auto", records: str | Path = "records", **o
     """Everything a page does before its own content, in one call: resolve ``profile``; read its
     settings and plan with ``options``, the parameters that change its runs (seeds,
     :data:`lnl.plans.RUN_OVERRIDES`; None keeps the plan's); print :func:`plan_line` (before anything
-    trains) and :func:`banner`; set the plan's CPU threads (a tiny MLP runs fastest on one); apply
-    the book's plot style; and find its records folder (:func:`records_dir`)."""
+    trains) and :func:`banner`; hide :data:`QUIET_WARNINGS`; set the plan's CPU threads (a tiny MLP
+    runs fastest on one); apply the book's plot style; and find its records folder
+    (:func:`records_dir`)."""
     from lnl import plans, plot
 
+    quiet_notebook_warnings()
     profile = resolve_profile(profile)
     S = plans.settings(page, profile, **options)
     runs = plans.plan(page, profile, **options)
@@ -128,6 +131,17 @@ def setup(page: str, profile: str = "auto", records: str | Path = "records", **o
     print(banner(profile))
     plot.apply_style()
     return PageSetup(page, profile, S, runs, records_dir(records))
+
+
+# Warnings a page's reader cannot act on: tqdm's in a kernel without ipywidgets (its bars fall back
+# to text), and torch's own use of torch.jit.script in forward-mode AD (torch.func.jvp; IEG's look-ahead).
+QUIET_WARNINGS = ("IProgress not found", "`torch.jit.script` is deprecated")
+
+
+def quiet_notebook_warnings() -> None:
+    """Hide :data:`QUIET_WARNINGS` in this process (a page's kernel); every other warning shows."""
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
 
 
 def records_dir(default: str | Path) -> Path:

@@ -324,3 +324,16 @@ def test_setup_prints_the_plan_line_and_the_banner(capsys, tmp_path):
     assert page.profile == "smoke" and page.rdir == tmp_path / "recs" and page.S["run"]["epochs"] == 3
     assert [p.run_id for p in page.runs] == [p.run_id for p in plans.plan("mixnn/replication", "smoke", epochs=3)]
     assert set(page.by_key) == {p.key for p in page.runs}
+
+
+def test_setup_hides_only_the_warnings_a_reader_cannot_act_on(tmp_path):
+    import warnings
+
+    from lnl import book
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        book.setup("mixnn/replication", "smoke", tmp_path / "recs")
+        for message in (*book.QUIET_WARNINGS, "a warning a reader should see"):
+            warnings.warn(message + " (test)", UserWarning)
+    assert [str(w.message) for w in caught] == ["a warning a reader should see (test)"]
