@@ -115,15 +115,21 @@ class PageSetup:
 def setup(page: str, profile: str = "auto", records: str | Path = "records", **options: Any) -> PageSetup:
     """Everything a page does before its own content, in one call: resolve ``profile``; read its
     settings and plan with ``options``, the parameters that change its runs (seeds,
-    :data:`lnl.plans.RUN_OVERRIDES`; None keeps the plan's); print :func:`plan_line` (before anything
-    trains) and :func:`banner`; hide :data:`QUIET_WARNINGS`; set the plan's CPU threads (a tiny MLP
-    runs fastest on one); apply the book's plot style; and find its records folder
-    (:func:`records_dir`)."""
+    :data:`lnl.plans.RUN_OVERRIDES`, ``noise_rates``; None keeps the plan's; a noise rate the page
+    does not plan is refused); print :func:`plan_line` (before anything trains) and :func:`banner`;
+    hide :data:`QUIET_WARNINGS`; set the plan's CPU threads (a tiny MLP runs fastest on one); apply
+    the book's plot style; and find its records folder (:func:`records_dir`)."""
     from lnl import plans, plot
 
     quiet_notebook_warnings()
     profile = resolve_profile(profile)
     S = plans.settings(page, profile, **options)
+    if options.get("noise_rates") is not None:
+        planned = {p.config.rate for p in plans.plan(page, profile)}
+        missing = set(plans.rate_map(options["noise_rates"])) - planned
+        if missing:
+            raise ValueError(f"noise_rates maps {', '.join(f'{r:g}' for r in sorted(missing))}, a rate "
+                             f"{page} does not plan at the {profile} profile.")
     runs = plans.plan(page, profile, **options)
     print(plan_line(page, profile, runs, S))
     if S.get("threads"):

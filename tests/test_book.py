@@ -307,7 +307,7 @@ def test_every_planned_page_sets_up_from_its_parameters_before_it_trains(source)
     call = text[text.index("page = lnl.book.setup(PAGE, profile, records_dir"):]
     call = call[:call.index(")") + 1]
     params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
-    for field in plans.RUN_OVERRIDES:
+    for field in (*plans.RUN_OVERRIDES, "noise_rates"):
         assert re.search(rf"^{field} = None\b", params.source, re.M), f"the parameters cell sets {field} = None"
         assert f"{field}={field}" in call, f"the page passes {field} to lnl.book.setup"
     trains = [i for i in (text.find("run_plan("), text.find("run_or_load(")) if i != -1]

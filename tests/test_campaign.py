@@ -446,3 +446,32 @@ def test_every_method_has_a_cost_for_the_flop_estimate():
 
     assert all(campaign.method_cost(name) == METHODS[name].cost > 0 for name in METHODS)
     assert campaign.method_cost("sanm-dividemix") > campaign.method_cost("dividemix")
+
+
+@pytest.mark.parametrize("page", plans.pages())
+def test_a_noise_rate_map_moves_every_run_at_that_rate_and_no_other(page):
+    """noise_rates {r: r'}: each run the page plans at nominal rate r (those it reads from another
+    page's plan included) runs at r' with every other setting kept; runs at other rates stay."""
+    base = plans.plan(page, "cpu")
+    top = max(p.config.rate for p in base)
+    new = round(top + 0.05, 2)     # still the top rate: the runs chosen as "the top rate's" stay the same
+    runs = plans.plan(page, "cpu", noise_rates={top: new})
+    assert len(runs) == len(base)
+    def configs(ps, rate, at=True):
+        return sorted(json.dumps(p.config.to_dict() | {"rate": top if at else p.config.rate}, sort_keys=True)
+                      for p in ps if (p.config.rate == rate) == at)
+
+    assert configs(runs, new) and configs(runs, new) == configs(base, top)
+    assert configs(runs, new, at=False) == configs(base, top, at=False)
+    S = plans.settings(page, "cpu", noise_rates="{%s: %s}" % (top, new))      # papermill's -p passes text
+    assert f"noise rate {new:g} in place of the plan's {top:g}" in plans.off_plan(S)
+
+
+def test_a_bad_noise_rate_map_is_one_sentence(tmp_path):
+    from lnl import book
+
+    for bad in ({0.8: 1.5}, {"x": 0.5}, [0.8], {}, "0.8"):
+        with pytest.raises(ValueError, match="noise_rates"):
+            plans.settings("mixnn/replication", "cpu", noise_rates=bad)
+    with pytest.raises(ValueError, match="noise_rates maps 0.77, a rate mixnn/replication does not plan"):
+        book.setup("mixnn/replication", "cpu", tmp_path, noise_rates={0.77: 0.5})

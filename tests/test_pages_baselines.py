@@ -115,6 +115,8 @@ def test_published_and_quoted_rows_from_the_repository_tables(tmp_path):
     assert list(q.index) == ["CE", "Co-teaching", "ELR", "DivideMix"]
     assert q.loc["DivideMix", "as printed"].startswith("DivideMix (")
     assert report.quoted_rows(tmp_path, "symmetric-uniform", 0.8) is None
+    off = report.quoted_rows(PAPER, "symmetric-uniform", 0.85)        # a page run off its plan's rates
+    assert off["test accuracy (%)"].isna().all() and off["as printed"].str.contains("not printed at").all()
 
 
 def test_coteaching_verdict_reads_either_way():

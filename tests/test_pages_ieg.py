@@ -252,6 +252,8 @@ def test_ladder_claims_and_their_values():
     assert lad.loc[["IEG-2", "IEG-5"], "gain"].tolist() == pytest.approx([3.0, 2.0])
     assert report.ieg_added("IEG-1", "IEG-2") == "λ" and report.ieg_added("IEG-4", "IEG-5") == "UC"
     assert lad.loc["IEG-2", "paper gain"] == pytest.approx(lad.loc["IEG-2", "paper 0.8"] - lad.loc["IEG-1", "paper 0.8"])
+    unprinted = report.ieg_ladder(RECS, S, t7.iloc[:0], 0)        # a rate the paper does not print (noise_rates)
+    assert unprinted["paper gain"].isna().all() and unprinted["gain"].equals(lad["gain"])
     claims = report.ieg_claims(RECS, S, {"t1": t1, "t2": t2, "t7": t7}, report.ieg_probe_sweep(RECS, S, 0),
                                pd.Series(dtype=object), lad, 1.0,
                                dict(beat_ce=0.0, beat_l2r=0.0, step_gain=0.0, beat_probe=0.0))

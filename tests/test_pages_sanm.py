@@ -151,6 +151,8 @@ def test_ladder_gains_by_hand():
     assert lad["gain"].round(6).tolist()[1:] == [5.0, -1.0, 6.0]
     assert lad["paper gain"].tolist()[1:] == [1.0, 0.5, 1.5]
     assert lad.loc["SANM(CE)", "components"] == "amg+nlr+smr"
+    unprinted = report.sanm_ladder(recs, cell, "CE", "SANM(CE)", ("amg", "amg+nlr"), t5.iloc[:0])   # off-plan rate
+    assert unprinted["paper gain"].isna().all() and unprinted["gain"].equals(lad["gain"])
 
 
 def test_target_forms_and_noise_shares():

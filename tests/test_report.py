@@ -303,6 +303,9 @@ def test_paper_gap_is_one_method_over_another_in_one_cell():
 
     t6 = report.paper_table("sanm_table6_plugin.csv")
     assert report.paper_gap([t6], "cifar10", "symmetric", 0.8, "SANM(CE)", "CE") == pytest.approx(72.1 - 62.9)
+    with pytest.raises(KeyError, match="No paper table has SANM.CE. on cifar10, symmetric 0.85"):
+        report.paper_gap([t6], "cifar10", "symmetric", 0.85, "SANM(CE)", "CE")       # a transcription gap
+    assert report.paper_gap([t6], "cifar10", "symmetric", 0.85, "SANM(CE)", "CE", missing_ok=True) is None
 
 
 def test_checks_show_what_held_instead_of_failing():

@@ -20,7 +20,7 @@ tier  name             what
 setting a page's runs depend on, with ``notes`` that give the source of each (the pages print them
 as their protocol tables). :func:`settings` returns a copy, :func:`plan` the runs. A page's
 notebook keeps only what does not change a run (figure sizes, paper numbers it quotes) and the
-overrides papermill may set (seeds, epochs, data size).
+overrides papermill may set (seeds, epochs, data size, noise rates).
 
 This package decides which runs exist, not what a run computes: it is left out of
 :func:`lnl.records.source_hash`, and a run's identity is its config (:func:`lnl.engine.run_id`).
@@ -37,7 +37,7 @@ from lnl.plans.settings import (  # noqa: F401  (the settings, as data; re-expor
     BOOK, FOUNDATIONS_TUTORIAL, FOUNDATIONS_REPLICATION, BASELINES_TUTORIAL, BASELINE_ARMS, WRONG_TAU,
     BASELINES_REPLICATION, MIXNN_TUTORIAL, MIXNN_ARMS, MIXNN_ABLATIONS, MIXNN_REPLICATION, ALR_ARMS,
     ALR_REPLICATION, ALR_TUTORIAL, IEG_ARMS, PROBE_ONLY, IEG_REPLICATION, IEG_TUTORIAL, SANM_LADDER,
-    SANM_RATIOS, SANM_TARGETS, SANM_REPLICATION, SANM_TUTORIAL, RUN_OVERRIDES, OPTIONS, SETTINGS,
+    SANM_RATIOS, SANM_TARGETS, SANM_REPLICATION, SANM_TUTORIAL, RUN_OVERRIDES, RATE_SETTINGS, OPTIONS, SETTINGS,
 )
 from lnl.profiles import PROFILES
 
@@ -101,20 +101,24 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
 
     ``overrides`` are the page's papermill parameters that change its runs (``None`` keeps the
     profile's value): ``seed`` (tutorials, Foundations), ``main_seeds`` (the replications' headline
-    seeds) and ``ablation_seeds`` (MixNN replication).
+    seeds), ``ablation_seeds`` (MixNN replication), :data:`RUN_OVERRIDES` and ``noise_rates``
+    (:func:`map_rates`; a rate the page does not plan is left alone here, and refused by
+    :func:`lnl.book.setup`).
     """
     if page not in SETTINGS:
         raise ValueError(f"Unknown page '{page}'; pages with a plan: {', '.join(SETTINGS)}.")
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile '{profile}'; choose one of: {', '.join(PROFILES)}.")
-    unknown = set(overrides) - set(OPTIONS[page]) - set(RUN_OVERRIDES)
+    unknown = set(overrides) - set(OPTIONS[page]) - set(RUN_OVERRIDES) - {"noise_rates"}
     if unknown:
         raise ValueError(f"Unknown plan option(s) {', '.join(sorted(unknown))} for {page}; "
-                         f"it takes {', '.join((*OPTIONS[page], *RUN_OVERRIDES))}.")
+                         f"it takes {', '.join((*OPTIONS[page], *RUN_OVERRIDES, 'noise_rates'))}.")
     S = copy.deepcopy(SETTINGS[page][profile])
     S["off_plan"] = _override_runs(S, overrides)
-    S["run_overrides"] = {f: overrides[f] for f in RUN_OVERRIDES if overrides.get(f) is not None}   # for the
-    # runs a page reads from another page's plan
+    if overrides.get("noise_rates") is not None:
+        S["off_plan"]["noise_rates"] = map_rates(S, overrides["noise_rates"])
+    S["run_overrides"] = {f: overrides[f] for f in (*RUN_OVERRIDES, "noise_rates")
+                          if overrides.get(f) is not None}   # for the runs a page reads from another page's plan
     S["seed"] = overrides.get("seed") if overrides.get("seed") is not None else 0
     if page == "mixnn/replication":             # its runs are a grid over arms, rates and seeds
         for key, field in (("main_seeds", "seeds"), ("ablation_seeds", "ablation_seeds")):
@@ -146,14 +150,60 @@ def _override_runs(S: dict[str, Any], overrides: dict[str, Any]) -> dict[str, tu
     return changed
 
 
+def rate_map(noise_rates: Any) -> dict[float, float]:
+    """``noise_rates`` ({the plan's rate: the rate to run}, or its YAML text as papermill's ``-p``
+    passes it) checked: every rate a number in [0, 1)."""
+    import yaml
+
+    given = yaml.safe_load(noise_rates) if isinstance(noise_rates, str) else noise_rates
+    if not isinstance(given, dict) or not given:
+        raise ValueError(f"noise_rates must map a planned rate to the rate to run instead, e.g. {{0.8: 0.6}}; "
+                         f"got {noise_rates!r}.")
+    out = {}
+    for old, new in given.items():
+        for r in (old, new):
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 <= r < 1:
+                raise ValueError(f"noise_rates maps noise rates, numbers in [0, 1); got {r!r} in {noise_rates!r}.")
+        out[float(old)] = float(new)
+    return out
+
+
+def map_rates(S: dict[str, Any], noise_rates: Any) -> dict[float, float]:
+    """Replace, in the settings :data:`RATE_SETTINGS` of ``S``, each planned rate that
+    ``noise_rates`` maps (:func:`rate_map`) with its new rate; return the map. (The runs a page
+    reads from another page's plan take the same map there.)"""
+    mapping = rate_map(noise_rates)
+
+    def swap(r):
+        if isinstance(r, float) and r in mapping:
+            return mapping[r]
+        if isinstance(r, tuple) and len(r) == 2 and isinstance(r[0], str):     # a (kind, rate) cell
+            return (r[0], swap(r[1]))
+        if isinstance(r, tuple):
+            return tuple(swap(x) for x in r)
+        return r
+
+    for name in RATE_SETTINGS:
+        *outer, key = name.split(".")
+        holder = S[outer[0]] if outer and isinstance(S.get(outer[0]), dict) else (None if outer else S)
+        if holder is not None and key in holder:
+            holder[key] = swap(holder[key])
+    return mapping
+
+
 def off_plan(S: dict[str, Any]) -> str:
     """The sentence a page prints when a parameter overrides its plan (:func:`settings`), else ""."""
     if not S.get("off_plan"):
         return ""
-    parts = [f"{RUN_OVERRIDES[f]} {v} (the plan's: {', '.join('all' if p is None else str(p) for p in planned)})"
-             for f, (v, planned) in S["off_plan"].items()]
-    return ("This page runs off its plan: " + "; ".join(parts) + ". Settings counted in epochs (schedule "
-            "milestones, warm-ups) keep their planned values, and the verdicts are those of these runs.")
+    parts = [f"{RUN_OVERRIDES[f]} {S['off_plan'][f][0]} (the plan's: "
+             f"{', '.join('all' if p is None else str(p) for p in S['off_plan'][f][1])})"
+             for f in RUN_OVERRIDES if f in S["off_plan"]]
+    parts += [f"noise rate {new:g} in place of the plan's {old:g}"
+              for old, new in S["off_plan"].get("noise_rates", {}).items()]
+    epochs = (" Settings counted in epochs (schedule milestones, warm-ups) keep their planned values."
+              if "epochs" in S["off_plan"] else "")
+    return ("This page runs off its plan: " + "; ".join(parts) + "." + epochs
+            + " The verdicts are those of these runs.")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -481,6 +481,12 @@ SANM_TUTORIAL = {p: dict(SANM_REPLICATION[p]) for p in PROFILES}   # the replica
 # Parameters every page takes that override one setting of all its runs (None keeps the plan's):
 # a reader on Colab who wants 40 epochs instead of 12 sets ``epochs = 40`` (papermill: -p epochs 40).
 RUN_OVERRIDES = {"epochs": "epochs", "train_per_class": "training images per class"}
+# And ``noise_rates``, a mapping {the plan's nominal rate: the rate to run instead} (-p noise_rates
+# "{0.8: 0.6}"): every run the page plans at 80 % noise runs at 60 %, in every noise model. These
+# settings hold a page's rates, alone or in (noise kind, rate) cells:
+RATE_SETTINGS = ("rate", "rates", "memo_rate", "rep_rates", "train_rate", "sweep_rate", "tutorial_rate",
+                 "lambda_rates", "cells", "elr_cells", "grid.rates", "grid.ablation_rates", "grid.uniform_ce",
+                 "grid.asymmetric")
 OPTIONS = {         # the papermill parameters of each page that change its runs, besides RUN_OVERRIDES
     "foundations/tutorial": ("seed",),
     "foundations/replication": ("seed",),

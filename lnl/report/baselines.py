@@ -99,7 +99,8 @@ def summary_glue(summary) -> dict[str, float]:
 def quoted_rows(folder: str | Path, kind: str, rate: float, dataset: str = "cifar10",
                 rows: Mapping[str, tuple[str, str]] = BASELINES_QUOTED):
     """The published test accuracy (%) of each method in ``rows`` (``{method: (table file, printed
-    row)}``) at one noise cell, with the row as printed and its source; None without the tables
+    row)}``) at one noise cell, with the row as printed and its source (a row the table does not
+    print at that cell: no number, and says so); None without the tables
     (the repository's transcriptions are not on Colab)."""
     import pandas as pd
 
@@ -109,6 +110,10 @@ def quoted_rows(folder: str | Path, kind: str, rate: float, dataset: str = "cifa
     quoted = []
     for name, (table, row) in rows.items():
         r = paper_row([paper_table(folder / table)], dataset, kind, rate, [row])
+        if r is None:
+            quoted.append({"method": name, "test accuracy (%)": None, "as printed": f"{row}: not printed at "
+                           f"{kind} {rate:g}", "source": table})
+            continue
         quoted.append({"method": name, "test accuracy (%)": r.value, "as printed": f"{row} ({r.metric})",
                        "source": r.source})
     return pd.DataFrame(quoted).set_index("method")

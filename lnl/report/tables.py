@@ -80,8 +80,12 @@ def paper_difference(tables: Sequence, dataset: str, cells: Sequence[tuple[str, 
     return total
 
 
-def paper_gap(tables: Sequence, dataset: str, kind: str, rate: float, a: str, b: str) -> float:
-    """A paper's lead of method ``a`` over method ``b`` in one cell (:func:`paper_difference`)."""
+def paper_gap(tables: Sequence, dataset: str, kind: str, rate: float, a: str, b: str,
+              missing_ok: bool = False) -> float | None:
+    """A paper's lead of method ``a`` over method ``b`` in one cell (:func:`paper_difference`); with
+    ``missing_ok`` (a page run off its plan's noise rates), None where the paper prints no such cell."""
+    if missing_ok and any(paper_value(tables, dataset, kind, rate, [m]) is None for m in (a, b)):
+        return None
     return paper_difference(tables, dataset, [(kind, rate, [a], +1), (kind, rate, [b], -1)])
 
 
