@@ -1,4 +1,4 @@
-"""The Foundations pages' and the leaderboard's analysis, on hand-made records and hand-computed values."""
+"""The Foundations pages' analysis, on hand-made records and hand-computed values."""
 
 from __future__ import annotations
 
@@ -148,23 +148,6 @@ def test_campaign_memorisation_adds_the_split_columns(tmp_path):
     t = report.campaign_memorisation(gpu, {"cifar10": 1})
     assert list(t["memorised (end)"]) == [0.6, 0.6]
     assert t["GMM AUROC @ GMM epoch"][0] == pytest.approx(1.0) and pd.isna(t["GMM AUROC last"][1])
-
-
-def test_leaderboard_rows_over_seeds(tmp_path):
-    runs = pd.DataFrame({"run_id": ["a", "b", "c"], "dataset": "digits", "noise": "symmetric", "rate": [0.4, 0.4, 0.8],
-                         "method": "ce", "method_params": "{}", "model": "mlp", "epochs": 30, "train_per_class": None,
-                         "protocol": ["p1", "p1", "p2"], "seed": [0, 1, 0], "noise_rate_effective": [0.4, 0.4, 0.8],
-                         "test_acc_best": [0.9, 0.8, 0.5], "test_acc_last": [0.8, 0.8, 0.3],
-                         "test_acc_last10": [0.85, 0.75, 0.4], "git_sha": ["abcdef0123456", None, "x"],
-                         "device": ["cpu", None, "cpu"], "wall_time_s": [60.0, 60.0, 30.0]})
-    board = report.leaderboard(runs)
-    assert list(board["rate"]) == ["0.4", "0.8"] and list(board["seeds"]) == [2, 1]
-    assert board.loc[0, "best (%)"] == "85.00 ± 7.07"                 # sample std of 90 and 80
-    assert board.loc[1, "last 10 (%)"] == "40.00" and board.loc[0, "train_per_class"] == "default"
-    assert board.loc[0, "provenance"] == "a, b | git abcdef0123, unknown | cpu; unknown | 2.0 min"
-    assert report.leaderboard(pd.DataFrame()).empty
-    summary = report.runs_summary(runs)
-    assert summary.loc[("digits", "ce")].to_dict() == {"runs": 3, "settings": 2, "seeds": 2, "noise": "symmetric"}
 
 
 def test_scan_keeps_records_and_names_the_rest(tmp_path):

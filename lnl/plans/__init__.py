@@ -37,7 +37,8 @@ from lnl.plans.settings import (  # noqa: F401  (the settings, as data; re-expor
     BOOK, FOUNDATIONS_TUTORIAL, FOUNDATIONS_REPLICATION, BASELINES_TUTORIAL, BASELINE_ARMS, WRONG_TAU,
     BASELINES_REPLICATION, MIXNN_TUTORIAL, MIXNN_ARMS, MIXNN_ABLATIONS, MIXNN_REPLICATION, ALR_ARMS,
     ALR_REPLICATION, ALR_TUTORIAL, IEG_ARMS, PROBE_ONLY, IEG_REPLICATION, IEG_TUTORIAL, SANM_LADDER,
-    SANM_RATIOS, SANM_TARGETS, SANM_REPLICATION, SANM_TUTORIAL, RUN_OVERRIDES, RATE_SETTINGS, OPTIONS, SETTINGS,
+    SANM_RATIOS, SANM_TARGETS, SANM_REPLICATION, SANM_TUTORIAL, LEADERBOARD, LEADERBOARD_ARMS, RUN_OVERRIDES,
+    RATE_SETTINGS, OPTIONS, SETTINGS,
 )
 from lnl.profiles import PROFILES
 
@@ -125,7 +126,7 @@ def settings(page: str, profile: str, **overrides: Any) -> dict[str, Any]:
             if overrides.get(key) is not None:
                 S["grid"][field] = tuple(overrides[key])
         S["runs"] = mixnn_grid(**S["grid"])
-    if (page in ("baselines/replication", "alr/replication", "ieg/replication", "sanm/replication")
+    if (page in ("baselines/replication", "alr/replication", "ieg/replication", "sanm/replication", "leaderboard")
             and overrides.get("main_seeds") is not None):
         S["seeds"] = tuple(overrides["main_seeds"])
     return S
@@ -520,6 +521,57 @@ def _sanm_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
             if p.key in want]
 
 
+def leaderboard_config(profile: str, arm: str, seed: int, **run_overrides: Any) -> RunConfig:
+    """The run of ``arm`` (one of :data:`LEADERBOARD_ARMS`) at ``seed`` on the leaderboard's protocol
+    at ``profile``: the Baselines replication's headline cell, with the settings the method's own
+    chapter gives it at that profile (``LEADERBOARD[profile]["notes"]`` names them). A run a chapter
+    plans in that cell is the same config, hence the same run id: trained once."""
+    base = settings("baselines/replication", profile, **run_overrides)
+    kind, rate = base["cells"][0]
+    if arm in BASELINE_ARMS:
+        return baseline_config(base, arm, kind, rate, seed)
+    if arm.startswith("SANM("):
+        host = {"SANM(CE)": "ce", "SANM(DivideMix)": "dividemix"}[arm]
+        sanm = settings("sanm/replication", profile, **run_overrides)
+        host_params = baseline_config(base, "DivideMix", kind, rate, seed).method_params if host == "dividemix" else {}
+        params = {**host_params, **(sanm["sanm"] if sanm["host"] == host else {})}
+        return _config(base, method=f"sanm-{host}", noise=kind, rate=rate, seed=seed, method_params=params)
+    if arm == "MixNN":
+        params = settings("mixnn/replication", profile, **run_overrides)["mixnn"]
+        return _config(base, method="mixnn", noise=kind, rate=rate, seed=seed, method_params=dict(params))
+    if arm == "IEG":
+        ieg = settings("ieg/replication", profile, **run_overrides)
+        return _config(base, method="ieg", noise=kind, rate=rate, seed=seed, method_params=dict(ieg["ieg"]),
+                       probe_per_class=ieg["run"]["probe_per_class"])
+    if arm == "ALR":
+        params = settings("alr/replication", profile, **run_overrides)["alr"]
+        return _config(base, method="alr", noise=kind, rate=rate, seed=seed, method_params=dict(params))
+    raise ValueError(f"Unknown leaderboard arm '{arm}'; choose one of: {', '.join(LEADERBOARD_ARMS)}.")
+
+
+CHAPTER_PAGES = ("baselines/replication", "alr/replication", "sanm/replication", "mixnn/replication",
+                 "ieg/replication")       # the chapters whose runs the leaderboard may share
+
+
+def _leaderboard(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    """Every method of the book at the Baselines replication's headline cell and seeds: the runs a
+    chapter already plans there are borrowed (same configs: trained once, tier 2 as the chapters'
+    other borrowed runs), the rest are the leaderboard's own (seed 0 first)."""
+    ro = S["run_overrides"]
+    base = settings("baselines/replication", profile, **ro)
+    seeds = S.get("seeds") or base["seeds"]
+    kind, rate = base["cells"][0]
+    chapters = {p.run_id for name in CHAPTER_PAGES for p in plan(name, profile, **ro)}
+    out = []
+    for seed in seeds:
+        for arm in S["arms"]:
+            cfg = leaderboard_config(profile, arm, seed, **ro)
+            shared = run_id(cfg) in chapters
+            out.append(Planned(page, profile, (arm, seed), f"{arm}, {kind} {rate}, seed {seed}",
+                               2 if shared else (0 if seed == seeds[0] else 1), cfg))
+    return out
+
+
 BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "foundations/tutorial": _foundations_tutorial,
     "foundations/replication": _foundations_replication,
@@ -533,6 +585,7 @@ BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "ieg/replication": _ieg_replication,
     "sanm/tutorial": _sanm_tutorial,
     "sanm/replication": _sanm_replication,
+    "leaderboard": _leaderboard,
 }
 
 

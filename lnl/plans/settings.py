@@ -478,6 +478,44 @@ SANM_REPLICATION = {
 SANM_TUTORIAL = {p: dict(SANM_REPLICATION[p]) for p in PROFILES}   # the replication's runs it reads
 
 
+# One leaderboard for every method: each method of the book on the Baselines replication's headline
+# cell (its data, network, optimiser, schedule, noise cell and seeds), so that the chapters' runs of
+# that cell are the leaderboard's (same configs, trained once) and only the missing ones are added.
+# Every method takes the settings its own chapter gives it at that profile; the table below says
+# which page's settings those are.
+LEADERBOARD_ARMS = ("CE", "Mixup", "Co-teaching", "ELR", "DivideMix", "SANM(CE)", "SANM(DivideMix)", "MixNN",
+                    "IEG", "ALR")
+_LEADERBOARD_SOURCES = dict(
+    protocol="the Baselines replication's headline cell (lnl.plans.BASELINES_REPLICATION: run, schedule, cells[0], "
+             "seeds): data, network, optimiser, epochs, noise and seeds of every row",
+    ce="no setting", mixup="the Baselines replication's Mixup arm (α 1, MixNN Table IV's Mixup row)",
+    coteaching="the Baselines replication's Co-teaching arm (τ = the nominal rate, its T_k)",
+    elr="the Baselines replication's ELR arm (β 0.7, λ 3: ELR's config_cifar10.json)",
+    dividemix="the Baselines replication's DivideMix arm (its warm-up and λ_u; at paper the Table 7 preset)",
+    sanm_ce="SANM's settings of the SANM replication on a CE host (lnl.plans.SANM_REPLICATION, 'sanm'), where it "
+            "runs on CE; else SANM's defaults (lnl defaults sanm-ce)",
+    sanm_dividemix="the Baselines replication's DivideMix settings, plus SANM's of the SANM replication on a "
+                   "DivideMix host (its 'sanm'), where it runs on DivideMix; else SANM's defaults",
+    mixnn="the MixNN replication's MixNN arm (lnl.plans.MIXNN_REPLICATION, 'mixnn': warm-up, E_s, α of its profile)",
+    ieg="the IEG replication's IEG arm (lnl.plans.IEG_REPLICATION, 'ieg') and its probe: probe_per_class clean "
+        "images per class held out before the noise is drawn, so IEG trains on that many fewer noisy images",
+    alr="the ALR replication's ALR arm (lnl.plans.ALR_REPLICATION, 'alr')")
+LEADERBOARD = {
+    "smoke": dict(expect="1 to 5 s per run on 1 CPU core", threads=1),
+    "cpu": dict(expect="the added runs (IEG and MixNN, two seeds each): about 250 s on 1 CPU core in all, "
+                       "from one measured epoch of each",
+                left_out={"SANM(DivideMix)": "an epoch after DivideMix's warm-up took 20 s on 1 CPU core (DivideMix's "
+                          "own: 5 s), about 190 s per run and 380 s for two seeds, more than the page's whole added "
+                          "training; the SANM chapter runs SANM on DivideMix from the gpu profile on, and so does "
+                          "this board"}),
+    "gpu": dict(expect=_GPU_EXPECT),
+    "paper": dict(expect="hours per run on one GPU"),
+}
+for _s in LEADERBOARD.values():
+    _s.setdefault("left_out", {})
+    _s.update(arms=tuple(a for a in LEADERBOARD_ARMS if a not in _s["left_out"]), notes=dict(_LEADERBOARD_SOURCES))
+
+
 # Parameters every page takes that override one setting of all its runs (None keeps the plan's):
 # a reader on Colab who wants 40 epochs instead of 12 sets ``epochs = 40`` (papermill: -p epochs 40).
 RUN_OVERRIDES = {"epochs": "epochs", "train_per_class": "training images per class"}
@@ -500,6 +538,7 @@ OPTIONS = {         # the papermill parameters of each page that change its runs
     "ieg/replication": ("main_seeds",),
     "sanm/tutorial": ("seed",),
     "sanm/replication": ("main_seeds",),
+    "leaderboard": ("main_seeds",),
 }
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
@@ -514,4 +553,5 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "ieg/replication": IEG_REPLICATION,
     "sanm/tutorial": SANM_TUTORIAL,
     "sanm/replication": SANM_REPLICATION,
+    "leaderboard": LEADERBOARD,
 }

@@ -33,7 +33,8 @@ Every name is importable from ``lnl.plot``; it lives in one of these sub-modules
 :mod:`~lnl.plot.figures` (the shared figures above that draw on axes) and :mod:`~lnl.plot.images`
 (:func:`show_image`, :func:`image_grid`, :func:`activation_overlay`). One module per book chapter holds
 its pages' own figures: :mod:`~lnl.plot.foundations`, :mod:`~lnl.plot.baselines`, :mod:`~lnl.plot.mixnn`,
-:mod:`~lnl.plot.alr`, :mod:`~lnl.plot.sanm` and :mod:`~lnl.plot.ieg`. Importing ``lnl.plot`` imports
+:mod:`~lnl.plot.alr`, :mod:`~lnl.plot.sanm` and :mod:`~lnl.plot.ieg`; the leaderboard's,
+:func:`accuracy_cost`, is in :mod:`~lnl.plot.leaderboard`. Importing ``lnl.plot`` imports
 neither matplotlib nor the method registry: each figure imports what it draws with.
 """
 
@@ -50,6 +51,7 @@ from lnl.plot.ieg import (cell_curves, history_pair, ieg_coefficient_histograms,
                           ieg_pseudo_label_bars, ieg_relabel_scatter, ieg_views, ieg_virtual_bars,
                           ieg_weight_histograms)
 from lnl.plot.images import activation_overlay, image_grid, show_image
+from lnl.plot.leaderboard import accuracy_cost
 from lnl.plot.mixnn import mixing_cases, phase_lines, sweep_curves, tsne_map
 from lnl.plot.sanm import (SANM_FORM_ROWS, campaign_accuracy, sanm_activation_maps, sanm_cell_curves,
                            sanm_clean_probability, sanm_focus_grid, sanm_forms_grid, sanm_ladder_curve,

@@ -17,9 +17,10 @@ Every name is importable from ``lnl.report``; it lives in one of these sub-modul
 - :mod:`~lnl.report.timing`: wall time per epoch from records, and per step timed on this machine.
 
 One module per book chapter, for its pages' tables, claims and prose: :mod:`~lnl.report.foundations`
-(with the protocol table every chapter uses and the leaderboard of all records),
+(with the protocol table every chapter uses),
 :mod:`~lnl.report.baselines`, :mod:`~lnl.report.mixnn`, :mod:`~lnl.report.alr`, :mod:`~lnl.report.sanm`
-and :mod:`~lnl.report.ieg`. A chapter module imports what it needs from the core, never from another
+and :mod:`~lnl.report.ieg`; the leaderboard's (one protocol, every method, ranked with its cost) is
+:mod:`~lnl.report.leaderboard`. A chapter module imports what it needs from the core, never from another
 chapter.
 """
 
@@ -31,11 +32,10 @@ from lnl.report.baselines import (BASELINES_QUOTED, BASELINES_TABLES, DETECTION_
                                   nominal_share, published_parts, quoted_rows, run_line, summary_glue)
 from lnl.report.claims import (Check, Claim, arm_records, by_seed, cell_mean, checks_table, claims_table, lead, paired,
                                pct, seed_spread, seed_values, verdict_lists, verdict_of)
-from lnl.report.foundations import (LEADERBOARD_KEY, MEMORISATION_GLUE, MEMORISATION_SOURCES, campaign_memorisation,
-                                    convention_rates, detection_table, gmm_fits, gradient_pull, human_noise_note,
-                                    leaderboard, memorisation_checks, memorisation_claims, memorisation_curve,
-                                    memorisation_values, noise_gallery, noise_table, posterior_note, protocol_table,
-                                    rate_formula, run_provenance, runs_summary)
+from lnl.report.foundations import (MEMORISATION_GLUE, MEMORISATION_SOURCES, campaign_memorisation, convention_rates,
+                                    detection_table, gmm_fits, gradient_pull, human_noise_note, memorisation_checks,
+                                    memorisation_claims, memorisation_curve, memorisation_values, noise_gallery,
+                                    noise_table, posterior_note, protocol_table, rate_formula)
 from lnl.report.ieg import (IEG_COMPONENTS, can_time, ieg_added, ieg_auroc_text, ieg_batch_table, ieg_claim_values,
                             ieg_claims, ieg_coefficient_table, ieg_cost_text, ieg_epoch_cost, ieg_forms_table,
                             ieg_gpu_table, ieg_gradient_checks, ieg_isolation_table, ieg_isolation_values, ieg_ladder,
@@ -45,6 +45,9 @@ from lnl.report.ieg import (IEG_COMPONENTS, can_time, ieg_added, ieg_auroc_text,
                             ieg_steps, ieg_supervised_share, ieg_supervised_table, ieg_sweep_table, ieg_table2_probe,
                             ieg_table6_grid, ieg_table7_grid, ieg_table_note, ieg_virtual_table, ieg_virtual_text,
                             ieg_weight_groups, probe_counts, seconds_per_step, yardstick_text)
+from lnl.report.leaderboard import (arm_settings, board, board_protocol, bootstrap_means, cost_ratios, detection_auroc,
+                                    gpu_board, left_out_note, other_records, p_beats, planned_profiles, rank_note,
+                                    run_table)
 from lnl.report.mixnn import (MIXNN_CLAIMS, RUN_SUMMARY, as_printed, campaign_corrections, clean_share, convention_runs,
                               correction_shares, mixnn_claims, mixnn_protocol, neighbour_checks, pull_means, pull_prose,
                               run_summary, training_checks)

@@ -4,8 +4,7 @@ A page's protocol (:func:`protocol_table`, used by every chapter), the two symme
 conventions (:func:`rate_formula`, :func:`convention_rates`) and the gallery of noise models
 (:func:`noise_gallery`); the memorisation curve of a clean and a noisy run with its expectations
 (:func:`memorisation_curve`, :func:`memorisation_checks`) and claims (:func:`memorisation_claims`); the
-GMM's small-loss split (:func:`gmm_fits`, :func:`detection_table`, :func:`posterior_note`); and the
-overview of all records (:func:`leaderboard`, :func:`runs_summary`).
+GMM's small-loss split (:func:`gmm_fits`, :func:`detection_table`, :func:`posterior_note`).
 """
 
 from __future__ import annotations
@@ -298,59 +297,3 @@ def campaign_memorisation(gpu, gmm_epochs: Mapping[str, int], seed: int = 0):
     table["GMM AUROC @ GMM epoch"] = [curves[k][gmm_epochs[k[0]] - 1] if k in curves else None for k in keys]
     table["GMM AUROC last"] = [curves[k][-1] if k in curves else None for k in keys]
     return table
-
-
-LEADERBOARD_KEY = ["dataset", "noise", "rate", "method", "method_params", "model", "epochs", "train_per_class",
-                   "protocol"]
-
-
-def run_provenance(group) -> str:
-    """Record ids, commits, devices and total wall time of the runs of one leaderboard row (rows of
-    :func:`lnl.records.load_records`)."""
-    shas = sorted({(s if isinstance(s, str) and s else "unknown")[:10] for s in group["git_sha"]})
-    devices = sorted(set(group["device"].fillna("unknown")))
-    wall = group["wall_time_s"].sum() / 60 if "wall_time_s" in group else float("nan")
-    return f"{', '.join(group['run_id'])} | git {', '.join(shas)} | {'; '.join(devices)} | {wall:.1f} min"
-
-
-def leaderboard(runs):
-    """One row per protocol (:data:`LEADERBOARD_KEY`: everything that decides a run but its seed, with
-    ``protocol``, :func:`lnl.book.protocol`, keeping apart runs that differ in anything else) from
-    the runs of :func:`lnl.records.load_records`: the seeds, the measured noise share, test accuracy
-    at the best epoch, the last and over the last 10 as :func:`pct`, and :func:`run_provenance`.
-    Sorted by data set, noise and rate, then by the last-10 mean, best first. Empty without runs."""
-    import pandas as pd
-
-    from lnl import book, records
-
-    if runs.empty:
-        return pd.DataFrame()
-    table = runs.copy()
-    if "protocol" not in table:
-        table["protocol"] = [book.protocol(records.read_record(p)["config"]) for p in table["path"]]
-    for col in LEADERBOARD_KEY:  # as text, so that a missing value ("default") sorts beside numbers
-        table[col] = (table[col].astype(object).where(table[col].notna(), "default").astype(str)
-                      if col in table else "default")
-    rows = []
-    for key, group in table.groupby(LEADERBOARD_KEY, sort=True, dropna=False):
-        rows.append({**dict(zip(LEADERBOARD_KEY, key)), "seeds": len(group),
-                     "effective rate": (f"{group['noise_rate_effective'].mean():.3f}"
-                                        if "noise_rate_effective" in group else ""),
-                     "best (%)": pct(group["test_acc_best"]), "last (%)": pct(group["test_acc_last"]),
-                     "last 10 (%)": pct(group["test_acc_last10"]), "provenance": run_provenance(group),
-                     "_sort": group["test_acc_last10"].mean()})
-    board = pd.DataFrame(rows).sort_values(["dataset", "noise", "rate", "_sort"], ascending=[True, True, True, False])
-    return board.drop(columns="_sort").reset_index(drop=True)
-
-
-def runs_summary(runs):
-    """What the records hold, in one small table: per data set and method, the number of runs, of
-    noise settings (kind and rate) and of seeds, and the noise kinds."""
-    import pandas as pd
-
-    if runs.empty:
-        return pd.DataFrame()
-    return (runs.assign(setting=runs["noise"].astype(str) + " " + runs["rate"].astype(str))
-            .groupby(["dataset", "method"])
-            .agg(runs=("run_id", "size"), settings=("setting", "nunique"), seeds=("seed", "nunique"),
-                 noise=("noise", lambda s: ", ".join(sorted(set(map(str, s)))))))
