@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from lnl.report.claims import Check, Claim, pct
+from lnl.report.claims import Check, Claim
 from lnl.report.summaries import gmm_split
 
 

@@ -9,8 +9,8 @@ seeds. From their records:
 - :func:`board`: one row per method: accuracy at the best epoch, the last and over the last 10
   (mean ± std over seeds), the AUROC, the epoch cost as a multiple of CE's on the same machine, the
   rank by the last-10 mean and how sure that rank is (:func:`p_beats`);
-- :func:`board_protocol`: the shared protocol; :func:`arm_settings`: each method's settings and where they come from, and which chapter
-  trains its runs;
+- :func:`board_protocol`: the shared protocol; :func:`arm_settings`: each method's settings, where
+  they come from, and which chapter trains its runs; :func:`left_out_note`: what a profile leaves out;
 - :func:`other_records`: what the rest of ``records/`` and ``results/`` holds, counted by profile;
 - :func:`gpu_board`: the same board from GPU campaign records, each row with its provenance.
 """
