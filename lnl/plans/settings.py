@@ -502,8 +502,8 @@ _LEADERBOARD_SOURCES = dict(
     alr="the ALR replication's ALR arm (lnl.plans.ALR_REPLICATION, 'alr')")
 LEADERBOARD = {
     "smoke": dict(expect="1 to 5 s per run on 1 CPU core", threads=1),
-    "cpu": dict(expect="the added runs (IEG and MixNN, two seeds each): about 250 s on 1 CPU core in all, "
-                       "from one measured epoch of each",
+    "cpu": dict(expect="the added runs (IEG and MixNN, two seeds each): 31 to 37 s (MixNN) and 124 to 150 s (IEG) "
+                       "per run on 1 CPU core of a busy machine, 341 s in all, which the build's two workers share",
                 left_out={"SANM(DivideMix)": "an epoch after DivideMix's warm-up took 20 s on 1 CPU core (DivideMix's "
                           "own: 5 s), about 190 s per run and 380 s for two seeds, more than the page's whole added "
                           "training; the SANM chapter runs SANM on DivideMix from the gpu profile on, and so does "
