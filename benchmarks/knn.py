@@ -88,7 +88,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     trained = None
     if args.record:
-        from lnl.engine import restore
+        from lnl.runs import restore
 
         r = restore(args.record)
         trained = r.ctx.train_features(r.method.net)[1].cpu().float()

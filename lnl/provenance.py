@@ -1,103 +1,32 @@
-"""Where every setting comes from: the paper, the official code, a reconstruction, or our choice.
+"""Where every setting comes from, gathered: one table per method and run preset.
 
 A replication is only worth what its defaults are worth, so every field of every method's
-``Config``, every run setting a preset implies, and every run default carries a :class:`Source`:
+``Config``, every run setting a preset implies, and every run default carries a
+:class:`~lnl.sources.Source` (:mod:`lnl.sources`: ``paper``, ``code``, ``reconstructed`` or
+``ours``; this module re-exports them). A method declares ``sources = {field: Source}`` beside its
+``Config`` and, for its run presets, ``preset_sources = {preset: Source or {field: Source}}``; the
+run defaults' sources are :data:`lnl.engine.config.RUN_SOURCES`. :func:`defaults` gathers them into
+one table (``lnl defaults METHOD``), and ``tests/test_provenance.py`` fails for any field without
+one. A field's source is that of its default; where a variant or a preset switches a field to the
+official code's form, the config says so with ``code_form(name)`` (what selected it, or None), and
+the table labels that value ``code``.
 
-=================  ============================================================================
-kind               ``where`` says                      ``note`` says
-=================  ============================================================================
-``paper``          section, equation or table          (optional) what the text says
-``code``           repository, file and flag           (optional) how it differs from the paper
-``reconstructed``  what was lost from the text         how it was recovered
-``ours``           why we chose it                     (optional) what a user might change
-=================  ============================================================================
-
-A method declares ``sources = {field: Source}`` beside its ``Config`` and, for its run presets,
-``preset_sources = {preset: Source or {field: Source}}``; the run defaults' sources are
-:data:`lnl.engine.config.RUN_SOURCES`. :func:`defaults` gathers them into one table (``lnl
-defaults METHOD``), and ``tests/test_provenance.py`` fails for any field without one. A field's
-source is that of its default; where a variant or a preset switches a field to the official code's
-form, the config says so with ``code_form(name)`` (what selected it, or None), and the table labels
-that value ``code``.
-
-An epoch count that the paper states for its own schedule (DivideMix's warm-up, 10 of 300 epochs)
-carries that schedule's length, ``schedule=300``: in a shorter run the default keeps the paper's
-share of the run (:meth:`lnl.engine.Method.phase`), while a value the user gives is kept as given.
+This module sits above the engine and the methods: it reads the methods by name from
+:data:`lnl.methods.METHODS`, which the engine never imports.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass
 from typing import Any, Mapping
 
+from lnl.engine.config import RUN_SOURCES, RunConfig
+from lnl.methods import METHODS
 from lnl.params import config_fields
-
-KINDS = ("paper", "code", "reconstructed", "ours")
+from lnl.sources import KINDS, Source, code, ours, paper, paper_share, reconstructed
 
 # The run settings a method's defaults imply (the data, the noise and the seed are the user's).
 RUN_FIELDS = ("model", "epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "schedule", "augment")
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where one setting comes from (see the module's table)."""
-
-    kind: str
-    where: str
-    note: str = ""
-    schedule: int | None = None      # an epoch count of the paper's run of this many epochs
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"A setting's source is one of {', '.join(KINDS)}, got '{self.kind}'.")
-        if not self.where.strip():
-            raise ValueError("A setting's source must say where (or, for 'ours', why).")
-        if self.schedule is not None and self.schedule < 1:
-            raise ValueError("A source's schedule is a number of epochs, at least 1.")
-
-    def __str__(self) -> str:
-        text = f"{self.kind}: {self.where}"
-        if self.note:
-            text += f" ({self.note})"
-        if self.schedule is not None:
-            text += f" [of a {self.schedule}-epoch run]"
-        return text
-
-
-def paper(where: str, note: str = "", *, schedule: int | None = None) -> Source:
-    """A setting the paper states: ``where`` is its section, equation or table."""
-    return Source("paper", where, note, schedule)
-
-
-def code(where: str, note: str = "", *, schedule: int | None = None) -> Source:
-    """A setting of the official code: ``where`` is its repository file and flag."""
-    return Source("code", where, note, schedule)
-
-
-def reconstructed(what: str, how: str, *, schedule: int | None = None) -> Source:
-    """A setting the text lost: ``what`` was lost, ``how`` it was recovered."""
-    return Source("reconstructed", what, how, schedule)
-
-
-def ours(why: str, note: str = "", *, schedule: int | None = None) -> Source:
-    """Our own choice, and ``why``."""
-    return Source("ours", why, note, schedule)
-
-
-# ----------------------------------------------------------------------------------------------
-# Phases at any run length
-# ----------------------------------------------------------------------------------------------
-
-def paper_share(value: int, schedule: int, run_epochs: int) -> int:
-    """A phase of ``value`` epochs in the paper's ``schedule``-epoch run, in a run of ``run_epochs``:
-    unchanged when the run is at least as long as the paper's; otherwise the paper's share of the
-    run, rounded to the nearest epoch (halves up), and at least one epoch where the paper's phase
-    has one (ours: a warm-up rounded to nothing would divide the data with an untrained network)."""
-    if run_epochs >= schedule or value <= 0:
-        return int(value)
-    return max(1, math.floor(value * run_epochs / schedule + 0.5))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -149,9 +78,6 @@ def defaults(method: str, preset: str | None = None, params: Mapping[str, Any] |
     does, and their source says ``ours: <given_by>`` (a page: "set by this page's plan").
     ``ValueError`` with one sentence naming the valid ones for an unknown method or preset.
     """
-    from lnl.engine.config import RUN_SOURCES, RunConfig
-    from lnl.methods import METHODS
-
     if method not in METHODS:
         raise ValueError(f"Unknown method '{method}'; choose one of: {', '.join(METHODS)}.")
     cls = METHODS[method]

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from lnl import cli, data
+from lnl import cli, data, runs
 
 from .test_data import _fake_cifar, fake_fashion, offline, set_debian
 
@@ -145,7 +145,8 @@ def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path,
 
 
 def test_python_callers_get_the_same_refusals():
-    from lnl.engine import RunConfig, validate
+    from lnl.engine import RunConfig
+    from lnl.runs import validate
 
     with pytest.raises(ValueError, match="means its human labels: pass --noise human"):
         validate(RunConfig(dataset="cifar10n"))
@@ -343,12 +344,10 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
 
 
 def test_keep_state_leaves_the_trained_state_for_restore(capsys, tmp_path):
-    from lnl import engine
-
     code, out, _ = call(RUN + ["--epochs", "1", "--out", str(tmp_path), "--keep-state"], capsys)
     record = Path(out.splitlines()[0])
     assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == [record.name, f"{record.stem}.state.pt"]
-    r = engine.restore(record)
+    r = runs.restore(record)
     assert r.ctx.train_features(r.method.net)[1].shape[0] == r.record["data"]["num_train"]
 
 

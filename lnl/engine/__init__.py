@@ -46,6 +46,10 @@ ALR*           soft-label buffer updated in ``training_step``/``on_epoch_end``
 
 Rows marked * are methods still to come: how they will use the hooks.
 
+The engine imports no method. Its entry points (:func:`run`, :func:`setup`, :func:`restore` and
+:func:`validate`) are handed the methods by name, ``{name: Method class}``, by their caller:
+:mod:`lnl.runs` hands them :data:`lnl.methods.METHODS`, and the methods build on the engine.
+
 Files: :mod:`~lnl.engine.config` (what decides a run), :mod:`~lnl.engine.api` (the method API
 and its context), :mod:`~lnl.engine.setup` (data preparation), :mod:`~lnl.engine.diagnostics`
 (evaluation and the truth), :mod:`~lnl.engine.loop` (epochs, checkpoints, records).

@@ -21,6 +21,7 @@ from lnl.augment import POLICIES  # a view's augmentation: none, weak, strong (l
 from lnl.engine.config import DEFAULT_MODEL, RunConfig, resolve_precision
 from lnl.models import build_model
 from lnl.rng import numpy_generator, torch_generator
+from lnl.sources import paper_share
 
 HYPERS = ("lr", "beta1", "momentum", "weight_decay")
 
@@ -110,7 +111,7 @@ class Method(nn.Module):
     detection: str = "loss"                  # the per-sample score whose <name>_auroc is the method's
                                              # clean/noisy split ("loss": the engine's small-loss ranking)
     presets: dict[str, dict[str, Any]] = {}  # named run settings of the paper (RunConfig fields)
-    sources: dict[str, Any] = {}             # every Config field's Source (lnl.provenance)
+    sources: dict[str, Any] = {}             # every Config field's Source (lnl.sources)
     preset_sources: dict[str, Any] = {}      # each preset's: one Source, or one per run setting
     summary: str = ""                        # its line in `lnl run --help` (none: its docstring's first line)
     cost: float = 1.5                        # training FLOPs relative to CE (lnl.campaign.estimate_s); 1.5,
@@ -151,11 +152,9 @@ class Method(nn.Module):
 
         A value the user gave (in ``method_params``) is kept as given (an int counts epochs, a float
         is a share of the run). A default that counts epochs of the paper's schedule (its source's
-        ``schedule``, :mod:`lnl.provenance`) keeps the paper's share of a shorter run
-        (:func:`lnl.provenance.paper_share`); the record's ``phases_resolved`` says what it became
+        ``schedule``, :mod:`lnl.sources`) keeps the paper's share of a shorter run
+        (:func:`lnl.sources.paper_share`); the record's ``phases_resolved`` says what it became
         and why."""
-        from lnl.provenance import paper_share
-
         value = getattr(self.config, name) if value is None else value
         source = getattr(self, "sources", {}).get(name)
         given = name in ctx.cfg.method_params

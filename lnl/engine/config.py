@@ -12,13 +12,13 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
 from lnl import data as lnl_data
 from lnl import noise
-from lnl.provenance import ours
+from lnl.sources import ours
 
 PRECISIONS = ("auto", "fp32", "bf16")
 OPTIMIZERS = ("sgd", "adam")
@@ -178,9 +178,13 @@ def run_id(cfg: RunConfig) -> str:
     return f"{cfg.method}-{cfg.dataset}-{kind}{rate}-s{cfg.seed}-{digest}"
 
 
-def validate(cfg: RunConfig) -> None:
-    """Raise ``ValueError`` with one sentence for the first invalid setting."""
-    from lnl.methods import METHODS
+def validate(cfg: RunConfig, methods: Mapping[str, type] | None = None) -> None:
+    """Raise ``ValueError`` with one sentence for the first invalid setting.
+
+    ``methods``: the methods by name (the caller's registry, :data:`lnl.methods.METHODS` through
+    :mod:`lnl.runs`); with it ``cfg.method`` must name one, and the method's own settings
+    (``method_params``) and needs (a probe set) are checked too. Without it, the run's settings
+    alone (the data, the noise, the schedule), as :func:`lnl.engine.prepare` needs them."""
 
     def choose(what: str, value: Any, valid) -> None:
         if value not in valid:
@@ -194,7 +198,8 @@ def validate(cfg: RunConfig) -> None:
             what = "an integer" if integer else "a number"
             raise ValueError(f"{flag} must be {what} of at least {low:g}, got {value!r}.")
 
-    choose("method", cfg.method, METHODS)
+    if methods is not None:
+        choose("method", cfg.method, methods)
     choose("data set", cfg.dataset, lnl_data.DATASETS)
     choose("noise kind", cfg.noise, NOISE_KINDS)
     _check_labels(cfg, choose)
@@ -231,10 +236,12 @@ def validate(cfg: RunConfig) -> None:
     _check_source(cfg)
     if cfg.dataset in lnl_data.SMALLEST_CLASS:  # image folders: counted once loaded (lnl.engine.prepare)
         check_per_class(cfg, *lnl_data.SMALLEST_CLASS[cfg.dataset])
-    if METHODS[cfg.method].uses_probe and cfg.probe_per_class == 0:
+    if methods is None:
+        return
+    if methods[cfg.method].uses_probe and cfg.probe_per_class == 0:
         raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set --probe-per-class above 0 "
                          "(IEG's paper: 10).")
-    METHODS[cfg.method].make_config(cfg.method_params)  # raises on unknown or ill-typed parameters
+    methods[cfg.method].make_config(cfg.method_params)  # raises on unknown or ill-typed parameters
 
 
 def _epochs(n: int) -> str:

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -294,10 +294,12 @@ def make_record(su: Setup, done: Progress, rid: str, started, code, warnings: li
 # Runs
 # ----------------------------------------------------------------------------------------------
 
-def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_after: int | None = None,
-        progress: bool | None = None, dataset: lnl_data.Dataset | None = None,
+def run(cfg: RunConfig, methods: Mapping[str, type[Method]], *, out: str | Path = "runs", resume: bool = False,
+        stop_after: int | None = None, progress: bool | None = None, dataset: lnl_data.Dataset | None = None,
         per_sample: bool = False, keep_state: bool = False) -> dict[str, Any]:
-    """Train ``cfg`` and write ``out/<run-id>.json``; return the record.
+    """Train ``cfg`` with the method ``methods[cfg.method]`` and write ``out/<run-id>.json``; return
+    the record. ``methods`` is the caller's registry of methods by name (:func:`lnl.runs.run` hands
+    :data:`lnl.methods.METHODS`).
 
     A checkpoint ``out/<run-id>.ckpt`` is written after every epoch and removed when the run ends.
     ``resume=True`` continues from it (a killed run resumes to the identical record).
@@ -314,7 +316,7 @@ def run(cfg: RunConfig, *, out: str | Path = "runs", resume: bool = False, stop_
     started, code = records.now(), records.code_state()  # the code that runs is the code at the start
     rid = run_id(cfg)
     ckpt_path, record_path = Path(out) / f"{rid}.ckpt", Path(out) / f"{rid}.json"
-    su = setup(cfg, dataset)
+    su = setup(cfg, methods, dataset)
     done = resume_from(ckpt_path, su, per_sample) if resume and ckpt_path.exists() else Progress()
     warnings = phase_warnings(su)
     for line in warnings:
@@ -371,15 +373,17 @@ class Restored:
     # logged (ctx.log_per_sample), as of the last epoch that logged it: what `lnl detect` ranks by
 
 
-def restore(record_path: str | Path, dataset: lnl_data.Dataset | None = None) -> Restored:
+def restore(record_path: str | Path, methods: Mapping[str, type[Method]],
+            dataset: lnl_data.Dataset | None = None) -> Restored:
     """The trained state of the run whose record is ``record_path``, written by
-    ``run(..., keep_state=True)`` as ``<run-id>.state.pt`` beside it."""
+    ``run(..., keep_state=True)`` as ``<run-id>.state.pt`` beside it; its method from ``methods``
+    (:func:`lnl.runs.restore` hands :data:`lnl.methods.METHODS`)."""
     record_path = Path(record_path)
     rec = records.read_record(record_path)
     state_path = record_path.with_name(rec.get("state_file") or f"{rec['run_id']}.state.pt")
     if not state_path.exists():
         raise FileNotFoundError(f"The run {rec['run_id']} kept no trained state; run it with keep_state=True.")
-    su = setup(RunConfig.from_dict(rec["config"]), dataset)
+    su = setup(RunConfig.from_dict(rec["config"]), methods, dataset)
     state = torch.load(state_path, map_location=su.device, weights_only=False)
     load_method_state(su.method, state["method"])
     su.method.eval()

@@ -1,10 +1,13 @@
 """Data preparation: load, subset, hold out the probe set, draw the noise, and put it all on the
-device with the configured method. Everything before epoch 1."""
+device with the configured method. Everything before epoch 1.
+
+The engine knows no method by name: :func:`setup` is handed the registry (``{name: Method
+class}``) by its caller, :mod:`lnl.runs` for the library's methods."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -86,15 +89,14 @@ class Setup:
     last_scores: dict[str, torch.Tensor] = field(default_factory=dict)   # each per-sample score's latest
 
 
-def setup(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Setup:
-    """Data on the device, the context and the configured method."""
-    from lnl.methods import METHODS
-
-    validate(cfg)
+def setup(cfg: RunConfig, methods: Mapping[str, type[Method]], dataset: lnl_data.Dataset | None = None) -> Setup:
+    """Data on the device, the context and the configured method: ``methods[cfg.method]``, from
+    the caller's registry of methods by name (:data:`lnl.methods.METHODS`, through :mod:`lnl.runs`)."""
+    validate(cfg, methods)
     device = resolve_device(cfg.device)  # an absent CUDA or MPS device, before any data loads
     prep = prepare(cfg, dataset)
     ds = prep.dataset
-    method_cls = METHODS[cfg.method]
+    method_cls = methods[cfg.method]
     mcfg = method_cls.make_config(cfg.method_params)
     torch.manual_seed(derive_seed(cfg.seed, "init"))
     cl = cfg.channels_last if cfg.channels_last is not None else device.type == "cuda"

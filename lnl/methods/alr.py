@@ -76,7 +76,7 @@ from torch import Tensor
 from lnl.engine import Context, Method
 from lnl.losses import at_least_float32, entropy, one_hot, soft_cross_entropy, temporal_ensemble
 from lnl.params import Epochs, epochs_of
-from lnl.provenance import ours, paper, reconstructed
+from lnl.sources import ours, paper, reconstructed
 
 UPDATES = ("epoch", "batch")
 

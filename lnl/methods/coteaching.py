@@ -66,7 +66,7 @@ from lnl.engine import Context, Method, Piecewise, RunConfig, Schedule
 from lnl.losses import one_hot
 from lnl.methods.plugins import Host, Part
 from lnl.params import Epochs
-from lnl.provenance import code, ours, paper
+from lnl.sources import code, ours, paper
 
 RAMPS = ("paper", "code")
 

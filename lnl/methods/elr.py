@@ -47,7 +47,7 @@ from torch import Tensor
 from lnl.engine import Context, Method, Schedule
 from lnl.losses import one_hot
 from lnl.methods.plugins import Host, Part
-from lnl.provenance import code
+from lnl.sources import code
 
 CLAMP = 1e-4   # p clamped to [CLAMP, 1 − CLAMP] (the code): keeps log(1 − ⟨p, t⟩) finite
 

@@ -25,7 +25,7 @@ import torch
 
 from lnl.engine import Context, Method
 from lnl.losses import mix, one_hot, soft_cross_entropy
-from lnl.provenance import code
+from lnl.sources import code
 
 
 @dataclass(frozen=True)

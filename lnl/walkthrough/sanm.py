@@ -17,10 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lnl import book, data, engine, plans
+from lnl import book, data, plans
 from lnl.engine import Context
 from lnl.methods.sanm import activation_map, modulate_labels
 from lnl.models import Classifier, Features
+from lnl.runs import restore
 
 
 def centre_share(A: Tensor, size: tuple[int, int], centre: float = 0.5) -> Tensor:
@@ -47,7 +48,7 @@ def run_role(key: tuple) -> str:
 @dataclass
 class Trained:
     """The tutorial's runs restored with their networks, by role (:func:`run_role`): ``runs``
-    (:func:`lnl.engine.restore`), ``nets`` (DivideMix's ``net1``), the data set ``ds``, and ``smoke``:
+    (:func:`lnl.runs.restore`), ``nets`` (DivideMix's ``net1``), the data set ``ds``, and ``smoke``:
     True where the page's records kept no network and the smoke profile's runs stand in."""
     runs: dict[str, Any]
     nets: dict[str, Classifier]
@@ -97,7 +98,7 @@ def restore_trained(page: str, recs: dict, rdir, seed: int = 0) -> Trained:
         paths = {run_role(k): Path(rdir) / f"{r['run_id']}.json" for k, r in srecs.items()}
         name = plans.settings(page, "smoke")["run"]["dataset"]
     ds = data.load(name)
-    runs = {r: engine.restore(p, dataset=ds) for r, p in paths.items()}
+    runs = {r: restore(p, dataset=ds) for r, p in paths.items()}
     nets = {r: (R.method.net if hasattr(R.method, "net") else R.method.net1) for r, R in runs.items()}
     return Trained(runs, nets, ds, smoke)
 

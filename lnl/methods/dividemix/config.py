@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lnl.engine import Schedule
 from lnl.params import Epochs
-from lnl.provenance import code, ours, paper
+from lnl.sources import code, ours, paper
 
 # One cell of the paper's experiments each: λ_u (Table 7 of the Appendix), τ (0.6 at 90 %, with a
 # 5-epoch GMM window: the official repository's issues #10, #46), the warm-up (§4.1: 10 epochs on

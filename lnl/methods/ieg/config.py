@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lnl.provenance import code, ours, paper
+from lnl.sources import code, ours, paper
 
 # Table 7 (and Table 6's EG): the four components of each row (UC, MC, AA, λ) and the isolation.
 ABLATIONS: dict[str, dict[str, bool]] = {

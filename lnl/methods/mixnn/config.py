@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lnl import knn as lnl_knn
 from lnl.params import Epochs, epochs_of
-from lnl.provenance import ours, paper, reconstructed
+from lnl.sources import ours, paper, reconstructed
 
 CODE_T_EVERY = 10         # code: t updated when epoch % 10 == 0 (loss.py, ANNLoss_K_2)
 CODE_MIXUP_BETA = 1.0     # code: λ ~ Beta(1, 1) for warm-up < e ≤ E_s (mixup_data_ann_dynamic_K_2)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from lnl.params import Epochs
-from lnl.provenance import Source, code, ours, paper, reconstructed
+from lnl.sources import Source, code, ours, paper, reconstructed
 
 COMPONENTS = ("amg", "amg+nlr", "amg+nlr+smr")       # Table 5's ladder, the last is SANM
 PAPER_FORMS = dict(activation="cam", ratio="noise-aware", area_factor=1.0, anchor="centre", fill="noise",
