@@ -88,7 +88,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     trained = None
     if args.record:
-        from lnl.runs import restore
+        from lnl.runner import restore
 
         r = restore(args.record)
         trained = r.ctx.train_features(r.method.net)[1].cpu().float()

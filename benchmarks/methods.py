@@ -5,7 +5,7 @@
     python benchmarks/methods.py --json runs/methods.json
 
 Every method of :data:`lnl.methods.METHODS` trains the same run (data, model, batch, precision the
-engine picks for the device) for ``--epochs`` epochs through :func:`lnl.runs.run`, without the
+engine picks for the device) for ``--epochs`` epochs through :func:`lnl.runner.run`, without the
 true-label diagnostics pass (evaluation on the test set stays, as in every run). The figure is the
 median of the epochs after the first (which pays for warm-up and allocation), so a method's own
 cost is measured in its steady state: MixNN is set to mix and correct labels from epoch 1
@@ -24,7 +24,7 @@ import tempfile
 
 import torch
 
-from lnl import engine, records, runs
+from lnl import engine, records, runner
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 
@@ -61,7 +61,7 @@ def main() -> None:
                             batch_size=args.batch_size, train_per_class=args.train_per_class, diagnostics=False,
                             device=args.device, method_params=params,
                             probe_per_class=10 if METHODS[name].uses_probe else 0)   # IEG's trusted set
-            rec = runs.run(cfg, out=tmp, progress=False)
+            rec = runner.run(cfg, out=tmp, progress=False)
             s = statistics.median(rec["timing"]["epoch_s"][1:])
             ratio = s / rows[0]["epoch_s"] if rows else 1.0
             rows.append({"method": label, "epoch_s": s, "ratio_to_ce": ratio})

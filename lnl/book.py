@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 import lnl
-from lnl import engine, records, runs
+from lnl import engine, records, runner
 
 from lnl.profiles import HARDWARE, PROFILES  # noqa: F401  (the pages read lnl.book.HARDWARE)
 
@@ -174,7 +174,7 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
     A record is reused only when its run id (the whole config) and its ``lnl_source_hash`` (the
     library code that computed it) match, so a change in ``lnl`` can never leave a stale number on
     a page. An interrupted run resumes from its checkpoint. ``kwargs`` go to
-    :func:`lnl.runs.run`; with ``per_sample=True`` (``keep_state=True``) a record whose
+    :func:`lnl.runner.run`; with ``per_sample=True`` (``keep_state=True``) a record whose
     per-sample arrays ``<run-id>.npz`` (trained state ``<run-id>.state.pt``) are missing is trained
     again, so that arrays, state and record come from one run.
     """
@@ -189,7 +189,7 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
         if current and not missing:
             return rec
         path.with_suffix(".ckpt").unlink(missing_ok=True)  # a stale checkpoint is no start either
-    return runs.run(cfg, out=out, resume=True, **kwargs)
+    return runner.run(cfg, out=out, resume=True, **kwargs)
 
 
 def _adopt_from_sibling(path: Path, **kwargs: Any) -> bool:

@@ -257,11 +257,11 @@ def planned_run(pages: str, profile: str, run_id: str) -> Planned:
 def execute(planned: Planned, work: str | Path) -> dict[str, Any]:
     """Train ``planned`` into ``work/<part>/`` (resuming a checkpoint there), write its extras and
     a float16 copy of its per-sample losses, and delete its trained state and checkpoint."""
-    from lnl import runs
+    from lnl import runner
 
     out = Path(work) / planned.part
     keep = planned.keep_state or bool(planned.extras)
-    rec = runs.run(planned.config, out=out, resume=True, per_sample=planned.per_sample, keep_state=keep,
+    rec = runner.run(planned.config, out=out, resume=True, per_sample=planned.per_sample, keep_state=keep,
                    progress=False)
     path = out / f"{rec['run_id']}.json"
     if planned.extras:
@@ -287,10 +287,10 @@ def write_extras(record_path: str | Path, extras: Iterable[str]) -> Path:
     """
     import torch
 
-    from lnl import runs
+    from lnl import runner
 
     record_path = Path(record_path)
-    r = runs.restore(record_path)
+    r = runner.restore(record_path)
     arrays: dict[str, np.ndarray] = {"given": np.asarray(r.prep.labels), "true": np.asarray(r.prep.true)}
     extras = set(extras)
     if "features" in extras:

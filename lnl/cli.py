@@ -232,10 +232,10 @@ def _given(parser: argparse.ArgumentParser, argv: Sequence[str], command: str = 
 def _checked_config(args: argparse.Namespace):
     """The run's config from the flags (:func:`_config_from`), refused in one sentence where it is
     invalid: what ``lnl run`` and ``lnl detect`` check before any data loads."""
-    from lnl import runs
+    from lnl import runner
 
     cfg = _config_from(args, args.given)
-    runs.validate(cfg)
+    runner.validate(cfg)
     if cfg.model is not None:
         from lnl.models import MODELS
         if cfg.model not in MODELS:
@@ -245,7 +245,7 @@ def _checked_config(args: argparse.Namespace):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from lnl import data, engine, runs
+    from lnl import data, engine, runner
 
     cfg = _checked_config(args)
     if args.stop_after is not None and not 1 <= args.stop_after < cfg.epochs:
@@ -255,7 +255,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_out(args.out)
     if args.resume:
         _check_resume(Path(args.out) / f"{engine.run_id(cfg)}.ckpt")
-    rec = runs.run(cfg, out=args.out, resume=args.resume, stop_after=args.stop_after,
+    rec = runner.run(cfg, out=args.out, resume=args.resume, stop_after=args.stop_after,
                    keep_state=args.keep_state)
     rid = engine.run_id(cfg)
     if not rec:
@@ -393,7 +393,7 @@ def _check_resume(ckpt: Path) -> None:
 
 
 def _cmd_noise(args: argparse.Namespace) -> int:
-    from lnl import engine, runs
+    from lnl import engine, runner
     from lnl.engine import RunConfig
 
     if args.kind == "none":
@@ -402,7 +402,7 @@ def _cmd_noise(args: argparse.Namespace) -> int:
     cfg = RunConfig(method="ce", dataset=args.dataset, noise=args.kind, rate=args.rate, seed=args.seed,
                     sampling=args.sampling, label_set=args.label_set)
     try:
-        runs.validate(cfg)
+        runner.validate(cfg)
     except ValueError as e:  # the run's flag --noise is this command's --kind
         raise ValueError(str(e).replace("--noise ", "--kind ")) from None
     _check_ignored(cfg.noise, cfg.rate, cfg.sampling, args.given)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from lnl import data as lnl_data
-from lnl import engine, gmm, records, runs
+from lnl import engine, gmm, records, runner
 
 DEFAULT_METHOD = "ce"       # ours: CE's small-loss GMM, the cheapest detector of the book's methods
 DEFAULT_FOLDS = 5           # cleanlab's own examples and benchmarks use 5-fold cross-validation
@@ -98,8 +98,8 @@ def out_of_sample_probs(cfg: engine.RunConfig, prep: Any, folds: int, work: Path
         fcfg = fold_config(cfg, k, folds)
         if progress is not False:
             print(f"cleanlab fold {k + 1} of {folds}: CE on {len(train)} samples, predicting {len(held)}")
-        rec = runs.run(fcfg, out=work, dataset=fold, keep_state=True, progress=progress)
-        r = runs.restore(work / f"{rec['run_id']}.json", dataset=fold)
+        rec = runner.run(fcfg, out=work, dataset=fold, keep_state=True, progress=progress)
+        r = runner.restore(work / f"{rec['run_id']}.json", dataset=fold)
         outs = evaluate_named(r.method.predict, r.test, fcfg.batch_size * 4, r.ctx.autocast)
         probs[held] = torch.softmax(outs.float(), 1).cpu().numpy()
     return probs
@@ -122,8 +122,8 @@ def detect(cfg: engine.RunConfig, work: str | Path, folds: int = DEFAULT_FOLDS, 
     if folds == 1 or folds < 0:
         raise ValueError(f"--folds takes 0 (no cleanlab) or a number of folds from 2, got {folds}.")
     work = Path(work)
-    rec = runs.run(cfg, out=work, keep_state=True, progress=progress)
-    r = runs.restore(work / f"{rec['run_id']}.json")
+    rec = runner.run(cfg, out=work, keep_state=True, progress=progress)
+    r = runner.restore(work / f"{rec['run_id']}.json")
     mine = method_scores(r, seed)
     prep, classes = r.prep, np.asarray(r.prep.dataset.classes)
     given = np.asarray(prep.labels)

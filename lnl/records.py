@@ -192,7 +192,7 @@ def load_records(where: str | Path | Iterable[str | Path]):
 
 
 def per_sample(record_path: str | Path) -> dict[str, Any]:
-    """The per-sample arrays written beside a record by ``lnl.runs.run(..., per_sample=True)``:
+    """The per-sample arrays written beside a record by ``lnl.runner.run(..., per_sample=True)``:
     ``loss [E, N]`` (training loss against the given label after each epoch), ``given``, ``true``
     ``[N]`` and ``epoch [E]``."""
     import numpy as np

@@ -75,7 +75,7 @@ def read_sweep(path: str | Path) -> list[Any]:
 def _config(settings: dict[str, Any], fields: dict[str, Any], path: Path) -> Any:
     """The :class:`RunConfig` of one combination, each value checked against its field's type."""
     from lnl.engine import RunConfig, Schedule
-    from lnl.runs import validate
+    from lnl.runner import validate
 
     run: dict[str, Any] = {}
     params: dict[str, Any] = {}
@@ -154,12 +154,12 @@ def train(config: dict[str, Any], out: str, threads: int | None = None) -> str:
     """One run in a worker (a local process or a SLURM task): train or resume it; its run id."""
     import torch
 
-    from lnl import engine, runs
+    from lnl import engine, runner
 
     if threads:
         torch.set_num_threads(threads)
     cfg = engine.RunConfig.from_dict(config)
-    runs.run(cfg, out=out, resume=True)
+    runner.run(cfg, out=out, resume=True)
     return engine.run_id(cfg)
 
 

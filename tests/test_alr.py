@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import provenance, runs
+from lnl import provenance, runner
 from lnl.engine import RunConfig
 from lnl.methods.alr import (ALR, alr_gradient, alr_loss, entropy_gradient, given_label_pull, hardening,
                              refine_targets, theorem1_loss)
@@ -94,7 +94,7 @@ def test_entropy_weight_zero_is_label_refurbishment(tmp_path):
     (g0,) = torch.autograd.grad(alr_loss(z, t, 0.0).mean(), z)
     (g_lr,) = torch.autograd.grad(-(t * F.log_softmax(z, 1)).sum(1).mean(), z)
     assert torch.allclose(g0, g_lr)
-    lr, alr = (runs.run(small(method_params={"entropy_weight": w}), out=tmp_path / str(w)) for w in (0.0, 0.1))
+    lr, alr = (runner.run(small(method_params={"entropy_weight": w}), out=tmp_path / str(w)) for w in (0.0, 0.1))
     # the warm-up epoch has no entropy term: identical; phase 2 differs
     assert lr["history"][0]["test_acc"] == alr["history"][0]["test_acc"]
     assert lr["history"][-1]["train_loss"] != alr["history"][-1]["train_loss"]
@@ -103,26 +103,26 @@ def test_entropy_weight_zero_is_label_refurbishment(tmp_path):
 @pytest.mark.parametrize("update", ["epoch", "batch"])
 def test_run_updates_targets_and_resumes(tmp_path, update):
     cfg = small(method_params={"update": update, "trace": 16})
-    whole = runs.run(cfg, out=tmp_path / "whole", keep_state=True)
+    whole = runner.run(cfg, out=tmp_path / "whole", keep_state=True)
     last = whole["history"][-1]
     assert {"entropy", "grad_coef_clean", "entropy_pull_noisy", "target_given_auroc", "t_relabelled"} <= set(last)
     assert last["target_given_auroc"] > 0.8 and last["target_given_clean"] > last["target_given_noisy"]
     assert whole["history"][0]["target_given_auroc"] == pytest.approx(0.5)     # warm-up: t = onehot(ỹ)
-    r = runs.restore(tmp_path / "whole" / f"{whole['run_id']}.json")
+    r = runner.restore(tmp_path / "whole" / f"{whole['run_id']}.json")
     assert torch.allclose(r.method.t.sum(1), torch.ones(len(r.method.t)), atol=1e-5)
     trace = r.method.trace                                   # [epochs, 16, C]
     assert trace.shape[:2] == (4, 16) and torch.equal(trace[-1], r.method.t[:16])
     assert torch.equal(trace[0], F.one_hot(r.ctx.labels[:16], 10).float())   # phase 1 keeps the labels
     assert not torch.equal(trace[1], trace[0])
-    runs.run(cfg, out=tmp_path / "cut", stop_after=2, keep_state=True)
-    assert comparable(runs.run(cfg, out=tmp_path / "cut", resume=True, keep_state=True)) == comparable(whole)
-    cut = runs.restore(tmp_path / "cut" / f"{whole['run_id']}.json")
+    runner.run(cfg, out=tmp_path / "cut", stop_after=2, keep_state=True)
+    assert comparable(runner.run(cfg, out=tmp_path / "cut", resume=True, keep_state=True)) == comparable(whole)
+    cut = runner.restore(tmp_path / "cut" / f"{whole['run_id']}.json")
     assert torch.equal(cut.method.t, r.method.t) and torch.equal(cut.method.trace, trace)
 
 
 def test_same_seed_same_record(tmp_path):
-    a = runs.run(small(), out=tmp_path / "a")
-    b = runs.run(small(), out=tmp_path / "b")
+    a = runner.run(small(), out=tmp_path / "a")
+    b = runner.run(small(), out=tmp_path / "b")
     assert comparable(a) == comparable(b)
 
 
@@ -130,16 +130,16 @@ def test_epoch_update_uses_the_prediction_at_the_start_of_the_epoch(tmp_path):
     """update="epoch": after epoch 2 (the first of phase 2), t = α onehot(ỹ) + (1 − α) p, with p the
     eval-mode prediction of the network after epoch 1 (kept here by a one-epoch twin run)."""
     cfg = small(epochs=2, method_params={"trace": 8})
-    rec = runs.run(cfg, out=tmp_path / "two", keep_state=True)
-    first = runs.run(small(epochs=2, method_params={"trace": 8}), out=tmp_path / "one", stop_after=1)
+    rec = runner.run(cfg, out=tmp_path / "two", keep_state=True)
+    first = runner.run(small(epochs=2, method_params={"trace": 8}), out=tmp_path / "one", stop_after=1)
     assert first == {}
     ckpt = torch.load(tmp_path / "one" / f"{rec['run_id']}.ckpt", weights_only=False)
-    su = runs.setup(cfg)
+    su = runner.setup(cfg)
     su.method.load_state_dict(ckpt["method"])
     su.method.eval()
     with torch.no_grad():
         p = torch.softmax(su.method.net(su.ctx.data.batch(torch.arange(8))), 1)
-    r = runs.restore(tmp_path / "two" / f"{rec['run_id']}.json")
+    r = runner.restore(tmp_path / "two" / f"{rec['run_id']}.json")
     want = 0.7 * F.one_hot(r.ctx.labels[:8], 10).float() + 0.3 * p
     assert torch.allclose(r.method.t[:8], want, atol=1e-5)
 
@@ -164,10 +164,10 @@ def test_every_setting_has_a_source():
 @pytest.mark.parametrize("epochs, warmup", [(20, 4), (12, 2), (200, 40)])
 def test_phase_one_is_a_share_of_a_run_of_any_length(epochs, warmup):
     """The default warm-up is 0.2 of the run (SELC's 40 of 200), so phase 2 starts in any run."""
-    su = runs.setup(small(epochs=epochs, method_params={"warmup": 0.2}))
-    default = runs.setup(replace(small(epochs=epochs), method_params={}))
+    su = runner.setup(small(epochs=epochs, method_params={"warmup": 0.2}))
+    default = runner.setup(replace(small(epochs=epochs), method_params={}))
     for s in (su, default):
         assert s.method.warmup == warmup and s.ctx.resolved_phases == {}
         assert s.method.phases(s.ctx) == {f"label refinement (after {warmup} warm-up epochs)": warmup + 1}
-    given = runs.setup(small(epochs=epochs, method_params={"warmup": 3}))
+    given = runner.setup(small(epochs=epochs, method_params={"warmup": 3}))
     assert given.method.warmup == 3

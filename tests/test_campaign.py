@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lnl import book, campaign, data, engine, plans, records, runs
+from lnl import book, campaign, data, engine, plans, records, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,14 +44,14 @@ def put(root: Path, planned: plans.Planned, rec: dict) -> Path:
 @pytest.mark.parametrize("page", plans.pages())
 @pytest.mark.parametrize("profile", plans.PROFILES)
 def test_plans_are_ordered_by_tier_and_valid(page, profile):
-    runs = plans.plan(page, profile)
-    assert runs and [p.tier for p in runs] == sorted(p.tier for p in runs)
-    assert runs[0].tier == 0                                  # a headline first
-    for p in runs:
-        runs.validate(p.config)
+    planned = plans.plan(page, profile)
+    assert planned and [p.tier for p in planned] == sorted(p.tier for p in planned)
+    assert planned[0].tier == 0                               # a headline first
+    for p in planned:
+        runner.validate(p.config)
         assert set(p.extras) <= set(plans.EXTRAS)
         assert p.profile == profile and p.page == page
-    assert len({p.key for p in runs}) == len(runs)           # the page indexes runs by key
+    assert len({p.key for p in planned}) == len(planned)     # the page indexes runs by key
 
 
 def test_mixnn_gpu_plan_has_the_table_i_cells_first():
@@ -179,7 +179,7 @@ def test_one_plan_feeds_the_notebook_and_the_campaign(page):
     """The page trains only through its plan, and a campaign plans exactly those runs."""
     text = (ROOT / "book" / f"{page}.md").read_text()
     assert f'PAGE = "{page}"' in text and "lnl.book.setup(PAGE" in text and "lnl.book.run_plan(" in text
-    assert "run_or_load(" not in text and "runs.run(" not in text and "engine.run(" not in text
+    assert "run_or_load(" not in text and "runner.run(" not in text and "engine.run(" not in text
     assert not re.search(r"RunConfig\([^)]*method=", text)   # no training config of its own
     c = campaign.Campaign.build([page], "smoke", "cpu", root="/nonexistent")
     assert [i.planned.run_id for i in c.items] == [p.run_id for p in plans.unique(plans.plan(page, "smoke"))]

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from lnl import cli, data, runs
+from lnl import cli, data, runner
 
 from .test_data import _fake_cifar, fake_fashion, offline, set_debian
 
@@ -146,7 +146,7 @@ def test_bad_input_is_one_sentence_and_exit_2(argv, fragments, capsys, tmp_path,
 
 def test_python_callers_get_the_same_refusals():
     from lnl.engine import RunConfig
-    from lnl.runs import validate
+    from lnl.runner import validate
 
     with pytest.raises(ValueError, match="means its human labels: pass --noise human"):
         validate(RunConfig(dataset="cifar10n"))
@@ -347,7 +347,7 @@ def test_keep_state_leaves_the_trained_state_for_restore(capsys, tmp_path):
     code, out, _ = call(RUN + ["--epochs", "1", "--out", str(tmp_path), "--keep-state"], capsys)
     record = Path(out.splitlines()[0])
     assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == [record.name, f"{record.stem}.state.pt"]
-    r = runs.restore(record)
+    r = runner.restore(record)
     assert r.ctx.train_features(r.method.net)[1].shape[0] == r.record["data"]["num_train"]
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import provenance, runs
+from lnl import provenance, runner
 from lnl.engine import RunConfig, Schedule
 from lnl.methods.coteaching import (PRESETS, Coteaching, CoteachingConfig, forget_rate, full_rate_epoch,
                                     small_loss_selection)
@@ -61,7 +61,7 @@ def test_small_loss_selection_keeps_the_floor_of_r_b_smallest():
 
 
 def test_each_network_learns_only_from_its_peers_selection():
-    su = runs.setup(small(method_params={"t_k": 10}))
+    su = runner.setup(small(method_params={"t_k": 10}))
     m, ctx = su.method, su.ctx
     ctx.epoch = 5                                                         # R = 1 − 0.4 · 0.5 = 0.8
     idx = torch.arange(0, 640, 10)
@@ -90,15 +90,15 @@ def test_each_network_learns_only_from_its_peers_selection():
 
 def test_paper_optimiser_switches_beta1_where_the_lr_decay_starts(tmp_path):
     cfg = small(epochs=4, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule=Schedule("linear", milestones=(2,)))
-    rec = runs.run(cfg, out=tmp_path)
+    rec = runner.run(cfg, out=tmp_path)
     h = rec["history"]
     assert [e["beta1_net1"] for e in h] == [e["beta1_net2"] for e in h] == [0.9, 0.9, 0.1, 0.1]
     assert [e["lr"] for e in h] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
-    assert "beta1_net1" not in runs.run(small(epochs=1), out=tmp_path)["history"][0]   # SGD: no β₁
+    assert "beta1_net1" not in runner.run(small(epochs=1), out=tmp_path)["history"][0]   # SGD: no β₁
 
 
 def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
-    rec = runs.run(small(method_params={"t_k": 10}), out=tmp_path)
+    rec = runner.run(small(method_params={"t_k": 10}), out=tmp_path)
     last = rec["history"][-1]
     assert last["test_acc"] == last["test_acc_net1"] and rec["summary"]["reported_output"] == "net1"
     assert {"test_acc_net2", "test_acc_ensemble", "selected_precision", "selected_auroc",
@@ -108,20 +108,20 @@ def test_record_names_each_network_and_the_assumed_noise_rate(tmp_path, capsys):
     assert rec["assumptions"]["tau"] == 0.4 and "assumes the noise rate known" in rec["assumptions"]["tau_source"]
     assert "the full forget rate" in rec["warnings"][0] and rec["warnings"][0] in capsys.readouterr().err
     assert last["small_loss_auroc"] > 0.9 and last["selected_precision"] > 1 - 0.4   # beats the base rate
-    rec = runs.run(small(epochs=1, method_params={"tau": "0.2", "t_k": 0.5}), out=tmp_path)
+    rec = runner.run(small(epochs=1, method_params={"tau": "0.2", "t_k": 0.5}), out=tmp_path)
     assert rec["assumptions"] == {"tau": 0.2, "tau_source": "set by the user"}
     with pytest.raises(ValueError, match="--param tau"):
-        runs.run(small(noise="none", epochs=1), out=tmp_path)
+        runner.run(small(noise="none", epochs=1), out=tmp_path)
 
 
 def test_t_k_keeps_the_papers_share_of_a_short_run(tmp_path):
     # T_k = 10 of the paper's 200 epochs: 1 epoch of 20, recorded; a T_k the user gives stays as given
-    rec = runs.run(small(epochs=20, train_per_class=20), out=tmp_path)
+    rec = runner.run(small(epochs=20, train_per_class=20), out=tmp_path)
     assert rec["phases_resolved"]["t_k"] == {**rec["phases_resolved"]["t_k"], "default": 10, "paper_schedule": 200,
                                              "epochs": 1}
     assert [e["keep_rate"] for e in rec["history"][:3]] == pytest.approx([1.0, 0.6, 0.6])
     assert "warnings" not in rec or not any("forget rate" in w for w in rec["warnings"])
-    rec = runs.run(small(epochs=20, train_per_class=20, method_params={"t_k": 10}), out=tmp_path)
+    rec = runner.run(small(epochs=20, train_per_class=20, method_params={"t_k": 10}), out=tmp_path)
     assert "phases_resolved" not in rec
     assert [e["keep_rate"] for e in rec["history"][:3]] == pytest.approx([1.0, 0.96, 0.92])
 
@@ -136,14 +136,14 @@ def test_every_setting_has_a_source_and_the_presets_follow_the_official_code():
         assert (p["optimizer"], p["lr"], p["weight_decay"], p["batch_size"], p["epochs"], p["augment"]) == \
             ("adam", 1e-3, 0.0, 128, 200, False)
         assert Coteaching.preset_sources[name]["model"].kind == "ours"       # no 9-layer CNN in lnl.models
-        runs.validate(RunConfig(method="coteaching", dataset=name, **p))
+        runner.validate(RunConfig(method="coteaching", dataset=name, **p))
 
 
 def test_a_killed_run_resumes_to_the_identical_record(tmp_path):
     cfg = small(epochs=3)
-    whole = runs.run(cfg, out=tmp_path / "whole")
-    assert runs.run(cfg, out=tmp_path / "cut", stop_after=1) == {}
-    resumed = runs.run(cfg, out=tmp_path / "cut", resume=True)
+    whole = runner.run(cfg, out=tmp_path / "whole")
+    assert runner.run(cfg, out=tmp_path / "cut", stop_after=1) == {}
+    resumed = runner.run(cfg, out=tmp_path / "cut", resume=True)
     assert comparable(resumed) == comparable(whole)
     assert json.loads(json.dumps(whole["history"])) == resumed["history"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lnl import detect, engine, runs
+from lnl import detect, engine, runner
 
 from .test_cli import assert_usage_error, call
 from .test_own_data import csv_layout, tree
@@ -36,7 +36,7 @@ def test_a_method_with_a_score_of_its_own_ranks_by_it(tmp_path):
     found = detect.detect(engine.RunConfig(**{**TINY, "method": "coteaching"}), tmp_path, folds=0,
                           progress=False)
     assert found.detector == "small_loss" and "p_clean" not in found.table and "cleanlab_rank" not in found.table
-    restored = runs.restore(tmp_path / f"{found.record['run_id']}.json")
+    restored = runner.restore(tmp_path / f"{found.record['run_id']}.json")
     assert np.array_equal(found.table["score"].to_numpy(), restored.scores["small_loss"].numpy())
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import cli, provenance, runs
+from lnl import cli, provenance, runner
 from lnl.engine import RunConfig, Schedule
 from lnl.methods import METHODS
 from lnl.methods.dividemix import (FORWARDS_PER_STEP, PRESETS, TABLE7, DivideMix, DivideMixConfig, co_guess,
@@ -149,21 +149,21 @@ def test_lnl_run_preset_is_the_papers_run_with_a_table7_cell(cell):
 
 def test_phases_keep_the_papers_share_of_a_short_run(tmp_path):
     short = small(epochs=12, method_params={})
-    su = runs.setup(short)
+    su = runner.setup(short)
     assert (su.method.warmup, su.method.rampup) == (1, 1)          # 10 and 16 of 300 epochs: 0.4, 0.64 -> 1
     assert {k: (v["default"], v["epochs"]) for k, v in su.ctx.resolved_phases.items()} == \
         {"warmup": (10, 1), "rampup": (16, 1)}
-    given = runs.setup(small(epochs=12, method_params={"warmup": 3}))
+    given = runner.setup(small(epochs=12, method_params={"warmup": 3}))
     assert (given.method.warmup, given.method.rampup) == (3, 1) and "warmup" not in given.ctx.resolved_phases
-    cell = runs.setup(small(epochs=30, method_params={"preset": "c100-sym50"}))      # a cell's default: scaled
+    cell = runner.setup(small(epochs=30, method_params={"preset": "c100-sym50"}))      # a cell's default: scaled
     assert (cell.method.warmup, cell.method.rampup) == (3, 2)      # 30 · 30/300 = 3; 16 · 30/300 = 1.6 -> 2
-    rec = runs.run(small(method_params={}), out=tmp_path)         # 3 epochs: both phases 1 epoch
+    rec = runner.run(small(method_params={}), out=tmp_path)         # 3 epochs: both phases 1 epoch
     assert {k: v["epochs"] for k, v in rec["phases_resolved"].items()} == {"warmup": 1, "rampup": 1}
     assert rec["phases_resolved"]["warmup"]["paper_schedule"] == 300
 
 
 def test_each_network_trains_on_its_peers_division():
-    su = runs.setup(small())
+    su = runner.setup(small())
     m, ctx = su.method, su.ctx
     ctx.epoch = 1                                                                # after the warm-up
     m.on_epoch_start(ctx)
@@ -182,7 +182,7 @@ def test_each_network_trains_on_its_peers_division():
 
 
 def test_a_step_makes_only_the_forward_passes_the_algorithm_names():
-    su = runs.setup(small())
+    su = runner.setup(small())
     m, ctx = su.method, su.ctx
     ctx.epoch = 1
     m.on_epoch_start(ctx)
@@ -202,7 +202,7 @@ def test_a_step_makes_only_the_forward_passes_the_algorithm_names():
 
 
 def test_the_history_holds_each_network_and_the_co_divide(tmp_path):
-    rec = runs.run(small(), out=tmp_path)
+    rec = runner.run(small(), out=tmp_path)
     last = rec["history"][-1]
     assert last["test_acc"] == last["test_acc_ensemble"] and rec["summary"]["reported_output"] == "ensemble"
     for k in ("test_acc_net1", "test_acc_net2", "w_net1_auroc", "w_net1_precision", "w_net1_recall",
@@ -217,10 +217,10 @@ def test_the_history_holds_each_network_and_the_co_divide(tmp_path):
 
 def test_same_seed_same_record_and_resume(tmp_path):
     cfg = small()
-    whole = runs.run(cfg, out=tmp_path / "a")
-    assert comparable(runs.run(cfg, out=tmp_path / "b")) == comparable(whole)
-    runs.run(cfg, out=tmp_path / "c", stop_after=2)
-    assert comparable(runs.run(cfg, out=tmp_path / "c", resume=True)) == comparable(whole)
+    whole = runner.run(cfg, out=tmp_path / "a")
+    assert comparable(runner.run(cfg, out=tmp_path / "b")) == comparable(whole)
+    runner.run(cfg, out=tmp_path / "c", stop_after=2)
+    assert comparable(runner.run(cfg, out=tmp_path / "c", resume=True)) == comparable(whole)
 
 
 def test_entropy_and_sharpening():

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import provenance, runs
+from lnl import provenance, runner
 from lnl.engine import RunConfig, Schedule
 from lnl.methods.elr import (ELR, PRESETS, clamped_probabilities, elr_gradient, elr_regulariser,
                              ema_targets)
@@ -68,13 +68,13 @@ def test_a_mislabelled_sample_whose_target_is_the_true_class_is_pulled_back():
 
 def test_run_logs_the_target_score_and_resumes(tmp_path):
     cfg = small()
-    whole = runs.run(cfg, out=tmp_path / "whole")
+    whole = runner.run(cfg, out=tmp_path / "whole")
     last = whole["history"][-1]
     assert {"ce", "elr_reg", "target_given_clean", "target_given_noisy", "target_given_auroc"} <= set(last)
     assert last["target_given_auroc"] > 0.9 and last["target_given_clean"] > last["target_given_noisy"]
     assert "target_given_precision" not in last
-    runs.run(cfg, out=tmp_path / "cut", stop_after=2)
-    assert comparable(runs.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
+    runner.run(cfg, out=tmp_path / "cut", stop_after=2)
+    assert comparable(runner.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
 
 
 def test_presets_are_the_official_configs():
@@ -90,7 +90,7 @@ def test_presets_are_the_official_configs():
     assert PRESETS["cifar10"]["schedule"].kind == "cosine-restarts"        # config_cifar10.json alone
     assert [p["schedule"].kind for k, p in PRESETS.items() if k != "cifar10"] == ["multistep", "multistep"]
     for p in PRESETS.values():
-        runs.validate(RunConfig(method="elr", dataset="cifar10", **p))
+        runner.validate(RunConfig(method="elr", dataset="cifar10", **p))
     with pytest.raises(ValueError, match="ELR needs"):
         ELR.make_config({"beta": "1"})
 

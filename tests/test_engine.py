@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lnl import engine, runs
+from lnl import engine, runner
 from lnl.engine import Method, RunConfig, Schedule
 from lnl.methods import METHODS
 
@@ -44,21 +44,21 @@ def test_schedules():
 
 @pytest.mark.parametrize("method", ["ce", "mixup"])
 def test_same_seed_gives_an_identical_record(method, tmp_path):
-    a = runs.run(small(method), out=tmp_path / "a")
-    b = runs.run(small(method), out=tmp_path / "b")
+    a = runner.run(small(method), out=tmp_path / "a")
+    b = runner.run(small(method), out=tmp_path / "b")
     assert comparable(a) == comparable(b)
-    c = runs.run(small(method, seed=1), out=tmp_path / "c")
+    c = runner.run(small(method, seed=1), out=tmp_path / "c")
     assert c["history"] != a["history"]
 
 
 @pytest.mark.parametrize("method", ["ce", "mixup"])
 def test_a_killed_run_resumes_to_the_identical_record(method, tmp_path):
     cfg = small(method)
-    whole = runs.run(cfg, out=tmp_path / "whole")
-    assert runs.run(cfg, out=tmp_path / "cut", stop_after=2) == {}
+    whole = runner.run(cfg, out=tmp_path / "whole")
+    assert runner.run(cfg, out=tmp_path / "cut", stop_after=2) == {}
     ckpt = tmp_path / "cut" / f"{engine.run_id(cfg)}.ckpt"
     assert ckpt.exists() and not ckpt.with_suffix(".json").exists()
-    resumed = runs.run(cfg, out=tmp_path / "cut", resume=True)
+    resumed = runner.run(cfg, out=tmp_path / "cut", resume=True)
     assert comparable(resumed) == comparable(whole)
     assert not ckpt.exists()  # removed once the record is written
     on_disk = json.loads(ckpt.with_suffix(".json").read_text())
@@ -67,15 +67,15 @@ def test_a_killed_run_resumes_to_the_identical_record(method, tmp_path):
 
 def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
     cfg = small()
-    runs.run(cfg, out=tmp_path, stop_after=1)
+    runner.run(cfg, out=tmp_path, stop_after=1)
     other = tmp_path / f"{engine.run_id(replace(cfg, lr=0.01))}.ckpt"
     (tmp_path / f"{engine.run_id(cfg)}.ckpt").rename(other)
     with pytest.raises(ValueError, match="different configuration"):
-        runs.run(replace(cfg, lr=0.01), out=tmp_path, resume=True)
+        runner.run(replace(cfg, lr=0.01), out=tmp_path, resume=True)
 
 
 def test_record_keys_and_memorisation_diagnostics(tmp_path):
-    rec = runs.run(small(epochs=3), out=tmp_path)
+    rec = runner.run(small(epochs=3), out=tmp_path)
     for key in ("config", "history", "summary", "provenance", "noise", "timing"):
         assert key in rec
     for key in ("test_acc_best", "test_acc_last", "test_acc_last10", "noise_rate_effective", "wall_time_s"):
@@ -92,7 +92,7 @@ def test_record_keys_and_memorisation_diagnostics(tmp_path):
 
 
 def test_without_noise_the_mislabelled_diagnostics_are_null(tmp_path):
-    rec = runs.run(small(noise="none", epochs=1), out=tmp_path)
+    rec = runner.run(small(noise="none", epochs=1), out=tmp_path)
     h = rec["history"][0]
     assert h["noisy_acc_given"] is None and h["loss_auroc"] is None and h["clean_acc"] is not None
     assert rec["summary"]["noise_rate_effective"] == 0.0
@@ -104,7 +104,7 @@ def test_validate_rejects_bad_settings():
                       ({"method_params": {"beta": 1}}, "has no parameter beta"),
                       ({"method": "mixup", "method_params": {"alpha": "x"}}, "must be a float")]:
         with pytest.raises(ValueError, match=match):
-            runs.validate(small(**kw))
+            runner.validate(small(**kw))
 
 
 # --- hooks for what later methods need: two networks and manual steps, a probe stream, meta steps ----
@@ -162,9 +162,9 @@ class ProbeUser(Method):
 def test_two_networks_with_manual_optimisation_resume_identically(tmp_path, monkeypatch):
     monkeypatch.setitem(METHODS, "two-net-test", SmallLossExchange)
     cfg = small("two-net-test", epochs=3)
-    whole = runs.run(cfg, out=tmp_path / "a")
-    runs.run(cfg, out=tmp_path / "b", stop_after=1)
-    assert comparable(runs.run(cfg, out=tmp_path / "b", resume=True)) == comparable(whole)
+    whole = runner.run(cfg, out=tmp_path / "a")
+    runner.run(cfg, out=tmp_path / "b", stop_after=1)
+    assert comparable(runner.run(cfg, out=tmp_path / "b", resume=True)) == comparable(whole)
     assert whole["history"][-1]["test_acc"] > 0.5
 
 
@@ -178,7 +178,7 @@ def test_methods_never_see_the_true_labels(tmp_path, monkeypatch):
         seen["ctx"] = ctx
 
     monkeypatch.setattr(SmallLossExchange, "configure", spy)
-    runs.run(small("two-net-test", epochs=1), out=tmp_path)
+    runner.run(small("two-net-test", epochs=1), out=tmp_path)
     ctx = seen["ctx"]
     assert not any("true" in name for name in vars(ctx))
     prep = engine.prepare(small())
@@ -193,10 +193,10 @@ def test_probe_stream_is_clean_balanced_and_held_out(tmp_path, monkeypatch):
     assert not set(prep.probe_idx) & set(prep.train_idx)
     y = prep.dataset.train.labels.numpy()
     assert sorted(y[prep.probe_idx].tolist()) == sorted(list(range(10)) * 3)
-    rec = runs.run(cfg, out=tmp_path)
+    rec = runner.run(cfg, out=tmp_path)
     assert rec["data"]["num_probe"] == 30 and rec["data"]["num_train"] == 1317
     with pytest.raises(ValueError, match="probe"):
-        runs.run(replace(cfg, probe_per_class=0), out=tmp_path)
+        runner.run(replace(cfg, probe_per_class=0), out=tmp_path)
 
 
 def test_functional_forward_equals_the_module_and_spares_bn_statistics():
@@ -244,7 +244,7 @@ def test_a_method_can_train_on_a_subset_each_epoch(tmp_path, monkeypatch):
     monkeypatch.setitem(METHODS, "subset-test", EvenOnly)
     made = []
     monkeypatch.setattr(EvenOnly, "__init__", lambda self, cfg: (Method.__init__(self, cfg), made.append(self))[0])
-    runs.run(small("subset-test", epochs=1, batch_size=100), out=tmp_path)
+    runner.run(small("subset-test", epochs=1, batch_size=100), out=tmp_path)
     seen = torch.cat(made[0].seen)
     assert (seen % 2 == 0).all() and len(seen) == 600 and len(set(seen.tolist())) == 600  # 674 evens, drop_last
 
@@ -253,7 +253,7 @@ def test_per_sample_losses_are_saved_beside_the_record(tmp_path):
     from lnl import gmm, records
 
     cfg = small(epochs=2)
-    rec = runs.run(cfg, out=tmp_path, per_sample=True)
+    rec = runner.run(cfg, out=tmp_path, per_sample=True)
     arrays = records.per_sample(tmp_path / f"{rec['run_id']}.json")
     assert arrays["loss"].shape == (2, 1347) and arrays["epoch"].tolist() == [1, 2]
     noisy = arrays["given"] != arrays["true"]
@@ -284,11 +284,11 @@ def test_the_diagnostics_pass_is_shared_with_the_next_epoch_start(what, tmp_path
     monkeypatch.setattr(diagnostics, "evaluate_outputs", counting(diagnostics.evaluate_outputs))
     monkeypatch.setattr(loop, "evaluate_named", counting(loop.evaluate_named))
     monkeypatch.setitem(METHODS, "train-logits-test", UsesTrainLogits)
-    runs.run(small("train-logits-test", epochs=3), out=tmp_path)
+    runner.run(small("train-logits-test", epochs=3), out=tmp_path)
     # per epoch one test pass (450) and one training-set pass (1347); epoch 1's start adds one more
     assert calls.count(1347) == 4 and calls.count(450) == 3
     calls.clear()
-    runs.run(small("mixnn", epochs=3, method_params={"warmup": 1}), out=tmp_path)
+    runner.run(small("mixnn", epochs=3, method_params={"warmup": 1}), out=tmp_path)
     assert calls.count(1347) == 3             # MixNN's GMM and kNN use the diagnostics pass
 
 
@@ -309,28 +309,28 @@ class ReportsIndex(Method):
 def test_per_sample_values_are_averaged_over_clean_and_mislabelled_samples(tmp_path, monkeypatch):
     monkeypatch.setitem(METHODS, "by-truth-test", ReportsIndex)
     cfg = small("by-truth-test", epochs=1, batch_size=1347)      # one batch: every sample once
-    rec = runs.run(cfg, out=tmp_path)
+    rec = runner.run(cfg, out=tmp_path)
     prep = engine.prepare(cfg)
     idx = torch.arange(1347, dtype=torch.float64)
     noisy = torch.as_tensor(prep.labels != prep.true)
     h = rec["history"][0]
     assert h["idx_clean"] == pytest.approx(float(idx[~noisy].mean()))
     assert h["idx_noisy"] == pytest.approx(float(idx[noisy].mean()))
-    clean_only = runs.run(replace(cfg, noise="none"), out=tmp_path)["history"][0]
+    clean_only = runner.run(replace(cfg, noise="none"), out=tmp_path)["history"][0]
     assert clean_only["idx_clean"] == pytest.approx(673.0) and clean_only["idx_noisy"] is None
 
 
 def test_ce_gradient_coefficient_is_larger_for_mislabelled_samples(tmp_path):
-    h = runs.run(small(epochs=6), out=tmp_path)["history"]
+    h = runner.run(small(epochs=6), out=tmp_path)["history"]
     assert all(0 < e["grad_coef_clean"] < e["grad_coef_noisy"] < 1 for e in h[2:])
 
 
 def test_a_kept_state_restores_the_trained_method(tmp_path):
     cfg = small("mixnn", epochs=3, method_params={"warmup": 1, "e_s": 2})
-    rec = runs.run(cfg, out=tmp_path, keep_state=True)
+    rec = runner.run(cfg, out=tmp_path, keep_state=True)
     path = tmp_path / f"{rec['run_id']}.json"
     assert (tmp_path / rec["state_file"]).exists() and not path.with_suffix(".ckpt").exists()
-    r = runs.restore(path)
+    r = runner.restore(path)
     assert not r.method.training
     logits = engine.evaluate_outputs(r.method.predict, r.test, 256, r.ctx.autocast)
     acc = float((logits.argmax(1) == r.prep.dataset.test.labels).float().mean())
@@ -342,9 +342,9 @@ def test_a_kept_state_restores_the_trained_method(tmp_path):
 
 
 def test_restore_without_a_kept_state_says_so(tmp_path):
-    rec = runs.run(small(epochs=1), out=tmp_path)
+    rec = runner.run(small(epochs=1), out=tmp_path)
     with pytest.raises(FileNotFoundError, match="keep_state=True"):
-        runs.restore(tmp_path / f"{rec['run_id']}.json")
+        runner.restore(tmp_path / f"{rec['run_id']}.json")
 
 
 def test_run_config_round_trips_through_a_record(tmp_path):
@@ -414,7 +414,7 @@ def spy(monkeypatch, tmp_path, cfg, **attrs):
     made = []
     monkeypatch.setitem(METHODS, "stream-spy", cls)
     monkeypatch.setattr(cls, "__init__", lambda self, c: (Method.__init__(self, c), made.append(self))[0])
-    rec = runs.run(cfg, out=tmp_path / str(len(list(tmp_path.iterdir()))), dataset=crop_flip_digits())
+    rec = runner.run(cfg, out=tmp_path / str(len(list(tmp_path.iterdir()))), dataset=crop_flip_digits())
     return made[0].seen, rec
 
 
@@ -479,9 +479,9 @@ def test_manual_optimisation_runs_under_autocast(tmp_path, monkeypatch):
     made = []
     monkeypatch.setattr(AutocastSpy, "__init__", lambda self, c: (Method.__init__(self, c), made.append(self))[0])
     AutocastSpy.transient = ("autocast_on",)
-    runs.run(small("autocast-spy", epochs=1, precision="bf16"), out=tmp_path)
+    runner.run(small("autocast-spy", epochs=1, precision="bf16"), out=tmp_path)
     assert made[0].autocast_on and all(made[0].autocast_on)
-    runs.run(small("autocast-spy", epochs=1), out=tmp_path)
+    runner.run(small("autocast-spy", epochs=1), out=tmp_path)
     assert not any(made[1].autocast_on)
 
 
@@ -501,14 +501,14 @@ class AdamBeta(Method):
 
 def test_each_optimiser_has_its_own_logged_schedules(tmp_path, monkeypatch):
     monkeypatch.setitem(METHODS, "adam-beta", AdamBeta)
-    rec = runs.run(small("adam-beta", epochs=4, optimizer="adam", lr=1e-3, weight_decay=1e-4,
+    rec = runner.run(small("adam-beta", epochs=4, optimizer="adam", lr=1e-3, weight_decay=1e-4,
                            schedule=Schedule("linear", milestones=(2,))), out=tmp_path)
     h = rec["history"]
     assert [e["beta1_net"] for e in h] == [0.9, 0.9, 0.1, 0.1]
     assert [e["weight_decay_net"] for e in h] == pytest.approx([1e-4, 5e-5, 5e-5, 5e-5])
     assert [e["lr"] for e in h] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])       # (4 − e) / (4 − 2)
     with pytest.raises(ValueError, match="Cannot schedule beta1 of a sgd"):
-        runs.run(small("adam-beta", epochs=1), out=tmp_path)
+        runner.run(small("adam-beta", epochs=1), out=tmp_path)
 
 
 class ScoreLogger(Method):
@@ -534,7 +534,7 @@ def test_log_per_sample_is_scored_against_the_truth(tmp_path, monkeypatch):
 
     monkeypatch.setitem(METHODS, "score-test", ScoreLogger)
     cfg = small("score-test", epochs=1)
-    rec = runs.run(cfg, out=tmp_path)
+    rec = runner.run(cfg, out=tmp_path)
     prep = engine.prepare(cfg)
     labels = torch.as_tensor(prep.labels.copy())
     score = (torch.rand(len(labels), generator=torch.Generator().manual_seed(0)) + (labels % 2).float() * 0.3).numpy()
@@ -570,26 +570,26 @@ class Counter(EvenOnly):
 def test_state_that_is_no_tensor_survives_a_resume(tmp_path, monkeypatch):
     monkeypatch.setitem(METHODS, "counter-test", Counter)
     cfg = small("counter-test", epochs=3)
-    whole = runs.run(cfg, out=tmp_path / "a")
-    runs.run(cfg, out=tmp_path / "b", stop_after=1)
-    resumed = runs.run(cfg, out=tmp_path / "b", resume=True)
+    whole = runner.run(cfg, out=tmp_path / "a")
+    runner.run(cfg, out=tmp_path / "b", stop_after=1)
+    resumed = runner.run(cfg, out=tmp_path / "b", resume=True)
     assert comparable(resumed) == comparable(whole)
     assert whole["history"][-1]["epochs_seen"] == 3
     monkeypatch.setattr(Counter, "persistent", ())
     with pytest.raises(RuntimeError, match="changed counts outside its buffers"):
-        runs.run(cfg, out=tmp_path / "c")
+        runner.run(cfg, out=tmp_path / "c")
 
 
 def test_a_phase_that_cannot_start_is_reported(tmp_path, capsys):
-    rec = runs.run(small("mixnn", epochs=3, method_params={"warmup": 1, "e_s": 5}), out=tmp_path)
+    rec = runner.run(small("mixnn", epochs=3, method_params={"warmup": 1, "e_s": 5}), out=tmp_path)
     assert rec["warnings"] == ["mixnn: label correction (E_s = 5) would start at epoch 5, after the run's 3 "
                                "epochs, so it never runs."]
     assert rec["warnings"][0] in capsys.readouterr().err
     shares = {"warmup": 0.25, "e_s": 0.75}                                         # 1 and 3 of 4 epochs
-    rec = runs.run(small("mixnn", epochs=4, method_params=shares), out=tmp_path)
+    rec = runner.run(small("mixnn", epochs=4, method_params=shares), out=tmp_path)
     assert "warnings" not in rec
     assert "lam_mean" not in rec["history"][0] and "lam_mean" in rec["history"][1]  # mixing from epoch 2
-    fixed = runs.run(small("mixnn", epochs=4, method_params={**shares, "correction": False}), out=tmp_path)
+    fixed = runner.run(small("mixnn", epochs=4, method_params={**shares, "correction": False}), out=tmp_path)
     assert fixed["history"][:2] == rec["history"][:2] and fixed["history"][2:] != rec["history"][2:]
 
 
@@ -604,12 +604,12 @@ def test_auto_precision_is_bf16_only_where_a_gpu_computes_it_natively(monkeypatc
 
 
 def test_the_engine_runs_the_method_its_caller_hands_it():
-    """The engine knows methods only through the registry it is handed (lnl.runs hands METHODS)."""
+    """The engine knows methods only through the registry it is handed (lnl.runner hands METHODS)."""
     from lnl.methods import CE, MixNN
 
     with pytest.raises(ValueError, match=r"^Unknown method 'ce'; choose one of: mine\.$"):
         engine.validate(small(), {"mine": CE})
     engine.validate(small("not-a-method"))                         # without a registry: the run's settings
     with pytest.raises(ValueError, match="Unknown method 'not-a-method'; choose one of: ce, "):
-        runs.validate(small("not-a-method"))
+        runner.validate(small("not-a-method"))
     assert type(engine.setup(small("mine"), {"mine": MixNN}).method) is MixNN

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lnl import engine, provenance, runs
+from lnl import engine, provenance, runner
 from lnl.engine import RunConfig
 from lnl.losses import one_hot
 from lnl.methods.ieg import escalation, meta
@@ -180,7 +180,7 @@ def test_a_run_looks_ahead_with_the_optimisers_momentum_and_buffers(monkeypatch,
         return real(params, grads, lr, **kw)
 
     monkeypatch.setattr(meta, "lookahead", spy)
-    runs.run(small(epochs=1), out=tmp_path)
+    runner.run(small(epochs=1), out=tmp_path)
     assert len(seen) > 2 and all(mu == 0.9 and 0 < lr <= 0.05 + 1e-9 for lr, mu, _ in seen)
     assert not seen[0][2] and all(has for _, _, has in seen[1:])         # buffers from the second step on
 
@@ -208,7 +208,7 @@ def test_the_augmented_view_ends_with_cutout(monkeypatch, tmp_path, params, size
         return real(x, generator, size=size, fill=fill)
 
     monkeypatch.setattr(escalation, "cutout_square", spy)
-    runs.run(small(epochs=1, method_params=params), out=tmp_path)
+    runner.run(small(epochs=1, method_params=params), out=tmp_path)
     assert set(sizes) == ({size} if size else set())
 
 
@@ -342,19 +342,19 @@ def test_the_probe_is_clean_balanced_disjoint_and_never_noised():
     assert np.bincount(y[prep.probe_idx], minlength=10).tolist() == [5] * 10
     assert not set(prep.probe_idx) & set(prep.train_idx)
     assert len(prep.labels) == len(prep.train_idx) == len(y) - 50     # noise drawn on the rest only
-    su = runs.setup(cfg)
+    su = runner.setup(cfg)
     assert torch.equal(su.ctx.probe[1].cpu(), torch.as_tensor(y[prep.probe_idx]))   # the true labels
     assert (prep.labels != prep.true).mean() > 0.7
 
 
 def test_ieg_needs_a_probe():
     with pytest.raises(ValueError, match="needs a clean probe set"):
-        runs.setup(small(probe_per_class=0))
+        runner.setup(small(probe_per_class=0))
 
 
 def test_run_logs_weights_relabelling_and_pseudo_labels_and_resumes(tmp_path):
     cfg = small()
-    whole = runs.run(cfg, out=tmp_path / "whole", keep_state=True)
+    whole = runner.run(cfg, out=tmp_path / "whole", keep_state=True)
     last = whole["history"][-1]
     for k in ("omega_auroc", "omega_clean", "omega_noisy", "omega_precision", "lambda_clean", "lambda_noisy",
               "pseudo_acc_noisy", "pseudo_acc_clean", "L_omega", "L_lam", "L_p", "L_u", "L_kl", "probe_loss",
@@ -363,20 +363,20 @@ def test_run_logs_weights_relabelling_and_pseudo_labels_and_resumes(tmp_path):
     assert whole["detection"] == "omega" and last["test_acc"] == last["test_acc_ema"]
     assert last["omega_clean"] > last["omega_noisy"]                # isolation works on digits
     assert whole["data"]["num_probe"] == 30
-    r = runs.restore(tmp_path / "whole" / f"{whole['run_id']}.json")
+    r = runner.restore(tmp_path / "whole" / f"{whole['run_id']}.json")
     assert r.method.omega_trace.shape == (3, len(r.ctx.labels))
     assert torch.equal(r.method.omega_trace[-1], r.method.omega.half())
-    runs.run(cfg, out=tmp_path / "cut", stop_after=1)
-    assert comparable(runs.run(cfg, out=tmp_path / "cut", resume=True, keep_state=True)) == comparable(whole)
-    cut = runs.restore(tmp_path / "cut" / f"{whole['run_id']}.json")
+    runner.run(cfg, out=tmp_path / "cut", stop_after=1)
+    assert comparable(runner.run(cfg, out=tmp_path / "cut", resume=True, keep_state=True)) == comparable(whole)
+    cut = runner.restore(tmp_path / "cut" / f"{whole['run_id']}.json")
     assert torch.equal(cut.method.omega_trace, r.method.omega_trace)
     for a, b in zip(cut.method.ema_net.state_dict().values(), r.method.ema_net.state_dict().values()):
         assert torch.equal(a, b)                                     # the EMA resumes too
 
 
 def test_same_seed_same_record(tmp_path):
-    a = runs.run(small(epochs=2), out=tmp_path / "a")
-    b = runs.run(small(epochs=2), out=tmp_path / "b")
+    a = runner.run(small(epochs=2), out=tmp_path / "a")
+    b = runner.run(small(epochs=2), out=tmp_path / "b")
     assert comparable(a) == comparable(b)
 
 
@@ -385,7 +385,7 @@ def test_same_seed_same_record(tmp_path):
     {"consistency": False}, {"mixup": False, "relabel": False}, {"K": 3}, {"lookahead": "sgd"},
     {"meta_momentum": 0.5, "meta_lr": 0.01}, {"cutout": 0.0}])
 def test_every_switch_runs(tmp_path, params):
-    rec = runs.run(small(epochs=1, method_params=params), out=tmp_path)
+    rec = runner.run(small(epochs=1, method_params=params), out=tmp_path)
     last = rec["history"][-1]
     cfg = IEG.make_config(params)
     assert ("L_p" in last) == cfg.switch("mixup")

@@ -160,7 +160,7 @@ def test_a_circle_is_found_and_named(tmp_path):
 # --- lnl ------------------------------------------------------------------------------------------
 
 def test_the_engine_imports_nothing_from_the_methods():
-    """The caller hands the engine its method (lnl.runs); the methods build on the engine."""
+    """The caller hands the engine its method (lnl.runner); the methods build on the engine."""
     for m in ENGINE:
         found = sorted(t for t in reachable(GRAPH, m) if t == "lnl.methods" or t.startswith("lnl.methods."))
         assert not found, f"{m} imports {found[0]} through {' -> '.join(path_to(GRAPH, m, found[0]))}"
@@ -168,7 +168,7 @@ def test_the_engine_imports_nothing_from_the_methods():
 
 def test_the_methods_import_the_engine_and_lnl_runs_hands_it_their_registry():
     assert "lnl.engine" in GRAPH["lnl.methods.ce"]
-    assert {"lnl.engine", "lnl.methods"} <= GRAPH["lnl.runs"]
+    assert {"lnl.engine", "lnl.methods"} <= GRAPH["lnl.runner"]
 
 
 def test_no_circle_among_the_engine_and_the_methods():

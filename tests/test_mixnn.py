@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from lnl import engine, gmm, provenance, runs
+from lnl import engine, gmm, provenance, runner
 from lnl import knn as lnl_knn
 from lnl.engine import Method, RunConfig, loop
 from lnl.losses import one_hot
@@ -153,7 +153,7 @@ def test_random_partners_are_never_the_sample_itself():
 def configured(epochs: int = 300, **params) -> MixNN:
     """MixNN configured for a digits run of ``epochs`` (nothing trained); ``params`` as --param."""
     cfg = replace(small(epochs=epochs), method_params=params)
-    return runs.setup(cfg).method
+    return runner.setup(cfg).method
 
 
 def test_phases_and_correction_epochs_follow_paper_and_code():
@@ -178,25 +178,25 @@ def test_every_setting_has_a_source():
 def test_a_short_run_keeps_the_papers_share_of_warmup_and_e_s():
     """Issue 22: in a 20-epoch run the paper's warm-up 10 and E_s 60 (of 300 epochs) never started
     label correction; the defaults now resolve to the paper's share, 1 and 4."""
-    su = runs.setup(replace(small(epochs=20), method_params={}))
+    su = runner.setup(replace(small(epochs=20), method_params={}))
     assert (su.method.warmup, su.method.e_s) == (1, 4)
     assert su.method.phases(su.ctx) == {"mixing with neighbours (after the warm-up)": 2,
                                         "label correction (E_s = 4)": 4}
     assert loop.phase_warnings(su) == []
-    given = runs.setup(replace(small(epochs=20), method_params={"warmup": 10, "e_s": 60}))
+    given = runner.setup(replace(small(epochs=20), method_params={"warmup": 10, "e_s": 60}))
     assert (given.method.warmup, given.method.e_s) == (10, 60) and given.ctx.resolved_phases == {}
     assert [w for w in loop.phase_warnings(given) if "E_s = 60" in w and "never runs" in w]   # kept, and said
 
 
 def test_the_record_says_what_the_defaults_resolved_to(tmp_path):
     cfg = replace(small(epochs=20), method_params={}, diagnostics=False)
-    rec = runs.run(cfg, out=tmp_path)
+    rec = runner.run(cfg, out=tmp_path)
     resolved = rec["phases_resolved"]
     assert {k: (v["default"], v["paper_schedule"], v["epochs"]) for k, v in resolved.items()} == {
         "warmup": (10, 300, 1), "e_s": (60, 300, 4)}
     assert "--param" in resolved["e_s"]["why"] and "warnings" not in rec
     assert "lam_mean" in rec["history"][1] and "lam_mean" not in rec["history"][0]   # mixing from epoch 2
-    kept = runs.run(replace(cfg, epochs=3, method_params={"warmup": 1, "e_s": 2}), out=tmp_path)
+    kept = runner.run(replace(cfg, epochs=3, method_params={"warmup": 1, "e_s": 2}), out=tmp_path)
     assert "phases_resolved" not in kept                          # given values: nothing to resolve
 
 
@@ -206,16 +206,16 @@ def test_the_record_says_what_the_defaults_resolved_to(tmp_path):
 ])
 def test_bad_settings_are_refused_in_one_sentence(params, match):
     with pytest.raises(ValueError, match=match):
-        runs.validate(small(**params))
+        runner.validate(small(**params))
 
 
 # --- through the engine -----------------------------------------------------------------------------
 
 def test_same_seed_gives_an_identical_record(tmp_path):
-    a = runs.run(small(), out=tmp_path / "a")
-    b = runs.run(small(), out=tmp_path / "b")
+    a = runner.run(small(), out=tmp_path / "a")
+    b = runner.run(small(), out=tmp_path / "b")
     assert comparable(a) == comparable(b)
-    assert runs.run(small(seed=1), out=tmp_path / "c")["history"] != a["history"]
+    assert runner.run(small(seed=1), out=tmp_path / "c")["history"] != a["history"]
     h = a["history"][-1]
     for key in ("lam_mean", "w_mean", "nn_same_label", "t_relabelled"):
         assert key in h
@@ -224,9 +224,9 @@ def test_same_seed_gives_an_identical_record(tmp_path):
 
 def test_a_killed_run_resumes_to_the_identical_record(tmp_path):
     cfg = small(epochs=4, gmm_window=2)                           # t and the loss window are checkpointed
-    whole = runs.run(cfg, out=tmp_path / "whole")
-    assert runs.run(cfg, out=tmp_path / "cut", stop_after=2) == {}
-    assert comparable(runs.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
+    whole = runner.run(cfg, out=tmp_path / "whole")
+    assert runner.run(cfg, out=tmp_path / "cut", stop_after=2) == {}
+    assert comparable(runner.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
 
 
 @pytest.mark.parametrize("params", [
@@ -239,7 +239,7 @@ def test_every_switch_runs(params, tmp_path):
     if params.get("knn_backend") == "hnsw":
         pytest.importorskip("hnswlib")
     cfg = small(epochs=4 if params.get("e_s") == 3 else 3, **params)
-    rec = runs.run(replace(cfg, diagnostics=False), out=tmp_path)
+    rec = runner.run(replace(cfg, diagnostics=False), out=tmp_path)
     assert all(np.isfinite(h["train_loss"]) for h in rec["history"])
     assert rec["method_config"]["weights"] == params.get("weights", "gmm")
 
@@ -258,7 +258,7 @@ def test_gmm_and_knn_run_once_per_epoch_and_t_follows_eq_14(tmp_path, monkeypatc
     monkeypatch.setattr(gmm, "clean_probability", count("gmm", gmm.clean_probability))
     monkeypatch.setattr(MixNN, "__init__", lambda self, cfg: (Method.__init__(self, cfg), made.append(self))[0])
     cfg = small(epochs=3, alpha=0.9, e_s=3)                       # warm-up, mix, mix + one t update
-    runs.run(cfg, out=tmp_path)
+    runner.run(cfg, out=tmp_path)
     assert calls == {"knn": 2, "gmm": 2}                          # epochs 2 and 3, not per batch
     t, given = made[0].t, torch.tensor(engine.prepare(cfg).labels)
     rest = t - 0.9 * one_hot(given, 10)                           # one update: t = α ŷ + (1 − α) p

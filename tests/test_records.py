@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lnl import engine, records, runs
+from lnl import engine, records, runner
 
 
 def test_atomic_write_leaves_the_old_file_or_nothing(tmp_path):
@@ -21,7 +21,7 @@ def test_atomic_write_leaves_the_old_file_or_nothing(tmp_path):
 
 def test_load_records_gives_one_row_per_run(tmp_path):
     for seed in (0, 1):
-        runs.run(engine.RunConfig(method="ce", dataset="digits", noise="pairflip", rate=0.2, epochs=1,
+        runner.run(engine.RunConfig(method="ce", dataset="digits", noise="pairflip", rate=0.2, epochs=1,
                                     seed=seed, device="cpu"), out=tmp_path)
     df = records.load_records(tmp_path)
     assert len(df) == 2 and sorted(df["seed"]) == [0, 1]
@@ -56,7 +56,7 @@ def test_a_run_two_parts_plan_is_trained_once(tmp_path, monkeypatch):
 
     cfg = engine.RunConfig(method="ce", dataset="digits", rate=0.2, epochs=1, device="cpu")
     first = book.run_or_load(cfg, tmp_path / "baselines", per_sample=True)
-    monkeypatch.setattr(runs, "run", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(runner, "run", lambda *a, **k: pytest.fail("trained again"))
     got = book.run_or_load(cfg, tmp_path / "alr", per_sample=True)
     assert got == first and (tmp_path / "alr" / f"{first['run_id']}.npz").exists()
     monkeypatch.undo()

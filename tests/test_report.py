@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lnl import report, runs
+from lnl import report, runner
 
 
 def test_cells_as_printed_with_their_std():
@@ -237,7 +237,7 @@ def test_trained_features_come_from_the_kept_state(tmp_path):
 
     cfg = engine.RunConfig(method="alr", dataset="digits", noise="symmetric", rate=0.4, epochs=2, device="cpu",
                            method_params={"warmup": 1})
-    rec = runs.run(cfg, out=tmp_path, keep_state=True)
+    rec = runner.run(cfg, out=tmp_path, keep_state=True)
     path = tmp_path / f"{rec['run_id']}.json"
     f = report.trained_features(path)
     n = rec["data"]["num_train"]

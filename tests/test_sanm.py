@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 import torch
 
-from lnl import engine, runs
+from lnl import engine, runner
 from lnl.engine import RunConfig
 from lnl.methods import METHODS
 from lnl.methods import sanm as S
@@ -182,10 +182,10 @@ def test_a_sanm_ce_run_modulates_soft_predictions_not_one_hot_labels(tmp_path, m
         seen.append(bool((y_hat.max(1).values < 1 - 1e-6).all()))        # a softmax, never one-hot
         return original(y_hat, sigma)
     monkeypatch.setattr(regulariser, "modulate_labels", spy)  # where the regulariser looks it up
-    runs.run(small(epochs=1, method_params={"start": 0, "trace": 0}), out=tmp_path / "paper")
+    runner.run(small(epochs=1, method_params={"start": 0, "trace": 0}), out=tmp_path / "paper")
     assert seen and all(seen)
     seen.clear()
-    runs.run(small(epochs=1, method_params={"start": 0, "trace": 0, "target": "host"}),
+    runner.run(small(epochs=1, method_params={"start": 0, "trace": 0, "target": "host"}),
                out=tmp_path / "host")
     assert seen and not any(seen)
 
@@ -260,8 +260,8 @@ def test_settings_are_the_hosts_and_sanms_and_bad_ones_are_refused():
 @pytest.mark.parametrize("host,params", [("ce", {}), ("dividemix", {"warmup": 1}), ("coteaching", {"t_k": 2}),
                                          ("elr", {})])
 def test_the_plug_in_switched_off_leaves_the_host_bit_identical(tmp_path, host, params):
-    plain = runs.run(small(host, method_params=params), out=tmp_path / "a")
-    off = runs.run(small(f"sanm-{host}", method_params={**params, "start": 99}), out=tmp_path / "b")
+    plain = runner.run(small(host, method_params=params), out=tmp_path / "a")
+    off = runner.run(small(f"sanm-{host}", method_params={**params, "start": 99}), out=tmp_path / "b")
     assert plain["history"] == off["history"] and plain["summary"] == {**off["summary"], "wall_time_s":
                                                                         plain["summary"]["wall_time_s"]}
 
@@ -277,7 +277,7 @@ def test_the_activation_maps_take_no_forward_pass_of_their_own(tmp_path):
         return net
     engine.Context.build_model = counting
     try:
-        rec = runs.run(dataclasses.replace(cfg, epochs=1), out=tmp_path)
+        rec = runner.run(dataclasses.replace(cfg, epochs=1), out=tmp_path)
     finally:
         engine.Context.build_model = original
     # per batch of n, in train mode: the batch's forward (n images), then its 2n masked images
@@ -288,7 +288,7 @@ def test_the_activation_maps_take_no_forward_pass_of_their_own(tmp_path):
 @pytest.mark.parametrize("params", [{"components": c} for c in S.COMPONENTS] + [
     {"variant": "code"}, {"ratio": "fixed"}, {"ratio": "random"}, {"target": "host"}, {"gamma": 0.0}])
 def test_every_switch_runs_on_ce(tmp_path, params):
-    rec = runs.run(small(model="cnn", epochs=2, train_per_class=20, test_per_class=5, dataset="digits",
+    rec = runner.run(small(model="cnn", epochs=2, train_per_class=20, test_per_class=5, dataset="digits",
                            method_params={"start": 0, **params}), out=tmp_path)
     assert rec["history"][-1]["test_acc"] >= 0 and "sanm_w_auroc" in rec["history"][-1]
 
@@ -296,10 +296,10 @@ def test_every_switch_runs_on_ce(tmp_path, params):
 @pytest.mark.parametrize("host,params", [("ce", {"start": 1}), ("dividemix", {"warmup": 1})])
 def test_same_seed_same_record_and_resume(tmp_path, host, params):
     cfg = small(f"sanm-{host}", method_params=params)
-    whole = runs.run(cfg, out=tmp_path / "whole")
-    assert comparable(runs.run(cfg, out=tmp_path / "again")) == comparable(whole)
-    runs.run(cfg, out=tmp_path / "cut", stop_after=2)
-    assert comparable(runs.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
+    whole = runner.run(cfg, out=tmp_path / "whole")
+    assert comparable(runner.run(cfg, out=tmp_path / "again")) == comparable(whole)
+    runner.run(cfg, out=tmp_path / "cut", stop_after=2)
+    assert comparable(runner.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
     if host == "dividemix":
         assert "loss_rec_net1" in whole["history"][-1]
 
@@ -327,9 +327,9 @@ def test_focus_table_has_a_row_per_network():
 
 
 def test_reconstructions_are_kept_after_every_epoch(tmp_path):
-    rec = runs.run(small(model="cnn", epochs=2, method_params={"start": 0, "trace": 3}), out=tmp_path,
+    rec = runner.run(small(model="cnn", epochs=2, method_params={"start": 0, "trace": 3}), out=tmp_path,
                      keep_state=True)
-    r = runs.restore(tmp_path / f"{rec['run_id']}.json")
+    r = runner.restore(tmp_path / f"{rec['run_id']}.json")
     assert r.method.trace_masked.shape == (2, 3, 1, 8, 8) and r.method.trace_recon.shape == (2, 3, 1, 8, 8)
     assert r.method.trace_recon.abs().sum() > 0 and not torch.equal(r.method.trace_recon[0], r.method.trace_recon[1])
 
@@ -351,10 +351,10 @@ def test_extreme_locations_of_a_flat_map_are_the_first_pixel():
 @pytest.mark.parametrize("host,params", [("coteaching", {"t_k": 2}), ("elr", {})])
 def test_sanm_on_coteaching_and_elr_trains_and_resumes(tmp_path, host, params):
     cfg = small(f"sanm-{host}", model="cnn", method_params={**params, "start": 1})
-    whole = runs.run(cfg, out=tmp_path / "whole")
+    whole = runner.run(cfg, out=tmp_path / "whole")
     assert "sanm_w_auroc" in whole["history"][-1] and whole["history"][-1]["test_acc"] > 0
-    runs.run(cfg, out=tmp_path / "cut", stop_after=2)
-    assert comparable(runs.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
+    runner.run(cfg, out=tmp_path / "cut", stop_after=2)
+    assert comparable(runner.run(cfg, out=tmp_path / "cut", resume=True)) == comparable(whole)
 
 
 def test_split_gives_each_set_the_rows_of_its_joined_views():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lnl import engine, records, runs, sweep
+from lnl import engine, records, runner, sweep
 
 from .test_cli import assert_usage_error, call
 from .test_engine import comparable
@@ -151,7 +151,7 @@ def test_a_sweep_through_slurm(tmp_path, capsys):
 def test_a_cancelled_slurm_run_resumes_to_the_uninterrupted_record(tmp_path, capsys):
     text = BASE.replace("epochs: 2", "epochs: 150") + "grid: {seed: [3]}\n"
     (cfg,) = sweep.read_sweep(sweep_file(tmp_path, text))
-    alone = runs.run(cfg, out=tmp_path / "alone")
+    alone = runner.run(cfg, out=tmp_path / "alone")
     out = tmp_path / "out"
     assert call(["sweep", str(sweep_file(tmp_path, text)), "--executor", "slurm", "--out", str(out)], capsys)[0] == 0
     job = json.loads((out / "sweep.json").read_text())["runs"][alone["run_id"]]["job_id"]
@@ -173,7 +173,7 @@ def test_a_task_at_its_time_limit_is_requeued_and_resumes_to_the_uninterrupted_r
     checkpoints and requeues it (Train.checkpoint), and the engine resumes from its last epoch."""
     text = BASE.replace("epochs: 2", "epochs: 150") + "grid: {seed: [4]}\n"
     (cfg,) = sweep.read_sweep(sweep_file(tmp_path, text))
-    alone = runs.run(cfg, out=tmp_path / "alone")
+    alone = runner.run(cfg, out=tmp_path / "alone")
     out = tmp_path / "out"
     assert call(["sweep", str(sweep_file(tmp_path, text)), "--executor", "slurm", "--out", str(out)], capsys)[0] == 0
     job = json.loads((out / "sweep.json").read_text())["runs"][alone["run_id"]]["job_id"]

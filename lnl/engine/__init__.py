@@ -48,7 +48,7 @@ Rows marked * are methods still to come: how they will use the hooks.
 
 The engine imports no method. Its entry points (:func:`run`, :func:`setup`, :func:`restore` and
 :func:`validate`) are handed the methods by name, ``{name: Method class}``, by their caller:
-:mod:`lnl.runs` hands them :data:`lnl.methods.METHODS`, and the methods build on the engine.
+:mod:`lnl.runner` hands them :data:`lnl.methods.METHODS`, and the methods build on the engine.
 
 Files: :mod:`~lnl.engine.config` (what decides a run), :mod:`~lnl.engine.api` (the method API
 and its context), :mod:`~lnl.engine.setup` (data preparation), :mod:`~lnl.engine.diagnostics`

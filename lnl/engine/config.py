@@ -182,7 +182,7 @@ def validate(cfg: RunConfig, methods: Mapping[str, type] | None = None) -> None:
     """Raise ``ValueError`` with one sentence for the first invalid setting.
 
     ``methods``: the methods by name (the caller's registry, :data:`lnl.methods.METHODS` through
-    :mod:`lnl.runs`); with it ``cfg.method`` must name one, and the method's own settings
+    :mod:`lnl.runner`); with it ``cfg.method`` must name one, and the method's own settings
     (``method_params``) and needs (a probe set) are checked too. Without it, the run's settings
     alone (the data, the noise, the schedule), as :func:`lnl.engine.prepare` needs them."""
 

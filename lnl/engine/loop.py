@@ -298,7 +298,7 @@ def run(cfg: RunConfig, methods: Mapping[str, type[Method]], *, out: str | Path 
         stop_after: int | None = None, progress: bool | None = None, dataset: lnl_data.Dataset | None = None,
         per_sample: bool = False, keep_state: bool = False) -> dict[str, Any]:
     """Train ``cfg`` with the method ``methods[cfg.method]`` and write ``out/<run-id>.json``; return
-    the record. ``methods`` is the caller's registry of methods by name (:func:`lnl.runs.run` hands
+    the record. ``methods`` is the caller's registry of methods by name (:func:`lnl.runner.run` hands
     :data:`lnl.methods.METHODS`).
 
     A checkpoint ``out/<run-id>.ckpt`` is written after every epoch and removed when the run ends.
@@ -377,7 +377,7 @@ def restore(record_path: str | Path, methods: Mapping[str, type[Method]],
             dataset: lnl_data.Dataset | None = None) -> Restored:
     """The trained state of the run whose record is ``record_path``, written by
     ``run(..., keep_state=True)`` as ``<run-id>.state.pt`` beside it; its method from ``methods``
-    (:func:`lnl.runs.restore` hands :data:`lnl.methods.METHODS`)."""
+    (:func:`lnl.runner.restore` hands :data:`lnl.methods.METHODS`)."""
     record_path = Path(record_path)
     rec = records.read_record(record_path)
     state_path = record_path.with_name(rec.get("state_file") or f"{rec['run_id']}.state.pt")

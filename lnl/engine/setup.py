@@ -2,7 +2,7 @@
 device with the configured method. Everything before epoch 1.
 
 The engine knows no method by name: :func:`setup` is handed the registry (``{name: Method
-class}``) by its caller, :mod:`lnl.runs` for the library's methods."""
+class}``) by its caller, :mod:`lnl.runner` for the library's methods."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class Setup:
 
 def setup(cfg: RunConfig, methods: Mapping[str, type[Method]], dataset: lnl_data.Dataset | None = None) -> Setup:
     """Data on the device, the context and the configured method: ``methods[cfg.method]``, from
-    the caller's registry of methods by name (:data:`lnl.methods.METHODS`, through :mod:`lnl.runs`)."""
+    the caller's registry of methods by name (:data:`lnl.methods.METHODS`, through :mod:`lnl.runner`)."""
     validate(cfg, methods)
     device = resolve_device(cfg.device)  # an absent CUDA or MPS device, before any data loads
     prep = prepare(cfg, dataset)

@@ -54,15 +54,15 @@ def meta_weights(source: Any) -> dict[str, np.ndarray]:
     """IEG's meta step over a finished run: ``omega_trace [E, N]`` (ω*·B of every training sample
     after each epoch; 1 is the uniform weight 1/B), the last ``lam`` (λ*) and ``pseudo`` (the
     pseudo label's arg-max), with the ``given`` and ``true`` labels. ``source`` is a restored run
-    (:func:`lnl.runs.restore`) or the path of a record whose kept state, or whose campaign extras
+    (:func:`lnl.runner.restore`) or the path of a record whose kept state, or whose campaign extras
     (:func:`lnl.campaign.write_extras`), hold them."""
-    from lnl import campaign, runs
+    from lnl import campaign, runner
 
     if isinstance(source, (str, Path)):
         extras = campaign.read_extras(source)
         if extras is not None and "omega_trace" in extras:
             return {k: extras[k] for k in ("omega_trace", "lam", "pseudo", "given", "true")}
-        source = runs.restore(source)
+        source = runner.restore(source)
     m = source.method
     if not hasattr(m, "omega_trace"):
         raise ValueError(f"Run {source.record['run_id']} is not an IEG run: it keeps no meta-step weights.")

@@ -50,7 +50,7 @@ def _timed_epochs(cfg, epochs: int) -> list[tuple[float, int]]:
     from dataclasses import replace
 
     from lnl.engine.loop import train_epoch
-    from lnl.runs import setup
+    from lnl.runner import setup
 
     if epochs < 2:
         raise ValueError(f"a timing needs at least 2 epochs (the first is not timed), got {epochs}.")

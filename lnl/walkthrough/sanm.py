@@ -21,7 +21,7 @@ from lnl import book, data, plans
 from lnl.engine import Context
 from lnl.methods.sanm import activation_map, modulate_labels
 from lnl.models import Classifier, Features
-from lnl.runs import restore
+from lnl.runner import restore
 
 
 def centre_share(A: Tensor, size: tuple[int, int], centre: float = 0.5) -> Tensor:
@@ -48,7 +48,7 @@ def run_role(key: tuple) -> str:
 @dataclass
 class Trained:
     """The tutorial's runs restored with their networks, by role (:func:`run_role`): ``runs``
-    (:func:`lnl.runs.restore`), ``nets`` (DivideMix's ``net1``), the data set ``ds``, and ``smoke``:
+    (:func:`lnl.runner.restore`), ``nets`` (DivideMix's ``net1``), the data set ``ds``, and ``smoke``:
     True where the page's records kept no network and the smoke profile's runs stand in."""
     runs: dict[str, Any]
     nets: dict[str, Classifier]

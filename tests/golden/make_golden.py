@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from lnl import data as lnl_data
-from lnl import runs
+from lnl import runner
 from lnl.engine import RunConfig
 
 HERE = Path(__file__).resolve().parent
@@ -92,7 +92,7 @@ def compute() -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, cfg in CASES.items():
-            rec = runs.run(cfg, out=tmp, dataset=ds, per_sample=True, progress=False)
+            rec = runner.run(cfg, out=tmp, dataset=ds, per_sample=True, progress=False)
             out[name] = essence(rec, Path(tmp))
     return out
 

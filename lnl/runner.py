@@ -5,8 +5,8 @@ method only as the class it is handed: its entry points take the registry of met
 This module, above both, hands them :data:`lnl.methods.METHODS`. ``lnl run``, the book's pages,
 campaigns and sweeps train, check and restore runs through it::
 
-    rec = lnl.runs.run(RunConfig(method="dividemix", dataset="digits", rate=0.4), out="runs")
-    r = lnl.runs.restore(f"runs/{rec['run_id']}.json")      # a run kept with keep_state=True
+    rec = lnl.runner.run(RunConfig(method="dividemix", dataset="digits", rate=0.4), out="runs")
+    r = lnl.runner.restore(f"runs/{rec['run_id']}.json")      # a run kept with keep_state=True
 
 A method added to :data:`~lnl.methods.METHODS` (a test's own, say) is found by name here at once.
 """
