@@ -92,6 +92,9 @@ def _add_run_flags(p: argparse.ArgumentParser, d: Any, s: Any) -> None:
                    "<class>/ alone, or any files a --labels CSV lists")
     p.add_argument("--labels", default=None, metavar="FILE.csv",
                    help="imagefolder: path,label rows (paths relative to --root; class names or 0..C-1)")
+    p.add_argument("--trusted", default=None, metavar="FILE.csv",
+                   help="imagefolder: path,label rows you trust, some of the training images: lnl run --method "
+                        "ieg trains on them as its probe set; lnl detect scores its detectors against them")
     p.add_argument("--holdout", type=float, default=d.holdout, metavar="SHARE",
                    help="imagefolder without test/: the share of each class held out for testing, e.g. 0.1")
     p.add_argument("--image-size", type=int, default=d.image_size, help="imagefolder: resize to this side")
@@ -200,6 +203,7 @@ def _config_from(args: argparse.Namespace, given: frozenset[str] = frozenset()):
         seed=args.seed, device=args.device, precision=args.precision, train_per_class=args.train_per_class,
         test_per_class=args.test_per_class, probe_per_class=args.probe_per_class, root=args.root,
         labels=args.labels, holdout=args.holdout, image_size=args.image_size, augment=not args.no_augment,
+        trusted=args.trusted if args.command == "run" else None,     # lnl detect: the truth, not a probe
         diagnostics=not args.no_diagnostics,
         method_params=_typed(args.method, dict(args.param)))
     if args.preset is None or args.method not in METHODS:     # an unknown method: validate names the valid ones
@@ -283,7 +287,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_detect(args: argparse.Namespace) -> int:
     from lnl import detect
+    from lnl.methods import METHODS
 
+    if args.trusted is not None and args.method in METHODS and METHODS[args.method].uses_probe \
+            and args.probe_per_class == 0:
+        raise UsageError(f"lnl detect scores against --trusted, so {args.method} cannot also train on it as its "
+                         "probe set: give it --probe-per-class N.")
     cfg = _checked_config(args)
     if args.folds == 1 or args.folds < 0:
         raise UsageError(f"--folds takes 0 (no cleanlab) or a number of folds from 2, got {args.folds}.")
@@ -293,8 +302,10 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("cleanlab is not installed: pip install 'lnl[detect]', or give --folds 0 to rank "
                              "by the method's score alone.") from None
+    if args.trusted is not None and cfg.dataset != "imagefolder":
+        raise UsageError(f"--trusted is for --dataset imagefolder; data set '{cfg.dataset}' has its own labels.")
     _check_out(args.out)
-    found = detect.detect(cfg, args.out, folds=args.folds)
+    found = detect.detect(cfg, args.out, folds=args.folds, trusted=args.trusted)
     path = detect.write_table(found.table, Path(args.out) / "label_issues.csv")
     t = found.table
     print(f"{path}: {len(t)} training samples ranked by {cfg.method}'s {found.detector} score"
@@ -304,7 +315,11 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     if "cleanlab_issue" in t:
         print(f"  cleanlab flags {int(t['cleanlab_issue'].sum())}")
     if "mislabelled" in t:
-        print(f"  truly mislabelled: {int(t['mislabelled'].sum())}")
+        known = t["mislabelled"].notna()
+        if args.trusted is not None:
+            print(f"  the truth: {int(known.sum())} trusted labels of {len(t)} samples ({args.trusted}); "
+                  "the metrics are over these alone")
+        print(f"  truly mislabelled: {int(t['mislabelled'][known].astype(bool).sum())}")
         print(detect.detection_metrics(t).round(4).to_string())
     return 0
 

@@ -36,7 +36,7 @@ import os
 import tarfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -578,27 +578,7 @@ def _folder_files(folder: Path, classes: tuple[str, ...], need_all: bool = True)
 
 def _read_label_csv(root: Path, csv_path: Path) -> tuple[list[Path], list[int], tuple[str, ...]]:
     """The files, class indices and classes of a ``path,label`` CSV (see :func:`load_imagefolder`)."""
-    import csv
-
-    try:
-        text = csv_path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise OwnDataError(f"The labels file {csv_path} cannot be read: {err}.") from None
-    rows, seen = [], {}
-    for line, row in enumerate(csv.reader(text.splitlines()), 1):
-        if not row or not "".join(row).strip():
-            continue
-        if len(row) != 2:
-            raise OwnDataError(f"{csv_path} line {line} has {len(row)} field(s); each row is path,label.")
-        path, label = (x.strip() for x in row)
-        if line == 1 and (path.lower(), label.lower()) == ("path", "label"):
-            continue                                                   # the header row
-        if path in seen:
-            raise OwnDataError(f"{csv_path} lists {path} twice (lines {seen[path]} and {line}).")
-        seen[path] = line
-        rows.append((path, label, line))
-    if not rows:
-        raise OwnDataError(f"The labels file {csv_path} lists no image.")
+    rows = _csv_rows(csv_path, "labels")
     names = [label for _, label, _ in rows]
     if all(n.lstrip("-").isdigit() for n in names):
         ints = [int(n) for n in names]
@@ -621,6 +601,57 @@ def _read_label_csv(root: Path, csv_path: Path) -> tuple[list[Path], list[int], 
             raise OwnDataError(f"{csv_path} line {line}: the image {f} does not exist.")
         files.append(f)
     return files, ys, classes
+
+
+def _csv_rows(csv_path: Path, what: str) -> list[tuple[str, str, int]]:
+    """The ``(path, label, line)`` rows of a ``path,label`` CSV (an optional header row), each path
+    once; ``what`` names the file in its one-sentence errors ("labels", "trusted labels")."""
+    import csv
+
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise OwnDataError(f"The {what} file {csv_path} cannot be read: {err}.") from None
+    rows, seen = [], {}
+    for line, row in enumerate(csv.reader(text.splitlines()), 1):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != 2:
+            raise OwnDataError(f"{csv_path} line {line} has {len(row)} field(s); each row is path,label.")
+        path, label = (x.strip() for x in row)
+        if line == 1 and (path.lower(), label.lower()) == ("path", "label"):
+            continue                                                   # the header row
+        if path in seen:
+            raise OwnDataError(f"{csv_path} lists {path} twice (lines {seen[path]} and {line}).")
+        seen[path] = line
+        rows.append((path, label, line))
+    if not rows:
+        raise OwnDataError(f"The {what} file {csv_path} lists no image.")
+    return rows
+
+
+def read_trusted(csv_path: str | Path, train_paths: Sequence[str],
+                 classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A CSV of trusted labels (``--trusted``): ``path,label`` rows as for ``--labels``, each path one
+    of the training images ``train_paths`` (relative to the root, as :class:`Dataset` keeps them),
+    each label one of ``classes``. Returns the images' indices into ``train_paths`` and their trusted
+    class indices, both ``[M]`` int64 in the file's order. Bad input raises :class:`OwnDataError`
+    with one sentence naming the file and line."""
+    csv_path = Path(csv_path)
+    where = {str(Path(p)): i for i, p in enumerate(train_paths)}
+    index = {c: k for k, c in enumerate(classes)}
+    idx, ys = [], []
+    for path, label, line in _csv_rows(csv_path, "trusted labels"):
+        if str(Path(path)) not in where:
+            raise OwnDataError(f"{csv_path} line {line}: {path} is not one of the training images.")
+        if label not in index:
+            raise OwnDataError(f"{csv_path} line {line} has the label {label}, not one of the classes "
+                               f"{', '.join(classes)}.")
+        idx.append(where[str(Path(path))])
+        ys.append(index[label])
+    if len(set(idx)) < len(idx):
+        raise OwnDataError(f"{csv_path} names one training image twice under two spellings of its path.")
+    return np.asarray(idx, dtype=np.int64), np.asarray(ys, dtype=np.int64)
 
 
 def _holdout_split(y: np.ndarray, share: float) -> tuple[list[int], list[int]]:

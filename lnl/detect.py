@@ -13,7 +13,8 @@ a method's score comes from the network that trained on the very sample, cleanla
 that never saw it.
 
 :func:`detect` returns one row per training sample (:data:`COLUMNS`); where the truth is known (the
-book's data sets with synthetic noise), :func:`detection_metrics` scores each detector against it.
+book's data sets with synthetic noise, or your trusted labels for some of your images),
+:func:`detection_metrics` scores each detector against it.
 """
 
 from __future__ import annotations
@@ -112,15 +113,27 @@ def _rank(score: np.ndarray) -> np.ndarray:
     return rank
 
 
+def trusted_truth(cfg: engine.RunConfig, trusted: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The training samples a trusted-labels CSV lists (indices into the run's training set, as
+    :func:`detect`'s ``sample``) and their trusted labels, both ``[M]``; read before anything
+    trains, so that a bad file stops the run with its one sentence and nothing written."""
+    prep = engine.prepare(cfg)
+    paths = [prep.dataset.train_paths[i] for i in prep.train_idx] if prep.dataset.train_paths else []
+    return lnl_data.read_trusted(trusted, paths, prep.dataset.classes)
+
+
 def detect(cfg: engine.RunConfig, work: str | Path, folds: int = DEFAULT_FOLDS, progress: bool | None = None,
-           seed: int = 0) -> Detection:
+           seed: int = 0, trusted: str | Path | None = None) -> Detection:
     """Train ``cfg``'s method and rank every training sample by its clean score; with ``folds`` ≥ 2,
     cleanlab's issues and label quality from as many out-of-sample CE networks (0: no cleanlab).
-    Runs and their trained state go to ``work``."""
+    ``trusted``: a CSV of trusted ``path,label`` rows for some of your images, the truth of the
+    samples it lists (``true`` and ``mislabelled`` are empty for the others). Runs and their trained
+    state go to ``work``."""
     import pandas as pd
 
     if folds == 1 or folds < 0:
         raise ValueError(f"--folds takes 0 (no cleanlab) or a number of folds from 2, got {folds}.")
+    truth = trusted_truth(cfg, trusted) if trusted is not None else None
     work = Path(work)
     rec = runner.run(cfg, out=work, keep_state=True, progress=progress)
     r = runner.restore(work / f"{rec['run_id']}.json")
@@ -145,6 +158,11 @@ def detect(cfg: engine.RunConfig, work: str | Path, folds: int = DEFAULT_FOLDS, 
     if prep.true is not None:
         table["true"] = classes[np.asarray(prep.true)]
         table["mislabelled"] = np.asarray(prep.true) != given
+    elif truth is not None:
+        idx, true = truth
+        table["true"], table["mislabelled"] = None, None
+        table.loc[idx, "true"] = classes[true]
+        table.loc[idx, "mislabelled"] = true != given[idx]
     table = table[[c for c in COLUMNS if c in table and not table[c].isna().all()]]
     return Detection(table, rec, folds, r.method.detection)
 
@@ -159,9 +177,14 @@ def detection_metrics(table: Any) -> Any:
     """Each detector against the truth (``table`` with ``mislabelled``): the AUROC of its clean
     score; the size, precision and recall of the set it flags (P(clean) < 0.5; cleanlab's issues);
     and precision@k, the share truly mislabelled among its k most suspicious, k the number truly
-    mislabelled. A score without a clean probability flags no set (—)."""
+    mislabelled. A score without a clean probability flags no set (—). Where the truth is known for
+    some samples alone (a trusted-labels CSV), the metrics are over those, ranked among themselves."""
     import pandas as pd
 
+    table = table[table["mislabelled"].notna()].reset_index(drop=True)
+    table = table.assign(rank=_rank(table["score"].to_numpy(float)))
+    if "cleanlab_quality" in table:
+        table = table.assign(cleanlab_rank=_rank(table["cleanlab_quality"].to_numpy(float)))
     wrong = table["mislabelled"].to_numpy(bool)
     k = int(wrong.sum())
     rows = []

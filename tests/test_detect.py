@@ -94,3 +94,31 @@ def test_lnl_detect_refuses_bad_own_data_like_lnl_run(tmp_path, capsys):
                          "--holdout", "0.5", "--noise", "none", "--out", str(out)], capsys)
     assert_usage_error(code, err, "labels.csv lists 0.png twice (lines 2 and 3).")
     assert not out.exists()
+
+
+def test_lnl_detect_scores_against_trusted_labels_alone(tmp_path, capsys):
+    root = tree(tmp_path / "pets")
+    (tmp_path / "trusted.csv").write_text("cat/cat1.png,cat\nlynx/lynx2.png,cat\nlynx/lynx4.png,lynx\n")
+    out = tmp_path / "out"
+    code, stdout, err = call(["detect", "--dataset", "imagefolder", "--root", str(root), "--holdout", "0.2",
+                              "--trusted", str(tmp_path / "trusted.csv"), "--image-size", "8", "--model", "mlp",
+                              "--noise", "none", "--epochs", "1", "--batch-size", "4", "--device", "cpu",
+                              "--folds", "2", "--out", str(out)], capsys)
+    assert code == 0, err
+    t = pd.read_csv(out / "label_issues.csv")
+    known = t[t["true"].notna()].set_index("path")
+    assert sorted(known.index) == ["cat/cat1.png", "lynx/lynx2.png", "lynx/lynx4.png"]
+    assert known["mislabelled"].astype(bool).tolist() == [False, True, False]
+    assert "the truth: 3 trusted labels of 8 samples" in stdout and "truly mislabelled: 1" in stdout
+    assert "precision@1" in stdout
+
+
+def test_detection_metrics_over_the_known_samples_ranked_among_themselves():
+    t = pd.DataFrame({"score": [0.1, 0.2, 0.9, 0.8, 0.3], "rank": [1, 2, 5, 4, 3],
+                      "cleanlab_quality": [0.5, 0.1, 0.2, 0.9, 0.3], "cleanlab_rank": [4, 1, 2, 5, 3],
+                      "cleanlab_issue": [False, True, True, False, False],
+                      "mislabelled": [None, True, False, False, None]})
+    m = detect.detection_metrics(t)
+    assert m.loc["method", "AUROC"] == 1.0 and m.loc["method", "precision@1"] == 1.0   # 0.2 lowest of 0.2, 0.9, 0.8
+    assert m.loc["cleanlab", "AUROC"] == 1.0 and m.loc["cleanlab", "precision"] == 0.5
+    assert m.loc["cleanlab", "recall"] == 1.0 and m.loc["cleanlab", "flagged"] == 2

@@ -117,3 +117,60 @@ def test_a_run_on_a_labels_csv_trains_and_keeps_earlier_run_ids(tmp_path, capsys
     plain = RunConfig()
     assert "labels" not in plain.to_dict() and "holdout" not in plain.to_dict()   # earlier ids unchanged
     assert run_id(plain) == run_id(RunConfig.from_dict(plain.to_dict()))
+
+
+def trusted_csv(tmp_path, rows):
+    (tmp_path / "trusted.csv").write_text("path,label\n" + "".join(f"{r}\n" for r in rows))
+    return tmp_path / "trusted.csv"
+
+
+def test_trusted_labels_are_indices_into_the_training_images_and_their_classes(tmp_path):
+    csv = trusted_csv(tmp_path, ["lynx/lynx1.png,cat", "./cat/cat0.png,cat"])
+    idx, y = data.read_trusted(csv, ["cat/cat0.png", "cat/cat1.png", "lynx/lynx1.png"], ("cat", "lynx"))
+    assert idx.tolist() == [2, 0] and y.tolist() == [0, 0]
+
+
+def test_trusted_labels_are_ieg_s_probe_set_with_their_own_labels(tmp_path):
+    from lnl import engine
+
+    root = tree(tmp_path / "pets")
+    csv = trusted_csv(tmp_path, ["lynx/lynx2.png,cat", "cat/cat1.png,cat"])
+    cfg = engine.RunConfig(method="ieg", dataset="imagefolder", root=str(root), holdout=0.3, image_size=8,
+                           trusted=str(csv), noise="none", model="mlp", epochs=1, device="cpu")
+    su = engine.setup(cfg)
+    paths = [su.prep.dataset.train_paths[i] for i in su.prep.probe_idx]
+    assert sorted(paths) == ["cat/cat1.png", "lynx/lynx2.png"] and su.ctx.probe[1].tolist() == [0, 0]
+    assert not set(su.prep.probe_idx) & set(su.prep.train_idx)
+    assert len(su.prep.train_idx) + 2 == len(su.prep.dataset.train)
+    assert "trusted" not in engine.RunConfig().to_dict()                 # earlier run ids unchanged
+
+
+@pytest.mark.parametrize("rows, fragment", [
+    (["cat/cat1.png,cat,x"], "trusted.csv line 2 has 3 field(s); each row is path,label."),
+    (["cat/cat1.png,cat", "cat/cat1.png,lynx"], "trusted.csv lists cat/cat1.png twice (lines 2 and 3)."),
+    (["cat/cat9.png,cat"], "trusted.csv line 2: cat/cat9.png is not one of the training images."),
+    (["cat/cat1.png,dog"], "trusted.csv line 2 has the label dog, not one of the classes cat, lynx."),
+])
+@pytest.mark.parametrize("command", ["run", "detect"])
+def test_a_bad_trusted_csv_is_one_sentence_naming_file_and_line(tmp_path, capsys, rows, fragment, command):
+    root, csv = tree(tmp_path / "pets"), trusted_csv(tmp_path, rows)
+    out = tmp_path / "out"
+    method = ["--method", "ieg"] if command == "run" else ["--method", "ce", "--folds", "0"]
+    code, _, err = call([command, *method, "--dataset", "imagefolder", "--root", str(root), "--trusted", str(csv),
+                         "--holdout", "0.2", "--noise", "none", "--epochs", "1", "--device", "cpu", "--out",
+                         str(out)], capsys)
+    assert_usage_error(code, err, fragment)
+    assert not out.exists()
+
+
+def test_trusted_labels_belong_to_ieg_and_image_folders(tmp_path, capsys):
+    root, csv = tree(tmp_path / "pets"), trusted_csv(tmp_path, ["cat/cat1.png,cat"])
+    own = ["--dataset", "imagefolder", "--root", str(root), "--holdout", "0.2", "--trusted", str(csv)]
+    for argv, fragment in (
+            (["run", "--method", "ce", *own], "'ce' uses none (lnl detect takes --trusted as the truth"),
+            (["run", "--method", "ieg", "--probe-per-class", "1", *own], "give it or --probe-per-class, not both"),
+            (["run", "--method", "ieg", "--dataset", "digits", "--trusted", "x.csv"], "--trusted is for --dataset "
+             "imagefolder"),
+            (["detect", "--method", "ieg", *own], "cannot also train on it as its probe set")):
+        code, _, err = call(argv, capsys)
+        assert_usage_error(code, err, fragment)

@@ -124,6 +124,7 @@ class RunConfig:
     image_size: int = 32                     # imagefolder only
     labels: str | None = None                # imagefolder only: a CSV of path,label rows (paths under root)
     holdout: float = 0.0                     # imagefolder without a test split: the share held out to test
+    trusted: str | None = None               # imagefolder only: a CSV of trusted path,label rows, IEG's probe
     augment: bool = True                     # the data set's training augmentation (CIFAR: crop + flip;
                                              # Fashion-MNIST and digits have none)
     diagnostics: bool = True                 # true-label diagnostics on the training set every epoch
@@ -146,7 +147,7 @@ class RunConfig:
         return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
 
 
-LATER_FIELDS = {"labels": None, "holdout": 0.0}   # RunConfig fields added later: in to_dict when set
+LATER_FIELDS = {"labels": None, "holdout": 0.0, "trusted": None}   # RunConfig fields added later: in to_dict when set
 
 # Where the run defaults come from (``lnl defaults``): every method's preset replaces them with the
 # paper's; without one they are ours, chosen for short runs on a CPU.
@@ -238,9 +239,14 @@ def validate(cfg: RunConfig, methods: Mapping[str, type] | None = None) -> None:
         check_per_class(cfg, *lnl_data.SMALLEST_CLASS[cfg.dataset])
     if methods is None:
         return
-    if methods[cfg.method].uses_probe and cfg.probe_per_class == 0:
+    if cfg.trusted is not None and not methods[cfg.method].uses_probe:
+        raise ValueError(f"--trusted gives a probe set to a method that trains on one (ieg); '{cfg.method}' "
+                         "uses none (lnl detect takes --trusted as the truth to score against).")
+    if cfg.trusted is not None and cfg.probe_per_class > 0:
+        raise ValueError("--trusted is the probe set; give it or --probe-per-class, not both.")
+    if methods[cfg.method].uses_probe and cfg.probe_per_class == 0 and cfg.trusted is None:
         raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set --probe-per-class above 0 "
-                         "(IEG's paper: 10).")
+                         "(IEG's paper: 10), or give your trusted labels with --trusted FILE.csv.")
     methods[cfg.method].make_config(cfg.method_params)  # raises on unknown or ill-typed parameters
 
 
@@ -278,7 +284,7 @@ def _check_schedule(cfg: RunConfig) -> None:
 
 
 def _check_source(cfg: RunConfig) -> None:
-    """``root``, ``image_size``, ``labels`` and ``holdout`` belong to image folders; the named data
+    """``root``, ``image_size``, ``labels``, ``holdout`` and ``trusted`` belong to image folders; the named data
     sets are found by name."""
     if cfg.dataset == "imagefolder":
         if cfg.root is None:
@@ -289,7 +295,8 @@ def _check_source(cfg: RunConfig) -> None:
     if cfg.root is not None:
         raise ValueError(f"--root is for --dataset imagefolder; data set '{cfg.dataset}' is found by its name "
                          "(see `lnl data`).")
-    for flag, value, default in (("--labels", cfg.labels, None), ("--holdout", cfg.holdout, 0.0)):
+    for flag, value, default in (("--labels", cfg.labels, None), ("--holdout", cfg.holdout, 0.0),
+                                 ("--trusted", cfg.trusted, None)):
         if value != default:
             raise ValueError(f"{flag} is for --dataset imagefolder; data set '{cfg.dataset}' has its own labels "
                              "and test split.")

@@ -6,7 +6,7 @@ class}``) by its caller, :mod:`lnl.runner` for the library's methods."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -41,7 +41,18 @@ def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared
     y = ds.train.labels.numpy()
     train_idx = np.arange(len(y))
     probe_idx = None
-    if cfg.probe_per_class > 0:  # clean and class-balanced, held out before noise (IEG)
+    if cfg.trusted is not None:  # your trusted labels are the probe: its images, with the trusted labels
+        probe_idx, probe_y = lnl_data.read_trusted(cfg.trusted, ds.train_paths, ds.classes)
+        if len(probe_idx) == len(y):
+            raise lnl_data.OwnDataError(f"{cfg.trusted} lists every training image; the probe set leaves "
+                                        "none to train on.")
+        y = y.copy()
+        y[probe_idx] = probe_y
+        ds = replace(ds, train=lnl_data.ImageSet(ds.train.images, torch.as_tensor(y)))
+        order = np.argsort(probe_idx)
+        probe_idx = probe_idx[order]
+        train_idx = np.setdiff1d(train_idx, probe_idx)
+    elif cfg.probe_per_class > 0:  # clean and class-balanced, held out before noise (IEG)
         order = numpy_generator(cfg.seed, "probe").permutation(len(y))
         probe_idx = np.sort(np.concatenate([order[y[order] == c][:cfg.probe_per_class]
                                             for c in range(ds.num_classes)]))
