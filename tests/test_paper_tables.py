@@ -1,4 +1,5 @@
-"""Checks for the MixNN, SANM and IEG paper tables transcribed under data/paper_tables/."""
+"""Checks for the MixNN, SANM and IEG paper tables and cleanlab's published AUROC, transcribed under
+data/paper_tables/."""
 from pathlib import Path
 
 import pandas as pd
@@ -444,3 +445,30 @@ def test_ieg_noise_conventions():
     semisup = load(I6)
     assert (semisup.query("noise == 'unlabeled'")["rate"] == "").all()
     assert semisup.query("noise == 'symm'")["method"].tolist() == ["IEG", "IEG"]
+
+
+CLEANLAB = "cleanlab_cifar10n_auroc.csv"
+BENCH = "Kuan & Mueller 2022, cleanlab/label-error-detection-benchmarks src/experiments/"
+
+
+def test_cleanlab_published_auroc_file():
+    df = load(CLEANLAB)
+    assert set(BASE_COLUMNS) <= set(df.columns) and len(df) == 2
+    assert not df.duplicated(["dataset", "noise", "method", "metric"]).any()
+    assert (df["table"] == "label-error-detection-benchmarks").all() and (df["dataset"] == "cifar10n").all()
+    assert (df["metric"] == "auroc").all() and pd.to_numeric(df["value"]).between(0, 1).all()
+    # the protocol: ResNet-18, 5-fold cross-validation, self-confidence without adjusted probabilities
+    assert (df[["network", "folds", "score", "adjust_pred_probs"]] ==
+            ["ResNet-18", "5", "self_confidence", "False"]).all().all()
+    # the notebooks' result tables: "resnet18 | worse_label | self_confidence | False | 0.963435", and for
+    # aggre_label 0.977300
+    assert cell(CLEANLAB, noise="worse")["value"] == "0.963435"
+    assert cell(CLEANLAB, noise="aggre")["value"] == "0.977300"
+    assert cell(CLEANLAB, noise="worse")["source"] == \
+        f"{BENCH}cifar-10n-worst/3_Evaluate_Scores.ipynb @24922ac5"
+    assert cell(CLEANLAB, noise="aggre")["source"] == \
+        f"{BENCH}cifar-10n-aggregate/3_Evaluate_Scores.ipynb @fbc87728"
+    # every label set is one of the loader's, so a page can find our runs of the same labels
+    from lnl.data import HUMAN_LABEL_SETS
+
+    assert set(df["noise"]) <= set(HUMAN_LABEL_SETS["cifar10n"])
