@@ -69,41 +69,43 @@ def method_scores(restored: engine.Restored, seed: int = 0) -> dict[str, np.ndar
 
 
 def fold_config(cfg: engine.RunConfig, k: int, folds: int) -> engine.RunConfig:
-    """The run that predicts fold ``k`` for cleanlab: CE with the same network, schedule and budget,
-    on the given labels as they are (the noise already drawn), no probe and no diagnostics."""
-    from lnl.engine import DEFAULT_MODEL
+    """The run that predicts fold ``k`` (1-based) of ``folds`` for cleanlab: CE with the same data,
+    noise, network, schedule and budget, trained on the other folds (``RunConfig.fold``)."""
+    return dataclasses.replace(cfg, method="ce", method_params={}, fold=f"{k}/{folds}")
 
-    return dataclasses.replace(
-        cfg, method="ce", dataset="imagefolder", root=f"{engine.run_id(cfg)} fold {k + 1} of {folds}",
-        labels=None, holdout=0.0, noise="none", rate=0.0, label_set=None, train_per_class=None,
-        test_per_class=None, probe_per_class=0, diagnostics=False, method_params={},
-        model=cfg.model or DEFAULT_MODEL.get(cfg.dataset, "resnet20"))
+
+def fold_probs(restored: engine.Restored) -> np.ndarray:
+    """``[n, C]`` predicted probabilities of the held-out fold (the test set of a fold run), in the
+    order of :func:`lnl.engine.fold_split`'s held-out positions."""
+    from lnl.engine.diagnostics import evaluate_named
+
+    r = restored
+    logits = evaluate_named(r.method.predict, r.test, r.ctx.cfg.batch_size * 4, r.ctx.autocast)
+    return torch.softmax(logits.float(), 1).cpu().numpy()
+
+
+def assemble(given: np.ndarray, num_classes: int, seed: int, probs: list[np.ndarray]) -> np.ndarray:
+    """``[N, C]`` out-of-sample probabilities of every training sample from the held-out
+    probabilities of each fold (``probs[k - 1]``: fold k's, as :func:`fold_probs` gives them)."""
+    out = np.full((len(given), num_classes), np.nan, dtype=np.float32)
+    for k, p in enumerate(probs, 1):
+        out[engine.fold_split(given, k, len(probs), seed)[1]] = p
+    return out
 
 
 def out_of_sample_probs(cfg: engine.RunConfig, prep: Any, folds: int, work: Path,
                         progress: bool | None = None) -> np.ndarray:
     """``[N, C]`` predicted probabilities of every training sample from the CE network of the fold
     that held it out (stratified by given label, seeded by the run's seed)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    from lnl.engine.diagnostics import evaluate_named
-
-    ds, given = prep.dataset, np.asarray(prep.labels)
-    images = ds.train.images[prep.train_idx]
-    probs = np.zeros((len(given), ds.num_classes), dtype=np.float32)
-    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
-    for k, (train, held) in enumerate(split.split(np.zeros(len(given)), given)):
-        fold = lnl_data.Dataset(ds.name, lnl_data.ImageSet(images[train], torch.as_tensor(given[train])),
-                                lnl_data.ImageSet(images[held], torch.as_tensor(given[held])), ds.classes,
-                                ds.mean, ds.std, ds.source, augment=ds.augment, labels_are_clean=False)
+    given, probs = np.asarray(prep.labels), []
+    for k in range(1, folds + 1):
         fcfg = fold_config(cfg, k, folds)
         if progress is not False:
-            print(f"cleanlab fold {k + 1} of {folds}: CE on {len(train)} samples, predicting {len(held)}")
-        rec = runner.run(fcfg, out=work, dataset=fold, keep_state=True, progress=progress)
-        r = runner.restore(work / f"{rec['run_id']}.json", dataset=fold)
-        outs = evaluate_named(r.method.predict, r.test, fcfg.batch_size * 4, r.ctx.autocast)
-        probs[held] = torch.softmax(outs.float(), 1).cpu().numpy()
-    return probs
+            n = len(engine.fold_split(given, k, folds, cfg.seed)[1])
+            print(f"cleanlab fold {k} of {folds}: CE on {len(given) - n} samples, predicting {n}")
+        rec = runner.run(fcfg, out=work, dataset=prep.dataset, keep_state=True, progress=progress)
+        probs.append(fold_probs(runner.restore(work / f"{rec['run_id']}.json", dataset=prep.dataset)))
+    return assemble(given, prep.dataset.num_classes, cfg.seed, probs)
 
 
 def _rank(score: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ data sets and on your own images, with the truth's verdict where it is known."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -29,7 +30,9 @@ def test_a_ranking_of_every_sample_beside_cleanlabs(tmp_path):
     assert ((t["p_clean"] >= 0) & (t["p_clean"] <= 1)).all() and t["cleanlab_issue"].dtype == bool
     assert (t["mislabelled"] == (t["given"] != t["true"])).all() and t["mislabelled"].sum() == 80
     assert "path" not in t                                                    # the book's data: no files
-    assert len(list(tmp_path.glob("ce-imagefolder-none-s0-*.json"))) == 2     # one CE run per fold
+    folds = [r for r in map(json.loads, (f.read_text() for f in tmp_path.glob("*.json"))) if r["config"].get("fold")]
+    assert sorted(r["config"]["fold"] for r in folds) == ["1/2", "2/2"]       # one CE run per fold
+    assert all(r["data"]["num_train"] == 100 and r["data"]["num_test"] == 100 for r in folds)
 
 
 def test_a_method_with_a_score_of_its_own_ranks_by_it(tmp_path):
@@ -122,3 +125,28 @@ def test_detection_metrics_over_the_known_samples_ranked_among_themselves():
     assert m.loc["method", "AUROC"] == 1.0 and m.loc["method", "precision@1"] == 1.0   # 0.2 lowest of 0.2, 0.9, 0.8
     assert m.loc["cleanlab", "AUROC"] == 1.0 and m.loc["cleanlab", "precision"] == 0.5
     assert m.loc["cleanlab", "recall"] == 1.0 and m.loc["cleanlab", "flagged"] == 2
+
+
+def test_the_folds_partition_the_samples_stratified_by_given_label():
+    given = np.repeat(np.arange(3), [5, 10, 15])
+    held = [engine.fold_split(given, k, 5, seed=3)[1] for k in range(1, 6)]
+    assert sorted(np.concatenate(held).tolist()) == list(range(30))
+    assert all(np.bincount(given[h], minlength=3).tolist() == [1, 2, 3] for h in held)
+    keep, h = engine.fold_split(given, 2, 5, seed=3)
+    assert not set(keep) & set(h) and len(keep) + len(h) == 30
+    probs = [np.full((len(h), 3), k, dtype=np.float32) for k, h in enumerate(held, 1)]
+    out = detect.assemble(given, 3, 3, probs)          # each sample's row comes from the fold that held it
+    assert all((out[h] == k).all() for k, h in enumerate(held, 1))
+
+
+def test_a_fold_run_trains_on_the_other_folds_and_tests_on_its_own_given_labels():
+    cfg = engine.RunConfig(**{**TINY, "fold": "2/5"})
+    whole, part = engine.prepare(engine.RunConfig(**TINY)), engine.prepare(cfg)
+    keep, held = engine.fold_split(whole.labels, 2, 5, cfg.seed)
+    assert np.array_equal(part.labels, whole.labels[keep]) and np.array_equal(part.true, whole.true[keep])
+    assert part.dataset.test.labels.tolist() == whole.labels[held].tolist()        # given, not true labels
+    assert engine.run_id(engine.RunConfig(**TINY)) != engine.run_id(cfg)
+    assert "fold" not in engine.RunConfig().to_dict()                               # earlier run ids unchanged
+    for bad in ("0/5", "6/5", "1/1", "one"):
+        with pytest.raises(ValueError, match="A fold is k/K"):
+            engine.prepare(engine.RunConfig(**{**TINY, "fold": bad}))

@@ -62,10 +62,10 @@ from lnl.engine.config import (DEFAULT_MODEL, DEVICES, NOISE_KINDS, OPTIMIZERS, 
                                validate)
 from lnl.engine.diagnostics import evaluate_outputs, summarise, training_diagnostics
 from lnl.engine.loop import Restored, restore, run
-from lnl.engine.setup import Prepared, Setup, prepare, setup
+from lnl.engine.setup import Prepared, Setup, fold_split, prepare, setup
 
 __all__ = ["Context", "DEFAULT_MODEL", "DEFAULT_PASS", "DEVICES", "HYPERS", "Method", "NOISE_KINDS", "OPTIMIZERS",
            "POLICIES", "PRECISIONS", "Pass", "Piecewise", "Prepared", "Restored", "RunConfig", "SCHEDULES",
-           "Schedule", "Setup", "Stream", "config_json", "eval_mode", "evaluate_outputs", "functional_forward",
+           "Schedule", "Setup", "Stream", "config_json", "eval_mode", "evaluate_outputs", "fold_split", "functional_forward",
            "prepare", "resolve_device", "resolve_precision", "restore", "run", "run_id", "setup", "summarise",
            "training_diagnostics", "validate"]

@@ -125,6 +125,8 @@ class RunConfig:
     labels: str | None = None                # imagefolder only: a CSV of path,label rows (paths under root)
     holdout: float = 0.0                     # imagefolder without a test split: the share held out to test
     trusted: str | None = None               # imagefolder only: a CSV of trusted path,label rows, IEG's probe
+    fold: str | None = None                  # "k/K": train on all but fold k of K, test on fold k's given labels
+                                             # (cross-validation: out-of-sample probabilities, lnl.detect)
     augment: bool = True                     # the data set's training augmentation (CIFAR: crop + flip;
                                              # Fashion-MNIST and digits have none)
     diagnostics: bool = True                 # true-label diagnostics on the training set every epoch
@@ -147,7 +149,7 @@ class RunConfig:
         return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
 
 
-LATER_FIELDS = {"labels": None, "holdout": 0.0, "trusted": None}   # RunConfig fields added later: in to_dict when set
+LATER_FIELDS = {"labels": None, "holdout": 0.0, "trusted": None, "fold": None}   # RunConfig fields added later: in to_dict when set
 
 # Where the run defaults come from (``lnl defaults``): every method's preset replaces them with the
 # paper's; without one they are ours, chosen for short runs on a CPU.
@@ -235,6 +237,7 @@ def validate(cfg: RunConfig, methods: Mapping[str, type] | None = None) -> None:
         raise ValueError(f"--momentum must be below 1, got {cfg.momentum:g}.")
     _check_schedule(cfg)
     _check_source(cfg)
+    fold_of(cfg)
     if cfg.dataset in lnl_data.SMALLEST_CLASS:  # image folders: counted once loaded (lnl.engine.prepare)
         check_per_class(cfg, *lnl_data.SMALLEST_CLASS[cfg.dataset])
     if methods is None:
@@ -248,6 +251,17 @@ def validate(cfg: RunConfig, methods: Mapping[str, type] | None = None) -> None:
         raise ValueError(f"Method '{cfg.method}' needs a clean probe set; set --probe-per-class above 0 "
                          "(IEG's paper: 10), or give your trusted labels with --trusted FILE.csv.")
     methods[cfg.method].make_config(cfg.method_params)  # raises on unknown or ill-typed parameters
+
+
+def fold_of(cfg: RunConfig) -> tuple[int, int] | None:
+    """``(k, K)`` of a cross-validation run (``cfg.fold`` = ``"k/K"``, 1 ≤ k ≤ K, K ≥ 2), else None."""
+    if cfg.fold is None:
+        return None
+    parts = str(cfg.fold).split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or not 1 <= int(parts[0]) <= int(parts[1]) \
+            or int(parts[1]) < 2:
+        raise ValueError(f"A fold is k/K with K at least 2 and k from 1 to K (e.g. 1/5), got '{cfg.fold}'.")
+    return int(parts[0]), int(parts[1])
 
 
 def _epochs(n: int) -> str:

@@ -15,7 +15,7 @@ import torch
 from lnl import data as lnl_data
 from lnl import noise
 from lnl.engine.api import Context, Method
-from lnl.engine.config import RunConfig, check_per_class, resolve_device, validate
+from lnl.engine.config import RunConfig, check_per_class, fold_of, resolve_device, validate
 from lnl.rng import derive_seed, numpy_generator
 
 
@@ -32,8 +32,15 @@ class Prepared:
 
 
 def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared:
-    """Load the data, take the profile's subset, hold out the probe set, then draw the noise."""
+    """Load the data, take the profile's subset, hold out the probe set, then draw the noise; a
+    cross-validation run (``cfg.fold``) then keeps the other folds and tests on its own."""
     validate(cfg)
+    prep = _prepare(cfg, dataset)
+    fold = fold_of(cfg)
+    return prep if fold is None else _fold(prep, *fold, cfg.seed)
+
+
+def _prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared:
     ds = dataset or lnl_data.load(cfg.dataset, root=cfg.root, image_size=cfg.image_size, labels=cfg.labels,
                                   holdout=cfg.holdout)
     check_per_class(cfg, *lnl_data.smallest_class(ds))  # image folders are counted only now
@@ -79,6 +86,28 @@ def prepare(cfg: RunConfig, dataset: lnl_data.Dataset | None = None) -> Prepared
                                                    / len(true)) if nl.transition is not None else None),
             "realised_matrix": np.round(nl.realised, 6).tolist()}
     return Prepared(ds, nl.labels, true, info, probe_idx, train_idx)
+
+
+def fold_split(labels: np.ndarray, k: int, folds: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (into ``labels`` ``[N]``, the given training labels) trained on and held out by fold
+    ``k`` of ``folds`` (1-based): stratified by given label and shuffled with ``seed``, as cleanlab's
+    cross-validation draws them; the ``folds`` held-out sets partition the N samples."""
+    from sklearn.model_selection import StratifiedKFold
+
+    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    keep, held = list(split.split(np.zeros(len(labels)), labels))[k - 1]
+    return keep, held
+
+
+def _fold(prep: Prepared, k: int, folds: int, seed: int) -> Prepared:
+    """``prep`` of a cross-validation run: train on all but fold ``k``; its test set is fold ``k``'s
+    images with their *given* labels, so that the trained network predicts them out of sample (its
+    test accuracy is its agreement with the given labels there)."""
+    keep, held = fold_split(prep.labels, k, folds, seed)
+    ds = prep.dataset
+    test = lnl_data.ImageSet(ds.train.images[prep.train_idx[held]], torch.as_tensor(prep.labels[held]))
+    return Prepared(replace(ds, test=test), prep.labels[keep], None if prep.true is None else prep.true[keep],
+                    prep.noise, prep.probe_idx, prep.train_idx[keep])
 
 
 @dataclass
