@@ -283,7 +283,11 @@ def write_extras(record_path: str | Path, extras: Iterable[str]) -> Path:
       (``features``, float16), with their given and true labels;
     - ``soft_labels``: the method's soft labels ``t`` as their argmax and max (MixNN's eq. 14);
     - ``weights``: IEG's meta step, :func:`lnl.report.meta_weights` (ω*·B of every sample after each
-      epoch, the last λ* and pseudo label).
+      epoch, the last λ* and pseudo label);
+    - ``scores``: the method's clean ``score`` of every training sample, its ``predicted`` class and
+      ``p_clean`` where it has one (:func:`lnl.detect.method_scores`);
+    - ``heldout_probs``: a cross-validation run's predicted probabilities of its held-out fold
+      (:func:`lnl.detect.fold_probs`).
     """
     import torch
 
@@ -308,6 +312,18 @@ def write_extras(record_path: str | Path, extras: Iterable[str]) -> Path:
             raise CampaignError(f"{record_path.name}: the method keeps no soft labels t.")
         arrays["t_argmax"] = t.argmax(1).cpu().numpy().astype(np.int16)
         arrays["t_max"] = t.max(1).values.float().cpu().numpy().astype(np.float16)
+    if "scores" in extras:                   # the method's clean score of every training sample (lnl detect)
+        from lnl.detect import method_scores
+
+        mine = method_scores(r)
+        arrays["score"] = mine["score"].astype(np.float32)
+        arrays["predicted"] = mine["probs"].argmax(1).astype(np.int16)
+        if mine["p_clean"] is not None:
+            arrays["p_clean"] = np.asarray(mine["p_clean"], dtype=np.float32)
+    if "heldout_probs" in extras:            # a fold run's out-of-sample probabilities (cleanlab's input)
+        from lnl.detect import fold_probs
+
+        arrays["heldout_probs"] = fold_probs(r).astype(np.float32)
     if "weights" in extras:
         from lnl.report import meta_weights
 

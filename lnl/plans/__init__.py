@@ -38,12 +38,13 @@ from lnl.plans.settings import (  # noqa: F401  (the settings, as data; re-expor
     BASELINES_REPLICATION, MIXNN_TUTORIAL, MIXNN_ARMS, MIXNN_ABLATIONS, MIXNN_REPLICATION, ALR_ARMS,
     ALR_REPLICATION, ALR_TUTORIAL, IEG_ARMS, PROBE_ONLY, IEG_REPLICATION, IEG_TUTORIAL, SANM_LADDER,
     SANM_RATIOS, SANM_TARGETS, SANM_REPLICATION, SANM_TUTORIAL, LEADERBOARD, LEADERBOARD_ARMS, RUN_OVERRIDES,
-    RATE_SETTINGS, OPTIONS, SETTINGS,
+    RATE_SETTINGS, OPTIONS, SETTINGS, DETECTION,
 )
 from lnl.profiles import PROFILES
 
 TIERS = ("headline", "more seeds", "ablations+", "sweeps")
-EXTRAS = ("features", "soft_labels", "weights")   # side outputs computed from a trained network (lnl.campaign)
+EXTRAS = ("features", "soft_labels", "weights", "scores", "heldout_probs")   # side outputs computed from a trained
+# network (lnl.campaign)
 
 
 @dataclass(frozen=True)
@@ -309,9 +310,7 @@ def _mixnn_tutorial(page: str, profile: str, S: dict[str, Any]) -> list[Planned]
 
 def _mixnn_replication(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     def config(arm, kind, rate, seed, **params):
-        method, arm_params = MIXNN_ARMS[arm]
-        mp = {**(S["mixnn"] if method == "mixnn" else {}), **arm_params, **params}
-        return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=mp)
+        return mixnn_config(S, arm, kind, rate, seed, **params)
 
     out = []
     for arm, kind, rate, seeds in S["runs"]:
@@ -569,6 +568,66 @@ def _leaderboard(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
             shared = run_id(cfg) in chapters
             out.append(Planned(page, profile, (arm, seed), f"{arm}, {kind} {rate}, seed {seed}",
                                2 if shared else (0 if seed == seeds[0] else 1), cfg))
+def mixnn_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, **params: Any) -> RunConfig:
+    """The run of ``arm`` (a key of :data:`MIXNN_ARMS`) in one noise cell of the MixNN replication."""
+    method, arm_params = MIXNN_ARMS[arm]
+    mp = {**(S["mixnn"] if method == "mixnn" else {}), **arm_params, **params}
+    return _config(S, method=method, noise=kind, rate=rate, seed=seed, method_params=mp)
+
+
+_OWN_METHODS = {"CE": "ce", "Co-teaching": "coteaching", "ELR": "elr", "DivideMix": "dividemix",
+                "SANM(DivideMix)": "sanm-dividemix", "ALR": "alr", "MixNN": "mixnn", "IEG": "ieg"}
+
+
+def detection_arm_config(S: dict[str, Any], block: dict[str, Any], arm: str, profile: str) -> RunConfig:
+    """The run of ``arm`` in one block of the detection page: on a chapter's protocol, that
+    chapter's config function at the block's noise cell (the same run as the chapter's, trained
+    once); on the page's own protocol (``"own"``, CIFAR-10N), the page's run settings with the
+    method's from ``block["params"]``."""
+    kind, rate = block["cell"]
+    seed, protocol = S["seed"], block["protocol"]
+    if protocol != "own":
+        page = f"{protocol}/replication"
+        if arm.startswith("SANM"):
+            page = "sanm/replication"
+        elif arm == "ALR":
+            page = "alr/replication"
+        T = settings(page, profile, **S["run_overrides"])
+        make = {"baselines/replication": baseline_config, "alr/replication": alr_config,
+                "sanm/replication": sanm_config, "ieg/replication": ieg_config,
+                "mixnn/replication": mixnn_config}[page]
+        return make(T, arm, kind, rate, seed)
+    method = _OWN_METHODS[arm]
+    key = method.replace("sanm-", "") if method == "sanm-dividemix" else method
+    params = dict(block["params"].get(key, {}))
+    if method == "sanm-dividemix":
+        params = {**block["params"].get("dividemix", {}), **block["params"].get("sanm", {})}
+    return _config(S, method=method, noise=kind, rate=0.0, label_set=rate, seed=seed, method_params=params,
+                   probe_per_class=block.get("probe_per_class", 0))
+
+
+def detection_fold_config(ce: RunConfig, k: int, folds: int) -> RunConfig:
+    """Fold ``k`` of ``folds`` of a block for cleanlab: its CE run, trained on all but fold ``k``."""
+    return replace(ce, method="ce", method_params={}, fold=f"{k}/{folds}")
+
+
+def _detection(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
+    """Each block's arms (kept: the page ranks the training samples by their trained state; a
+    campaign brings the scores back as extras) and its K fold runs of CE (their held-out
+    probabilities: cleanlab's input)."""
+    out = []
+    for b, block in enumerate(S["blocks"]):
+        kind, rate = block["cell"]
+        for arm in block["arms"]:
+            out.append(Planned(page, profile, (block["name"], arm), f"{arm}, {block['name']}, seed {S['seed']}",
+                               0 if b == 0 else 2, detection_arm_config(S, block, arm, profile), keep_state=True,
+                               extras=("scores",)))
+        ce = detection_arm_config(S, block, "CE", profile)
+        folds = block.get("folds", S["folds"])
+        for k in range(1, folds + 1):
+            out.append(Planned(page, profile, (block["name"], "cleanlab", k),
+                               f"CE fold {k} of {folds}, {block['name']}, seed {S['seed']}", 0 if b == 0 else 2,
+                               detection_fold_config(ce, k, folds), keep_state=True, extras=("heldout_probs",)))
     return out
 
 
@@ -586,6 +645,7 @@ BUILDERS: dict[str, Callable[[str, str, dict[str, Any]], list[Planned]]] = {
     "sanm/tutorial": _sanm_tutorial,
     "sanm/replication": _sanm_replication,
     "leaderboard": _leaderboard,
+    "detection/index": _detection,
 }
 
 

@@ -514,6 +514,98 @@ LEADERBOARD = {
 for _s in LEADERBOARD.values():
     _s.setdefault("left_out", {})
     _s.update(arms=tuple(a for a in LEADERBOARD_ARMS if a not in _s["left_out"]), notes=dict(_LEADERBOARD_SOURCES))
+# Finding the wrong labels: each method's own clean score against cleanlab's confident learning on
+# K-fold out-of-sample probabilities, per block: a protocol and a noise cell, the arms trained on it,
+# and K CE runs of the same data, noise and budget, each on all but one fold (RunConfig.fold). A
+# block on a chapter's protocol ("baselines", "ieg", "mixnn") takes that chapter's run settings, so
+# that its arms are the chapter's runs, trained once; an "own" block gives its run settings here.
+_HUMAN_RATE = {"worse": 0.40, "aggre": 0.09}     # CIFAR-N's share of wrong labels (Wei et al. 2022, Table 1),
+                                                  # Co-teaching's τ, which assumes the noise rate known (§3)
+_DETECTION_NOTES = dict(
+    protocol="each block's arms on one protocol and noise cell; the chapter's settings of each method (its "
+             "page's protocol table), so that the runs are that chapter's",
+    cleanlab="find_label_issues and get_label_quality_scores (self-confidence) of cleanlab on the out-of-sample "
+             "probabilities of K CE runs of the block's data, noise and budget, each trained on all but one "
+             "fold (stratified by given label); K 5 as cleanlab's benchmarks (Kuan & Mueller 2022)",
+    scores="each method's own clean score at its last epoch (lnl.engine.Method.detection); a method without one "
+           "(CE, Mixup, MixNN): minus its loss on the given label, flagged where a two-component GMM on the "
+           "losses gives P(clean) < 0.5",
+    seeds=f"one seed (0): detection is measured on every training sample, not over seeds; {BOOK}")
+_DET_CIFARN_CPU = dict(dataset="cifar10n", model="cnn", train_per_class=200, test_per_class=100, epochs=12,
+                       batch_size=128, lr=0.02, weight_decay=5e-4, augment=False)
+_DET_CIFARN_GPU = dict(_CIFAR_GPU, dataset="cifar10n", weight_decay=5e-4)
+_DET_CIFARN_PARAMS = dict(elr=dict(beta=0.7, lam=3.0), alr=dict(alpha=0.7))
+
+
+def _cifarn_blocks(label_sets, arms, params, probe_arms=()):
+    out = [dict(name=f"CIFAR-10N {ls}", protocol="own", cell=("human", ls), arms=arms,
+                params={**params, "coteaching": dict(params.get("coteaching", {}), tau=_HUMAN_RATE[ls])})
+           for ls in label_sets]
+    out += [dict(name=f"CIFAR-10N {ls}, a probe of 10 clean images per class", protocol="own", cell=("human", ls),
+                 arms=probe_arms, params=params, probe_per_class=10) for ls in label_sets if probe_arms]
+    return out
+
+
+DETECTION = {
+    "smoke": dict(
+        folds=5, seed=0, threads=1, schedule=dict(kind="cosine"), expect="about 1 s per run on 1 CPU core",
+        blocks=[dict(name="digits, symmetric 0.8", protocol="baselines", cell=("symmetric", 0.8),
+                     arms=("CE", "Co-teaching", "ELR", "DivideMix", "ALR")),
+                dict(name="digits, IEG's protocol, symmetric-uniform 0.8", protocol="ieg",
+                     cell=("symmetric-uniform", 0.8), arms=("CE", "L2R", "IEG")),
+                dict(name="digits, MixNN's protocol, symmetric 0.8", protocol="mixnn", cell=("symmetric", 0.8),
+                     arms=("CE", "MixNN"))],
+        notes=dict(_DETECTION_NOTES, data="scikit-learn's 8x8 digits: seconds on any CPU; the chapters' smoke "
+                                          "runs")),
+    "cpu": dict(
+        folds=5, seed=0, schedule=dict(kind="cosine"),
+        expect="10 to 30 s per run on 1 CPU core; a CIFAR-10N run spends about 10 s loading the images",
+        blocks=[dict(name="Fashion-MNIST, symmetric 0.8", protocol="baselines", cell=("symmetric", 0.8),
+                     arms=("CE", "Mixup", "Co-teaching", "ELR", "DivideMix", "ALR", "SANM(CE)")),
+                dict(name="Fashion-MNIST, asymmetric 0.4", protocol="baselines", cell=("asymmetric", 0.4),
+                     arms=("CE", "Co-teaching", "ELR", "ALR")),
+                dict(name="Fashion-MNIST, instance 0.4", protocol="baselines", cell=("instance", 0.4),
+                     arms=("CE", "Co-teaching", "ELR", "ALR")),
+                dict(name="Fashion-MNIST, IEG's protocol, symmetric-uniform 0.8", protocol="ieg",
+                     cell=("symmetric-uniform", 0.8), arms=("CE", "L2R", "IEG")),
+                dict(name="Fashion-MNIST, MixNN's protocol, symmetric 0.8", protocol="mixnn",
+                     cell=("symmetric", 0.8), arms=("CE", "MixNN"))]
+        + [dict(b, folds=3) for b in _cifarn_blocks(("worse", "aggre"), ("CE", "ELR"), _DET_CIFARN_PARAMS)],
+        run=_DET_CIFARN_CPU,
+        notes=dict(_DETECTION_NOTES,
+                   data="Fashion-MNIST on the chapters' protocols (Baselines: 300 training images per class, the "
+                        "small CNN, 12 epochs; IEG's: 100 per class with a probe of 10; MixNN's: 20 epochs); "
+                        "CIFAR-10N's human labels on the first 200 training images per class, the small CNN, 12 "
+                        f"epochs, no augmentation; {BOOK}",
+                   arms="DivideMix and SANM(CE) at the symmetric block alone (their runs are the Baselines and "
+                        "SANM chapters'; two more networks would not fit the budget); Mixup as CE; on CIFAR-10N "
+                        f"CE and ELR, and K = 3 folds; {BOOK}")),
+    "gpu": dict(
+        folds=5, seed=0, schedule=dict(kind="cosine"), expect=_GPU_EXPECT,
+        blocks=_cifarn_blocks(("worse", "aggre"), ("CE", "Co-teaching", "ELR", "DivideMix", "SANM(DivideMix)",
+                                                   "ALR", "MixNN"),
+                              dict(_DET_CIFARN_PARAMS, coteaching=dict(t_k=10), dividemix=dict(warmup=10),
+                                   alr=dict(alpha=0.9), mixnn=dict(warmup=10, e_s=12, alpha=0.9)),
+                              probe_arms=("CE", "IEG")),
+        run=_DET_CIFARN_GPU,
+        notes=dict(_DETECTION_NOTES, data="CIFAR-10N's human labels on all 50,000 CIFAR-10 training images; "
+                                          "crop + flip", model="PreAct ResNet-18, 60 epochs, cosine (the "
+                                          "chapters' gpu protocol); cleanlab's benchmark: ResNet-18",
+                   arms="IEG in blocks of its own: its probe of 10 clean images per class leaves the others "
+                        "49,900 training images")),
+    "paper": dict(
+        folds=5, seed=0, schedule=dict(kind="multistep", milestones=(150,), gamma=0.1),
+        expect="hours per run on one GPU",
+        blocks=_cifarn_blocks(("worse", "aggre"), ("CE", "Co-teaching", "ELR", "DivideMix", "SANM(DivideMix)",
+                                                   "ALR", "MixNN"),
+                              dict(_DET_CIFARN_PARAMS, coteaching=dict(t_k=10), dividemix=dict(warmup=10),
+                                   alr=dict(alpha=0.9), mixnn=dict(warmup=10, e_s=60, alpha=0.9)),
+                              probe_arms=("CE", "IEG")),
+        run=dict(_DET_CIFARN_GPU, epochs=300, batch_size=64),
+        notes=dict(_DETECTION_NOTES, data="CIFAR-10N's human labels on all 50,000 CIFAR-10 training images; "
+                                          "crop + flip", model="PreAct ResNet-18, DivideMix's schedule (300 "
+                                          "epochs, LR ×0.1 at 150, batch 64)")),
+}
 
 
 # Parameters every page takes that override one setting of all its runs (None keeps the plan's):
@@ -539,6 +631,7 @@ OPTIONS = {         # the papermill parameters of each page that change its runs
     "sanm/tutorial": ("seed",),
     "sanm/replication": ("main_seeds",),
     "leaderboard": ("main_seeds",),
+    "detection/index": (),
 }
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "foundations/tutorial": FOUNDATIONS_TUTORIAL,
@@ -554,4 +647,5 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "sanm/tutorial": SANM_TUTORIAL,
     "sanm/replication": SANM_REPLICATION,
     "leaderboard": LEADERBOARD,
+    "detection/index": DETECTION,
 }

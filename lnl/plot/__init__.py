@@ -33,8 +33,8 @@ Every name is importable from ``lnl.plot``; it lives in one of these sub-modules
 :mod:`~lnl.plot.figures` (the shared figures above that draw on axes) and :mod:`~lnl.plot.images`
 (:func:`show_image`, :func:`image_grid`, :func:`activation_overlay`). One module per book chapter holds
 its pages' own figures: :mod:`~lnl.plot.foundations`, :mod:`~lnl.plot.baselines`, :mod:`~lnl.plot.mixnn`,
-:mod:`~lnl.plot.alr`, :mod:`~lnl.plot.sanm` and :mod:`~lnl.plot.ieg`; the leaderboard's,
-:func:`accuracy_cost`, is in :mod:`~lnl.plot.leaderboard`. Importing ``lnl.plot`` imports
+:mod:`~lnl.plot.alr`, :mod:`~lnl.plot.sanm`, :mod:`~lnl.plot.ieg` and :mod:`~lnl.plot.detection`; the
+leaderboard's, :func:`accuracy_cost`, is in :mod:`~lnl.plot.leaderboard`. Importing ``lnl.plot`` imports
 neither matplotlib nor the method registry: each figure imports what it draws with.
 """
 
@@ -42,6 +42,7 @@ from lnl.plot.alr import (ablation_curves, arm_panels, campaign_curves, clean_ts
                           phase_boundary, target_trajectories)
 from lnl.plot.baselines import (class_bars, codivide_history, coteaching_history, detection_curves, elr_history,
                                 elr_tug, keep_schedules, mixmatch_grid, refine_grid, selection_scatter, sharpen_bars)
+from lnl.plot.detection import detection_auroc_curves, flagged_gallery
 from lnl.plot.figures import (BREAKDOWN_COLOURS, history_curves, loss_histogram, memorisation_bars, simplex_grid,
                               simplex_heatmap, split_bars, split_histogram, transition_heatmap)
 from lnl.plot.foundations import (gradient_pull, memorisation_pair, split_and_accuracy, split_over_epochs, split_panels,

@@ -18,9 +18,10 @@ Every name is importable from ``lnl.report``; it lives in one of these sub-modul
 
 One module per book chapter, for its pages' tables, claims and prose: :mod:`~lnl.report.foundations`
 (with the protocol table every chapter uses),
-:mod:`~lnl.report.baselines`, :mod:`~lnl.report.mixnn`, :mod:`~lnl.report.alr`, :mod:`~lnl.report.sanm`
-and :mod:`~lnl.report.ieg`; the leaderboard's (one protocol, every method, ranked with its cost) is
-:mod:`~lnl.report.leaderboard`. A chapter module imports what it needs from the core, never from another
+:mod:`~lnl.report.baselines`, :mod:`~lnl.report.mixnn`, :mod:`~lnl.report.alr`, :mod:`~lnl.report.sanm`,
+:mod:`~lnl.report.ieg` and :mod:`~lnl.report.detection` (the part "Finding the wrong labels"); the
+leaderboard's (one protocol, every method, ranked with its cost) is :mod:`~lnl.report.leaderboard`.
+A chapter module imports what it needs from the core, never from another
 chapter.
 """
 
@@ -32,6 +33,10 @@ from lnl.report.baselines import (BASELINES_QUOTED, BASELINES_TABLES, DETECTION_
                                   nominal_share, published_parts, quoted_rows, run_line, summary_glue)
 from lnl.report.claims import (Check, Claim, arm_records, by_seed, cell_mean, checks_table, claims_table, lead, paired,
                                pct, seed_spread, seed_values, verdict_lists, verdict_of)
+from lnl.report.detection import (CLEANLAB, Block, auroc_over_epochs, cleanlab_published, cleanlab_scores,
+                                  detection_block, detection_metrics_table, detection_protocol, detection_summary,
+                                  detector_cost, detector_metrics, disagreement_table, most_suspicious,
+                                  published_beside_ours)
 from lnl.report.foundations import (MEMORISATION_GLUE, MEMORISATION_SOURCES, campaign_memorisation, convention_rates,
                                     detection_table, gmm_fits, gradient_pull, human_noise_note, memorisation_checks,
                                     memorisation_claims, memorisation_curve, memorisation_values, noise_gallery,
