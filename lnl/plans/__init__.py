@@ -606,15 +606,12 @@ def detection_arm_config(S: dict[str, Any], block: dict[str, Any], arm: str, pro
                    probe_per_class=block.get("probe_per_class", 0))
 
 
-def detection_fold_config(ce: RunConfig, k: int, folds: int) -> RunConfig:
-    """Fold ``k`` of ``folds`` of a block for cleanlab: its CE run, trained on all but fold ``k``."""
-    return replace(ce, method="ce", method_params={}, fold=f"{k}/{folds}")
-
-
 def _detection(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
     """Each block's arms (kept: the page ranks the training samples by their trained state; a
     campaign brings the scores back as extras) and its K fold runs of CE (their held-out
     probabilities: cleanlab's input)."""
+    from lnl.detect import fold_config          # cleanlab's fold k: the block's CE on all but fold k
+
     out = []
     for b, block in enumerate(S["blocks"]):
         kind, rate = block["cell"]
@@ -627,7 +624,7 @@ def _detection(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
         for k in range(1, folds + 1):
             out.append(Planned(page, profile, (block["name"], "cleanlab", k),
                                f"CE fold {k} of {folds}, {block['name']}, seed {S['seed']}", 0 if b == 0 else 2,
-                               detection_fold_config(ce, k, folds), keep_state=True, extras=("heldout_probs",)))
+                               fold_config(ce, k, folds), keep_state=True, extras=("heldout_probs",)))
     return out
 
 
