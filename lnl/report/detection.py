@@ -245,7 +245,7 @@ def detection_summary(blocks: Sequence[Block]):
     """AUROC per detector (rows) and block (columns): the closing table."""
     import pandas as pd
 
-    return pd.DataFrame({b.name: detection_metrics_table(b)["AUROC"] for b in blocks})
+    return pd.concat({b.name: detection_metrics_table(b)["AUROC"] for b in blocks}, axis=1, sort=False)
 
 
 def cleanlab_published():
