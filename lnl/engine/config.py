@@ -149,7 +149,8 @@ class RunConfig:
         return cls(**{**d, "schedule": Schedule(**sched), "method_params": dict(d.get("method_params") or {})})
 
 
-LATER_FIELDS = {"labels": None, "holdout": 0.0, "trusted": None, "fold": None}   # RunConfig fields added later: in to_dict when set
+# RunConfig fields added later: in to_dict only when set, so that earlier runs keep their ids
+LATER_FIELDS = {"labels": None, "holdout": 0.0, "trusted": None, "fold": None}
 
 # Where the run defaults come from (``lnl defaults``): every method's preset replaces them with the
 # paper's; without one they are ours, chosen for short runs on a CPU.
