@@ -202,7 +202,9 @@ def detection_metrics(table: Any) -> Any:
                         "recall": hit / k if k else math.nan})
         row[f"precision@{k}"] = float(wrong[table[rank].to_numpy() <= k].mean()) if k else math.nan
         rows.append(row)
-    return pd.DataFrame(rows).set_index("detector")
+    order = ["detector", "AUROC", "flagged", "precision", "recall", f"precision@{k}"]
+    table = pd.DataFrame(rows)
+    return table[[c for c in order if c in table]].set_index("detector")
 
 
 def write_table(table: Any, path: str | Path) -> Path:
