@@ -131,13 +131,13 @@ def test_trusted_labels_are_indices_into_the_training_images_and_their_classes(t
 
 
 def test_trusted_labels_are_ieg_s_probe_set_with_their_own_labels(tmp_path):
-    from lnl import engine
+    from lnl import engine, runner
 
     root = tree(tmp_path / "pets")
     csv = trusted_csv(tmp_path, ["lynx/lynx2.png,cat", "cat/cat1.png,cat"])
     cfg = engine.RunConfig(method="ieg", dataset="imagefolder", root=str(root), holdout=0.3, image_size=8,
                            trusted=str(csv), noise="none", model="mlp", epochs=1, device="cpu")
-    su = engine.setup(cfg)
+    su = runner.setup(cfg)
     paths = [su.prep.dataset.train_paths[i] for i in su.prep.probe_idx]
     assert sorted(paths) == ["cat/cat1.png", "lynx/lynx2.png"] and su.ctx.probe[1].tolist() == [0, 0]
     assert not set(su.prep.probe_idx) & set(su.prep.train_idx)

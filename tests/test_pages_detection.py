@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lnl import detect, engine, plans, report
+from lnl import detect, engine, plans, report, runner
 from lnl.report.detection import Block
 
 pytest.importorskip("cleanlab")
@@ -146,7 +146,7 @@ def test_a_campaign_brings_back_scores_and_held_out_probabilities(tmp_path):
     cfg = engine.RunConfig(dataset="digits", model="mlp", train_per_class=20, test_per_class=10, epochs=2,
                            device="cpu", noise="symmetric", rate=0.4)
     for c, extra in ((cfg, "scores"), (detect.fold_config(cfg, 2, 4), "heldout_probs")):
-        rec = engine.run(c, out=tmp_path, keep_state=True, progress=False)
+        rec = runner.run(c, out=tmp_path, keep_state=True, progress=False)
         campaign.write_extras(tmp_path / f"{rec['run_id']}.json", (extra,))
         got = campaign.read_extras(tmp_path / f"{rec['run_id']}.json")
         if extra == "scores":

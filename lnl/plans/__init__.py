@@ -190,6 +190,11 @@ def map_rates(S: dict[str, Any], noise_rates: Any) -> dict[float, float]:
         holder = S[outer[0]] if outer and isinstance(S.get(outer[0]), dict) else (None if outer else S)
         if holder is not None and key in holder:
             holder[key] = swap(holder[key])
+    for block in S.get("blocks", ()):                     # the detection page's blocks, named by their cell
+        kind, rate = block["cell"]
+        if swap(block["cell"]) != block["cell"]:
+            block["cell"] = swap(block["cell"])
+            block["name"] = block["name"].replace(f"{kind} {rate:g}", f"{kind} {block['cell'][1]:g}")
     return mapping
 
 
@@ -568,6 +573,9 @@ def _leaderboard(page: str, profile: str, S: dict[str, Any]) -> list[Planned]:
             shared = run_id(cfg) in chapters
             out.append(Planned(page, profile, (arm, seed), f"{arm}, {kind} {rate}, seed {seed}",
                                2 if shared else (0 if seed == seeds[0] else 1), cfg))
+    return out
+
+
 def mixnn_config(S: dict[str, Any], arm: str, kind: str, rate: float, seed: int, **params: Any) -> RunConfig:
     """The run of ``arm`` (a key of :data:`MIXNN_ARMS`) in one noise cell of the MixNN replication."""
     method, arm_params = MIXNN_ARMS[arm]

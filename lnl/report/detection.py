@@ -76,7 +76,7 @@ def detection_block(name: str, runs: Sequence[Any], recs: Mapping[tuple, Mapping
     data set is loaded once into ``datasets`` (``{name: Dataset}``), which the caller may share
     between blocks."""
     from lnl import data as lnl_data
-    from lnl import detect, engine
+    from lnl import detect, runner
 
     datasets = {} if datasets is None else datasets
     mine = [p for p in runs if p.key[0] == name]
@@ -86,7 +86,7 @@ def detection_block(name: str, runs: Sequence[Any], recs: Mapping[tuple, Mapping
     def restore(p):
         if p.config.dataset not in datasets:
             datasets[p.config.dataset] = lnl_data.load(p.config.dataset)
-        return engine.restore(Path(rdir) / f"{p.run_id}.json", dataset=datasets[p.config.dataset])
+        return runner.restore(Path(rdir) / f"{p.run_id}.json", dataset=datasets[p.config.dataset])
 
     arms = [p for p in mine if p.key[1] != CLEANLAB]
     folds = sorted((p for p in mine if p.key[1] == CLEANLAB), key=lambda p: p.key[2])
