@@ -6,7 +6,7 @@ per-profile table of settings; papermill overrides them):
 =========  ==========================================================================
 ``smoke``  seconds per notebook: digits or tiny subsets; what CI executes under nbval
 ``cpu``    minutes per notebook on 2 cores: Fashion-MNIST, the CIFAR-10 copy with a small net
-``gpu``    CIFAR-10/100 with a reduced schedule, minutes per run on one H100 (lnl.campaign estimates them)
+``gpu``    CIFAR-10/100 with a reduced schedule, minutes per run on one H100 (lnl.estimates estimates them)
 ``paper``  the paper's exact protocol
 ``auto``   ``cpu`` on Colab and without CUDA, ``gpu`` on other CUDA machines (the default)
 =========  ==========================================================================
@@ -22,7 +22,6 @@ import contextlib
 import os
 import platform
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,10 @@ import numpy as np
 import torch
 
 import lnl
-from lnl import engine, records, runner
-
+from lnl import engine, executor, records, runner
+from lnl.executor import cores  # noqa: F401  (re-exported)
 from lnl.profiles import HARDWARE, PROFILES  # noqa: F401  (the pages read lnl.book.HARDWARE)
+from lnl.store import needs_training, protocol, provenance_line  # noqa: F401  (re-exported: pages use them)
 
 
 def resolve_profile(profile: str = "auto") -> str:
@@ -69,11 +69,11 @@ def plan_line(page: str, profile: str, runs: Any = None, S: dict[str, Any] | Non
 def cost_line(page: str, profile: str, runs: Any = None) -> str:
     """One sentence, printed before a page trains: what its plan at ``profile`` (``runs``, else the
     whole plan) would cost on Colab's free T4, and what its ``gpu`` plan would. Estimates from FLOPs
-    (:func:`lnl.campaign.estimate_s` on ``t4``), one run at a time; records already there cost nothing."""
-    from lnl import campaign, plans
+    (:func:`lnl.estimates.estimate_s` on ``t4``), one run at a time; records already there cost nothing."""
+    from lnl import estimates, plans
 
     def total(planned):
-        return sum(campaign.estimate_s(p, "t4")[0] for p in plans.unique(list(planned)))
+        return sum(estimates.estimate_s(p, "t4")[0] for p in plans.unique(list(planned)))
 
     mine = list(runs.values()) if isinstance(runs, dict) else list(runs or plans.plan(page, profile))
     here, gpu = total(mine), total(plans.plan(page, "gpu"))
@@ -119,7 +119,8 @@ def setup(page: str, profile: str = "auto", records: str | Path = "records", **o
     does not plan is refused); print :func:`plan_line` (before anything trains) and :func:`banner`;
     hide :data:`QUIET_WARNINGS`; set the plan's CPU threads (a tiny MLP runs fastest on one); apply
     the book's plot style; and find its records folder (:func:`records_dir`)."""
-    from lnl import plans, plot
+    from lnl import plans
+    from lnl.plot.style import apply_style
 
     quiet_notebook_warnings()
     profile = resolve_profile(profile)
@@ -135,7 +136,7 @@ def setup(page: str, profile: str = "auto", records: str | Path = "records", **o
     if S.get("threads"):
         torch.set_num_threads(S["threads"])
     print(banner(profile))
-    plot.apply_style()
+    apply_style()
     return PageSetup(page, profile, S, runs, records_dir(records))
 
 
@@ -178,43 +179,17 @@ def run_or_load(cfg: engine.RunConfig, out: str | Path, **kwargs: Any) -> dict[s
     per-sample arrays ``<run-id>.npz`` (trained state ``<run-id>.state.pt``) are missing is trained
     again, so that arrays, state and record come from one run.
     """
+    from lnl.store import adopt_from_sibling, has_current
+
     path = Path(out) / f"{engine.run_id(cfg)}.json"
+    keeps = dict(per_sample=bool(kwargs.get("per_sample")), keep_state=bool(kwargs.get("keep_state")))
     if not path.exists():
-        _adopt_from_sibling(path, **kwargs)
+        adopt_from_sibling(path, **keeps)
+    if has_current(path, **keeps):
+        return records.read_record(path)
     if path.exists():
-        rec = records.read_record(path)
-        current = rec["provenance"].get("lnl_source_hash") == records.source_hash()
-        missing = ((kwargs.get("per_sample") and not path.with_suffix(".npz").exists())
-                   or (kwargs.get("keep_state") and not path.with_suffix(".state.pt").exists()))
-        if current and not missing:
-            return rec
         path.with_suffix(".ckpt").unlink(missing_ok=True)  # a stale checkpoint is no start either
     return runner.run(cfg, out=out, resume=True, **kwargs)
-
-
-def _adopt_from_sibling(path: Path, **kwargs: Any) -> bool:
-    """Copy a current record of the same run id, and its per-sample arrays and trained state, from
-    a sibling of ``path``'s folder (another part's records) into ``path``'s folder."""
-    import shutil
-
-    if not path.parent.parent.is_dir():
-        return False
-    for other in sorted(path.parent.parent.glob(f"*/{path.name}")):
-        if other.parent == path.parent:
-            continue
-        rec = records.read_record(other)
-        if rec["provenance"].get("lnl_source_hash") != records.source_hash():
-            continue
-        wanted = [other.with_suffix(s) for s, on in ((".npz", kwargs.get("per_sample")),
-                                                       (".state.pt", kwargs.get("keep_state"))) if on]
-        if not all(w.exists() for w in wanted):
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for src in wanted + [other]:                    # the record last: it marks the copy complete
-            with records.atomic_path(path.with_suffix(src.name[len(other.stem):])) as tmp:
-                shutil.copyfile(src, tmp)
-        return True
-    return False
 
 
 def run_plan(runs, out: str | Path, jobs: int | None = None, **kwargs: Any) -> dict[tuple, dict[str, Any]]:
@@ -222,7 +197,7 @@ def run_plan(runs, out: str | Path, jobs: int | None = None, **kwargs: Any) -> d
     :func:`run_or_load` with what the plan keeps (per-sample losses, trained state).
 
     The ``gpu`` and ``paper`` plans are never trained without CUDA: on a CPU they come from the
-    campaign records in ``results/`` (:mod:`lnl.campaign`), current or not, and a run without one is
+    campaign records in ``results/`` (:mod:`lnl.store`), current or not, and a run without one is
     an error that names the command producing it. On a GPU a current campaign record is used where
     the page needs no trained state from it. At the ``cpu`` profile the runs still to train go
     first through :func:`train_parallel` (``jobs`` at a time; the ``smoke`` runs are shorter than
@@ -231,18 +206,18 @@ def run_plan(runs, out: str | Path, jobs: int | None = None, **kwargs: Any) -> d
     alone trained it. ``kwargs`` go to :func:`run_or_load`: ``dataset=`` is the data set the runs
     name, already loaded (workers load their own).
     """
-    from lnl import campaign
+    from lnl.store import find, results_dir
 
     runs = list(runs)
     if set(kwargs) <= {"dataset"} and not torch.cuda.is_available():
         train_parallel([p for p in runs if p.profile == "cpu"], out, jobs)
     recs = {}
     for p in runs:
-        found = campaign.find(p) if p.profile in ("gpu", "paper") else None
+        found = find(p) if p.profile in ("gpu", "paper") else None
         if found is not None and not torch.cuda.is_available():
             if found.record is None:
                 raise RuntimeError(f"The {p.profile} run {p.run_id} ({p.label}) has no record in "
-                                   f"{campaign.results_dir(p.part)} and needs a CUDA GPU: run "
+                                   f"{results_dir(p.part)} and needs a CUDA GPU: run "
                                    f"`python scripts/gpu_campaign.py --pages {p.page}` on one.")
             recs[p.key] = found.record                # current or not: never retrained on a CPU
         elif (found is not None and found.status == "current" and not p.keep_state
@@ -275,25 +250,6 @@ def threads(n: int | None):
         torch.set_num_threads(before)
 
 
-def needs_training(p, out: str | Path) -> bool:
-    """Whether :func:`run_or_load` would train the planned run ``p`` in ``out`` (no current record
-    with what the plan keeps, here or in a sibling part's folder)."""
-    path = Path(out) / f"{p.run_id}.json"
-    if not path.exists():
-        _adopt_from_sibling(path, per_sample=p.per_sample, keep_state=p.keep_state)
-    if not path.exists():
-        return True
-    rec = records.read_record(path)
-    missing = ((p.per_sample and not path.with_suffix(".npz").exists())
-               or (p.keep_state and not path.with_suffix(".state.pt").exists()))
-    return rec["provenance"].get("lnl_source_hash") != records.source_hash() or missing
-
-
-def cores() -> int:
-    """The CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def parallel_jobs(jobs: int | None = None) -> int:
     """How many runs a CPU trains at once: ``jobs``, else ``$LNL_JOBS``, else one per core, each
     on one thread. Two single-threaded runs on two cores train about 1.3 times as many epochs per
@@ -307,21 +263,16 @@ def parallel_jobs(jobs: int | None = None) -> int:
 def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: int | None = None,
                    progress: Callable[[int, int, float], None] | None = None) -> list[str]:
     """Train the planned ``runs`` that :func:`needs_training` in ``out``, ``jobs``
-    (:func:`parallel_jobs`) at a time, each in a worker process (``python -m lnl.book --train``) on
-    its share of the cores (one thread at the ``cpu`` profile, :func:`train_threads`; else at most
-    its page's ``threads`` setting); return their run ids. ``out`` is one folder, or a function
+    (:func:`parallel_jobs`) at a time in worker processes (:func:`lnl.executor.run`), each on its
+    share of the cores (one thread at the ``cpu`` profile, :func:`train_threads`; else at most its
+    page's ``threads`` setting); return the run ids trained. ``out`` is one folder, or a function
     giving each planned run its folder (the book's build trains the runs of every page, each into
-    its part's ``records/<part>``). Workers take the runs in the given order, each claiming a run
-    before it trains it, so the cores stay busy whatever the runs cost (give the longest first:
-    :func:`longest_first`). A run already trained by another page of the same build is adopted,
-    not trained again. A run that fails in a worker is left to :func:`run_or_load`, which trains it
-    in this process and raises its error there. Nothing happens with one job or fewer than two runs
-    to train. ``progress(done, total, elapsed_s)`` is called each time runs finish (every few
-    seconds at most), for a progress line."""
-    import json
-    import subprocess
-    import tempfile
-
+    its part's ``records/<part>``). Runs start in the given order (give the longest first:
+    :func:`longest_first`), so that the workers finish together. A run already trained by another
+    page of the same build is adopted, not trained again. A run that fails in a worker is left to
+    :func:`run_or_load`, which trains it in this process and raises its error there. Nothing happens
+    with one job or fewer than two runs to train: a worker's start would cost more than it saves.
+    ``progress(done, total, elapsed_s)`` is called each time a run finishes, for a progress line."""
     from lnl import plans
 
     folder = out if callable(out) else (lambda p: out)
@@ -330,32 +281,21 @@ def train_parallel(runs, out: str | Path | Callable[[Any], str | Path], jobs: in
     if jobs < 2:
         return []
     share = max(1, cores() // jobs)
-    work = [dict(config=p.config.to_dict(), out=str(folder(p)), per_sample=p.per_sample, keep_state=p.keep_state,
-                 threads=train_threads(p) or min(share, plans.settings(p.page, p.profile).get("threads") or share))
-            for p in todo]
-    for job in work:
-        Path(job["out"]).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        jobfile = Path(tmp) / "runs.json"
-        jobfile.write_text(json.dumps(work, default=str))
-        root = str(Path(lnl.__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-        procs = [subprocess.Popen([sys.executable, "-m", "lnl.book", "--train", str(jobfile)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(jobs)]
-        started, since, reported = time.monotonic(), time.time(), 0
-        written = [Path(folder(p), f"{p.run_id}.json") for p in todo]
-        while reported < len(todo):
-            running = any(proc.poll() is None for proc in procs)
-            done = sum(r.exists() and r.stat().st_mtime >= since for r in written)
-            if progress is not None and done > reported:
-                progress(done, len(todo), time.monotonic() - started)
-            reported = done
-            if not running:
-                break
-            time.sleep(2)
+    work = []
     for p in todo:
-        Path(folder(p), f"{p.run_id}.claim").unlink(missing_ok=True)
+        Path(folder(p)).mkdir(parents=True, exist_ok=True)
+        threads = train_threads(p) or min(share, plans.settings(p.page, p.profile).get("threads") or share)
+        work.append(executor.Job(p.run_id, _train_planned, (p.config, str(folder(p)), p.per_sample, p.keep_state),
+                                 threads=threads, log=os.devnull,
+                                 current=lambda p=p: not needs_training(p, folder(p))))
+    executor.run(work, jobs, progress=progress)
     return [p.run_id for p in todo if not needs_training(p, folder(p))]
+
+
+def _train_planned(config: Any, out: str, per_sample: bool, keep_state: bool) -> str:
+    """One planned run in a worker of :func:`train_parallel`: :func:`run_or_load`; its run id."""
+    run_or_load(config, out, per_sample=per_sample, keep_state=keep_state)
+    return engine.run_id(config)
 
 
 def longest_first(runs, out: str | Path | Callable[[Any], str | Path]) -> list:
@@ -388,66 +328,6 @@ def _size(p) -> float:
     return float(p.config.epochs * (p.config.train_per_class or 6000))
 
 
-def _train_worker(jobfile: str) -> int:
-    """``python -m lnl.book --train JOBFILE``: train the runs of ``JOBFILE`` (a JSON list of
-    :func:`train_parallel`'s jobs) that no other worker has claimed."""
-    import json
-
-    for job in json.loads(Path(jobfile).read_text()):
-        cfg = engine.RunConfig.from_dict(job["config"])
-        claim = Path(job["out"]) / f"{engine.run_id(cfg)}.claim"
-        try:
-            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            continue                                    # another worker has it
-        torch.set_num_threads(job["threads"])
-        try:
-            run_or_load(cfg, job["out"], per_sample=job["per_sample"], keep_state=job["keep_state"])
-        except Exception:                               # the calling process trains it again and reports
-            pass
-    return 0
-
-
-def protocol(config: dict[str, Any]) -> str:
-    """A short hash of a run's config without its seed and device: runs that share it differ only
-    by chance, so a table may average them (the leaderboard's rows)."""
-    import hashlib
-    import json
-
-    rest = {k: v for k, v in config.items() if k not in ("seed", "device")}
-    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()[:8]
-
-
-def provenance_line(recs: list[dict[str, Any]] | dict[str, Any]) -> str:
-    """One line naming what produced a table: record ids, git SHA, library hash, versions, device,
-    wall time.
-
-    ``recs`` are run records (or one). Values shared by every record are written once; the wall
-    time is the total of the records' ``summary.wall_time_s`` (training and per-epoch diagnostics).
-    """
-    recs = [recs] if isinstance(recs, dict) else list(recs)
-    if not recs:
-        return "No run records."
-
-    def distinct(values) -> str:
-        return ", ".join(dict.fromkeys(str(v) for v in values))
-
-    prov = [r["provenance"] for r in recs]
-    shas = []
-    for p in prov:
-        git = p.get("git") or {}
-        sha = (git.get("sha") or "unknown")[:10]
-        shas.append(sha + (" (dirty)" if git.get("dirty") else ""))
-    wall = sum(float(r["summary"].get("wall_time_s") or 0.0) for r in recs)
-    return (f"Records: {distinct(r['run_id'] for r in recs)} | git {distinct(shas)} | "
-            f"library hash {distinct(p.get('lnl_source_hash') for p in prov)} | "
-            f"lnl {distinct(p.get('lnl_version') for p in prov)}, "
-            f"torch {distinct(p.get('torch_version') for p in prov)}, "
-            f"Python {distinct(p.get('python_version') for p in prov)} | "
-            f"device {distinct(p.get('device') for p in prov)} | "
-            f"wall time {wall:.0f} s in {len(recs)} run{'s' if len(recs) != 1 else ''}")
-
-
 def source(obj):
     """The library's source of ``obj``, highlighted: a page shows the code it calls."""
     import inspect
@@ -476,8 +356,3 @@ def settings_text(d: dict[str, Any]) -> str:
     """A method's settings as a protocol table shows them: ``k = v, ...`` (``defaults`` when empty)."""
     return ", ".join(f"{k} = {v}" for k, v in d.items()) or "defaults"
 
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--train":
-        sys.exit(_train_worker(sys.argv[2]))
-    sys.exit("usage: python -m lnl.book --train JOBFILE (a worker of lnl.book.train_parallel)")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -209,24 +208,28 @@ def submit(cfgs: list[Any], out: str | Path, executor: str = "local", jobs: int 
 
 
 def _run_local(todo: list[Any], out: Path, jobs: int | None, manifest: dict[str, Any], echo) -> None:
-    """Each run in a worker process, ``jobs`` at a time (default: one per core), one thread each
-    when they fill the cores (two single-threaded runs beat two two-threaded ones on 2 cores)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
+    """Each run in a worker process (:func:`lnl.executor.run`), ``jobs`` at a time (default: one
+    per core), one thread each when they fill the cores (two single-threaded runs beat two
+    two-threaded ones on 2 cores)."""
+    from lnl import executor
     from lnl.engine import config_json, run_id
 
-    cores = os.cpu_count() or 1
+    cores = executor.cores()
     jobs = max(1, min(jobs or cores, len(todo)))
     threads = max(1, cores // jobs)
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(train, config_json(c), str(out), threads): run_id(c) for c in todo}
-        for n, fut in enumerate(as_completed(futures), 1):
-            rid = futures[fut]
-            err = fut.exception()
-            manifest["runs"][rid]["error"] = None if err is None else f"{type(err).__name__}: {err}"
-            echo(f"[{n}/{len(todo)}] {rid}: {'done' if err is None else 'failed: ' + str(err).splitlines()[0]}")
-            _write_manifest(out, manifest)
+    work = [executor.Job(run_id(c), train, (config_json(c), str(out), threads),
+                         current=lambda c=c: is_done(c, out)) for c in todo]
+    n = 0
+
+    def ended(job: Any, outcome: Any, at: float) -> None:
+        nonlocal n
+        n += 1
+        err = outcome.error if outcome.state == executor.FAILED else None
+        manifest["runs"][job.key]["error"] = err
+        echo(f"[{n}/{len(todo)}] {job.key}: {'done' if err is None else 'failed: ' + err.splitlines()[-1]}")
+        _write_manifest(out, manifest)
+
+    executor.run(work, jobs, on_end=ended)
 
 
 def _submit_slurm(todo: list[Any], out: Path, opts: dict[str, Any]) -> list[Any]:

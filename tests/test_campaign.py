@@ -475,3 +475,32 @@ def test_a_bad_noise_rate_map_is_one_sentence(tmp_path):
             plans.settings("mixnn/replication", "cpu", noise_rates=bad)
     with pytest.raises(ValueError, match="noise_rates maps 0.77, a rate mixnn/replication does not plan"):
         book.setup("mixnn/replication", "cpu", tmp_path, noise_rates={0.77: 0.5})
+def test_a_sweeps_records_go_into_results_where_the_pages_look(tmp_path, capsys):
+    """``unpack`` takes an ``lnl sweep`` folder as it takes a campaign's files: a run that a page plans
+    lands in its part's folder, another in results/sweeps/; checkpoints and logs stay behind, and a
+    run without a record is named in campaigns.jsonl."""
+    from lnl import sweep
+
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text("base: {method: ce, dataset: digits, noise: symmetric, rate: 0.4, epochs: 1, model: mlp, "
+                    "device: cpu}\ngrid: {seed: [0]}\n")
+    planned = plans.plan("foundations/tutorial", "smoke")[0]
+    (own,) = sweep.read_sweep(spec)
+    out = tmp_path / "out"
+    sweep.submit([planned.config, own], out, "local", jobs=2, echo=lambda line: None)
+    (out / "ghost.ckpt").write_bytes(b"x")                         # bulk that must not travel
+    manifest = json.loads((out / "sweep.json").read_text())
+    manifest["runs"]["never-ran"] = {"config": manifest["runs"][planned.run_id]["config"], "error": "Boom: no"}
+    records.write_json_atomic(out / "sweep.json", manifest)
+    results = tmp_path / "results"
+    written = campaign.unpack(out, results)
+    own_id = engine.run_id(own)
+    assert {p.relative_to(results).as_posix() for p in written} == {
+        f"{planned.part}/{planned.run_id}.json", f"sweeps/{own_id}.json", "campaigns.jsonl"}
+    assert campaign.find(planned, results).status == "current"
+    line = json.loads((results / "campaigns.jsonl").read_text())
+    assert {r["run_id"]: r["outcome"] for r in line["runs"]} == {planned.run_id: "done", own_id: "done",
+                                                                 "never-ran": "no record"}
+    assert campaign.main(["unpack", str(tmp_path / "nothing"), "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "is not what a campaign or a sweep wrote" in err

@@ -133,16 +133,16 @@ def correction_shares(given, true, corrected) -> dict[str, float]:
 
 
 def campaign_corrections(found: Iterable[Any], arm: str):
-    """The label correction of the campaign runs ``found`` (:class:`lnl.campaign.Found`) whose key
+    """The label correction of the campaign runs ``found`` (:class:`lnl.store.Found`) whose key
     starts with ``arm`` and that brought their corrected labels back (extras ``t_argmax``): one row
     per run label, the shares of labels right before and after (argmax t). None where none did."""
     import pandas as pd
 
-    from lnl import campaign
+    from lnl.extras import read_extras
 
     rows = []
     for f in found:
-        extras = campaign.read_extras(f.path)
+        extras = read_extras(f.path)
         if f.planned.key[0] == arm and extras is not None and "t_argmax" in extras:
             rows.append({"run": f.planned.label, "labels right before": (extras["given"] == extras["true"]).mean(),
                          "labels right after (argmax t)": (extras["t_argmax"] == extras["true"]).mean()})

@@ -14,18 +14,18 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from lnl.extras import meta_weights, read_extras, write_extras  # noqa: F401  (meta_weights: re-exported)
+
 
 def trained_features(record_path: str | Path) -> dict[str, np.ndarray]:
     """Penultimate features of a fixed sample of a finished run's training images, on their first
     principal components, with their given and true labels: the run's ``extras`` as a GPU campaign
-    brings them back (:func:`lnl.campaign.write_extras`), computed here from its kept state when
+    brings them back (:func:`lnl.extras.write_extras`), computed here from its kept state when
     they are not there yet."""
-    from lnl import campaign
-
-    extras = campaign.read_extras(record_path)
+    extras = read_extras(record_path)
     if extras is None or "features" not in extras:
-        campaign.write_extras(record_path, ["features"])
-        extras = campaign.read_extras(record_path)
+        write_extras(record_path, ["features"])
+        extras = read_extras(record_path)
     return {"features": extras["features"].astype(np.float32), "given": extras["given"][extras["feature_idx"]],
             "true": extras["true"][extras["feature_idx"]], "idx": extras["feature_idx"]}
 
@@ -48,27 +48,6 @@ def clean_cluster_score(features: Mapping[str, np.ndarray], seed: int = 0, point
     if points is not None and len(clean) > points:
         clean = np.sort(np.random.default_rng(seed).choice(clean, points, replace=False))
     return float(silhouette_score(features["features"][clean], features["true"][clean]))
-
-
-def meta_weights(source: Any) -> dict[str, np.ndarray]:
-    """IEG's meta step over a finished run: ``omega_trace [E, N]`` (ω*·B of every training sample
-    after each epoch; 1 is the uniform weight 1/B), the last ``lam`` (λ*) and ``pseudo`` (the
-    pseudo label's arg-max), with the ``given`` and ``true`` labels. ``source`` is a restored run
-    (:func:`lnl.runner.restore`) or the path of a record whose kept state, or whose campaign extras
-    (:func:`lnl.campaign.write_extras`), hold them."""
-    from lnl import campaign, runner
-
-    if isinstance(source, (str, Path)):
-        extras = campaign.read_extras(source)
-        if extras is not None and "omega_trace" in extras:
-            return {k: extras[k] for k in ("omega_trace", "lam", "pseudo", "given", "true")}
-        source = runner.restore(source)
-    m = source.method
-    if not hasattr(m, "omega_trace"):
-        raise ValueError(f"Run {source.record['run_id']} is not an IEG run: it keeps no meta-step weights.")
-    return {"omega_trace": m.omega_trace.float().cpu().numpy().astype(np.float16),
-            "lam": m.lam.cpu().numpy().astype(np.int8), "pseudo": m.pseudo.cpu().numpy().astype(np.int16),
-            "given": np.asarray(source.prep.labels), "true": np.asarray(source.prep.true)}
 
 
 def relabel_breakdown(weights: Mapping[str, np.ndarray]):
