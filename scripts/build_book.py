@@ -286,7 +286,7 @@ def train_first(notebooks: list[tuple[str, Path]], profile: str) -> str:
     """Train the runs that the pages' plans (:func:`lnl.plans.plan` at their default parameters)
     still need, before any page executes: each run once, however many pages plan it, into the
     records folder of the first page that plans it, the longest first, one worker process per core
-    on one thread each (:func:`lnl.book.train_parallel`). The pages then load their records. Two
+    on one thread each (:func:`lnl.book.train_parallel`, through :mod:`lnl.executor`). The pages then load their records. Two
     single-threaded runs on two cores train about 1.3 times as many epochs per second as the same
     runs one after the other on two threads; pulling every page's runs into one queue keeps both
     cores busy to the end, which a page with one or three runs to train cannot. Nothing happens on

@@ -3,12 +3,14 @@
     python scripts/gpu_campaign.py --pages foundations,mixnn --dry-run      # the plan, in GPU-minutes
     python scripts/gpu_campaign.py --pages foundations,mixnn --budget 540 --out $OUT
     python scripts/gpu_campaign.py --unpack <folder the files came back to>   # into results/, to commit
+    python scripts/gpu_campaign.py --unpack <an lnl sweep --out folder>         # the same for a sweep
     python scripts/gpu_campaign.py --prepare-carry                            # .carry/ for a bare machine
 
 The campaign skips every run that has a current record in ``results/``, starts a run only if its
 estimate fits the budget left, runs ``--jobs`` at once, and writes at most 8 files to ``--out``:
 ``campaign.json`` (what ran, what failed, what did not fit, estimates against wall times) and zips
-of records and side files, never weights. ``lnl.campaign`` holds the logic; the README gives the
+of records and side files, never weights. ``lnl.campaign`` holds the logic (its runs go through
+``lnl.executor``, as the book's training stage and local sweeps do); the README gives the
 exact call on a bare GPU machine.
 """
 
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=None, help="scratch folder for the runs (default: a temporary one)")
     p.add_argument("--results", type=Path, default=None, help="results folder (default $LNL_RESULTS or results/)")
     p.add_argument("--dry-run", action="store_true", help="print the planned runs and their GPU-minutes")
-    p.add_argument("--unpack", type=Path, metavar="FOLDER", help="put a campaign's files into results/")
+    p.add_argument("--unpack", type=Path, metavar="FOLDER", help="put a campaign's files, or an lnl sweep folder, into results/")
     p.add_argument("--prepare-carry", action="store_true", help="fill .carry/ for a bare GPU machine")
     args = p.parse_args(argv)
     try:
