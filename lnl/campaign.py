@@ -404,8 +404,6 @@ class Section:
 
     def markdown(self, command: str | None = None) -> str:
         """What the page says about its campaign runs: how many exist, their cost, what is missing."""
-        from lnl.book import provenance_line
-
         n = len(self.found) + len(self.missing)
         done, est, source = self.minutes()
         stale = [f for f in self.found if f.status == "stale"]

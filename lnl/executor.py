@@ -14,6 +14,10 @@ With a ``budget_s``, a job starts only if its ``estimate_s`` (times ``factor``, 
 at this concurrency) fits what is left of the budget, the first in order that does; when none
 fits, the rest are reported as not fitting. A job still running when the budget ends is stopped
 there (an alarm in its worker), and keeps the checkpoint its run wrote after its last finished epoch.
+
+Workers are spawned, not forked (a forked copy of a process that has run torch's thread pools can
+hang): as with any spawned pool, a script that calls :func:`run` keeps its top level to imports and
+definitions, under ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations

@@ -89,8 +89,8 @@ def git_state(cwd: str | Path | None = None) -> dict[str, Any]:
 # Modules that cannot change what a run computes: how pages show records, which runs a plan lists
 # (a run is its config), how a campaign schedules and packs them, which paper numbers a page quotes,
 # what a tutorial walks through by hand, how labels are ranked and where runs are sent.
-PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "detect.py", "plans", "plot", "profiles.py", "report",
-                        "sweep.py", "walkthrough")
+PRESENTATION_MODULES = ("book.py", "campaign.py", "cli.py", "detect.py", "estimates.py", "executor.py", "extras.py",
+                        "plans", "plot", "profiles.py", "report", "store.py", "sweep.py", "walkthrough")
 
 
 @functools.cache
