@@ -4,15 +4,16 @@ A GPU slot is short (minutes) and bare, and only a few files come back from it. 
 
 1. takes the plans of some pages at a profile (:mod:`lnl.plans`, the same plans the pages read);
 2. skips every run that has a *current* record under ``results/<part>/`` (same config, same library
-   code: :func:`lnl.records.source_hash`);
-3. starts a run only if its estimated time fits the budget left (:func:`estimate_s`), several at
-   once where that raises the GPU's throughput (``jobs``; measured by ``benchmarks/throughput.py``);
-4. computes what a page needs from a trained network at the end of each run (:func:`write_extras`:
+   code: :mod:`lnl.store`);
+3. starts a run only if its estimated time fits the budget left (:mod:`lnl.estimates`), several at
+   once where that raises the GPU's throughput (``jobs``; measured by ``benchmarks/throughput.py``),
+   in worker processes of the one scheduler (:mod:`lnl.executor`), stopping what runs past the budget;
+4. computes what a page needs from a trained network at the end of each run (:mod:`lnl.extras`:
    a feature sample, the corrected labels) and drops the weights: they never come back;
 5. packs records and side files into at most 8 files (:func:`pack`).
 
 Back in the repository, :func:`unpack` puts them into ``results/<part>/``, where they are
-committed, and every page renders its GPU section from them at any profile (:func:`section`). A
+committed (it takes an ``lnl sweep`` folder the same way, :func:`unpack_sweep`), and every page renders its GPU section from them at any profile (:func:`section`). A
 record from older library code stays and is shown with a marker naming that code
 (:func:`stale_marker`); it is never retrained on a CPU.
 
