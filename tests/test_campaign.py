@@ -504,3 +504,18 @@ def test_a_sweeps_records_go_into_results_where_the_pages_look(tmp_path, capsys)
     assert campaign.main(["unpack", str(tmp_path / "nothing"), "--results", str(results)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "is not what a campaign or a sweep wrote" in err
+
+
+@pytest.mark.slow
+def test_a_run_cut_by_the_budget_keeps_its_checkpoint(tmp_path):
+    """A run still training when the budget ends is stopped in its worker and leaves the checkpoint
+    of its last finished epoch (a later campaign resumes it), but no record."""
+    c = campaign.Campaign.build(["foundations/tutorial"], "smoke", "cpu", root=tmp_path / "results")
+    item = c.items[0]
+    item.planned = replace(item.planned, config=replace(item.planned.config, epochs=10_000))
+    item.estimate_s = 1.0
+    c.items = [item]
+    c.run(20.0, 1, tmp_path / "work", echo=lambda line: None)
+    out = tmp_path / "work" / item.planned.part
+    assert item.outcome == "killed at the budget"
+    assert (out / f"{item.planned.run_id}.ckpt").exists() and not (out / f"{item.planned.run_id}.json").exists()
