@@ -33,6 +33,7 @@ import torch
 import lnl
 from lnl import engine, executor, records, runner
 from lnl.executor import cores  # noqa: F401  (re-exported)
+from lnl.report.protocol import settings_text  # noqa: F401  (re-exported: pages use it)
 from lnl.profiles import HARDWARE, PROFILES  # noqa: F401  (the pages read lnl.book.HARDWARE)
 from lnl.store import needs_training, protocol, provenance_line  # noqa: F401  (re-exported: pages use them)
 
@@ -350,9 +351,3 @@ def glued(notebook: str | Path | dict[str, Any]) -> dict[str, str]:
             if meta:
                 out[meta["name"]] = o["data"].get(meta["mime_prefix"] + "text/plain")
     return out
-
-
-def settings_text(d: dict[str, Any]) -> str:
-    """A method's settings as a protocol table shows them: ``k = v, ...`` (``defaults`` when empty)."""
-    return ", ".join(f"{k} = {v}" for k, v in d.items()) or "defaults"
-

@@ -52,6 +52,18 @@ def test_protocol_table_of_a_tutorial_and_of_a_replication():
     assert "noise" not in r.index
 
 
+def test_one_protocol_layout_for_every_replication_with_noise_cells():
+    """The shared rows first, the page's own next, the expected time last; each page says where its seeds run."""
+    S = settings(cells=[("symmetric", 0.8), ("symmetric", 0.4)], seeds=[0, 1], cell_seeds=[0])
+    S["notes"] = dict(S["notes"], cells="the low cell for one claim only")
+    t = report.cells_protocol(S, "a laptop", [("IEG", "defaults", "paper")], seeds=("at r = 0.8", "at r = 0.4"))
+    assert list(t.index) == ["data set", "images per class (train / test)", "model", "optimiser", "LR schedule",
+                             "noise cells", "seeds", "IEG", "expected time per run"]
+    assert t.loc["seeds", "value"] == "0, 1 at r = 0.8; 0 at r = 0.4"
+    assert t.loc["noise cells", "source"].endswith(". the low cell for one claim only")
+    assert t.loc["expected time per run", "value"] == "5 s" and t.loc["expected time per run", "source"] == "a laptop"
+
+
 def record(arm="CE", best=0.5, last=0.4, last10=0.45, seed=0, detection="loss", history=None, wall=12.4):
     return {"run_id": f"{arm}-{seed}", "detection": detection, "config": {"seed": seed},
             "summary": {"test_acc_best": best, "test_acc_last": last, "test_acc_last10": last10, "best_epoch": 2,

@@ -14,10 +14,10 @@ Every name is importable from ``lnl.report``; it lives in one of these sub-modul
 - :mod:`~lnl.report.claims`: seeds, seed-paired differences, claims and their verdicts, checks;
 - :mod:`~lnl.report.summaries`: run records over seeds, memorisation and the clean/noisy split;
 - :mod:`~lnl.report.representations`: trained networks' features, IEG's meta weights, SANM's focus;
-- :mod:`~lnl.report.timing`: wall time per epoch from records, and per step timed on this machine.
+- :mod:`~lnl.report.timing`: wall time per epoch from records, and per step timed on this machine;
+- :mod:`~lnl.report.protocol`: a page's protocol as a table, one layout per kind of page.
 
-One module per book chapter, for its pages' tables, claims and prose: :mod:`~lnl.report.foundations`
-(with the protocol table every chapter uses),
+One module per book chapter, for its pages' tables, claims and prose: :mod:`~lnl.report.foundations`,
 :mod:`~lnl.report.baselines`, :mod:`~lnl.report.mixnn`, :mod:`~lnl.report.alr`, :mod:`~lnl.report.sanm`,
 :mod:`~lnl.report.ieg` and :mod:`~lnl.report.detection` (the part "Finding the wrong labels"); the
 leaderboard's (one protocol, every method, ranked with its cost) is :mod:`~lnl.report.leaderboard`.
@@ -40,7 +40,7 @@ from lnl.report.detection import (CLEANLAB, Block, auroc_over_epochs, cleanlab_p
 from lnl.report.foundations import (MEMORISATION_GLUE, MEMORISATION_SOURCES, campaign_memorisation, convention_rates,
                                     detection_table, gmm_fits, gradient_pull, human_noise_note, memorisation_checks,
                                     memorisation_claims, memorisation_curve, memorisation_values, noise_gallery,
-                                    noise_table, posterior_note, protocol_table, rate_formula)
+                                    noise_table, posterior_note, rate_formula)
 from lnl.report.ieg import (IEG_COMPONENTS, can_time, ieg_added, ieg_auroc_text, ieg_batch_table, ieg_claim_values,
                             ieg_claims, ieg_coefficient_table, ieg_cost_text, ieg_epoch_cost, ieg_forms_table,
                             ieg_gpu_table, ieg_gradient_checks, ieg_isolation_table, ieg_isolation_values, ieg_ladder,
@@ -56,6 +56,7 @@ from lnl.report.leaderboard import (arm_settings, board, board_protocol, bootstr
 from lnl.report.mixnn import (MIXNN_CLAIMS, RUN_SUMMARY, as_printed, campaign_corrections, clean_share, convention_runs,
                               correction_shares, mixnn_claims, mixnn_protocol, neighbour_checks, pull_means, pull_prose,
                               run_summary, training_checks)
+from lnl.report.protocol import cells_protocol, protocol_table, settings_text
 from lnl.report.representations import (activation_focus, clean_cluster_of, clean_cluster_score, focus_table,
                                         meta_weights, relabel_breakdown, trained_features)
 from lnl.report.sanm import (SANM_LADDER_PAPER, SANM_SAYS, SANM_TABLES, _HostOf, accuracy_table, clean_split,

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from lnl.report.claims import Claim, arm_records, lead, paired, seed_values
+from lnl.report.protocol import cells_protocol, settings_text
 from lnl.report.representations import clean_cluster_of
 from lnl.report.summaries import memorised_at_end, method_table
 from lnl.report.timing import epoch_ratio, epoch_seconds
@@ -64,31 +65,19 @@ def shared_runs_line(runs: Sequence[Any], profile: str, pages: Sequence[str]) ->
 
 
 def alr_protocol(S: Mapping[str, Any], profile: str, default_weight: float):
-    """The ALR replication's protocol, one row per setting with its value and source, from its
-    settings ``S`` (:func:`lnl.plans.settings`); ``default_weight``: the library's λ, the ALR arm."""
-    import pandas as pd
+    """The ALR replication's protocol (:func:`cells_protocol`) from its settings ``S``
+    (:func:`lnl.plans.settings`); ``default_weight``: the library's λ, the ALR arm."""
+    from lnl.profiles import HARDWARE
 
-    from lnl.book import HARDWARE, settings_text as params
-
-    run, notes, cells = S["run"], S["notes"], S["cells"]
+    notes = S["notes"]
     weights = ", ".join(map(str, (0.0, default_weight, *S["lambdas"])))
-    rows = [("data set", run["dataset"], notes["data"]),
-            ("images per class (train / test)", f"{run['train_per_class'] or 'all'} / {run['test_per_class'] or 'all'}",
-             notes["data"]),
-            ("model", run["model"], notes["model"]),
-            ("optimiser", f"SGD, lr {run['lr']}, weight decay {run['weight_decay']}, batch {run['batch_size']}",
-             notes["optimiser"]),
-            ("LR schedule", f"{params(S['schedule'])}, {run['epochs']} epochs", notes["schedule"]),
-            ("noise cells", "; ".join(f"{k} {r}" for k, r in cells), notes["noise"]),
-            ("seeds", f"{', '.join(map(str, S['seeds']))} in the symmetric cells; "
-                      f"{', '.join(map(str, S['cell_seeds']))} in the others", "seed-paired differences"),
-            ("ALR", params(S["alr"]), notes["alr"]),
-            ("LR", params({**S["alr"], "entropy_weight": 0.0}), notes["lr"]),
+    rows = [("ALR", settings_text(S["alr"]), notes["alr"]),
+            ("LR", settings_text({**S["alr"], "entropy_weight": 0.0}), notes["lr"]),
             ("λ ablation", weights + f" at r = {', '.join(map(str, S['lambda_rates']))}",
              f"0 is LR, {default_weight} the default; 1 is Theorem 1's fragment"),
-            ("ELR", params(S["elr"]) + f"; cells {', '.join(f'{k} {r}' for k, r in S['elr_cells'])}", notes["elr"]),
-            ("expected time per run", S["expect"], HARDWARE[profile])]
-    return pd.DataFrame(rows, columns=["setting", "value", "source"]).set_index("setting")
+            ("ELR", settings_text(S["elr"]) + f"; cells {', '.join(f'{k} {r}' for k, r in S['elr_cells'])}",
+             notes["elr"])]
+    return cells_protocol(S, HARDWARE[profile], rows, seeds=("in the symmetric cells", "in the others"))
 
 
 def ablation_table(recs: Mapping[tuple, Mapping[str, Any]], S: Mapping[str, Any], seed: int, default_weight: float):

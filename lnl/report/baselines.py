@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from lnl.report.claims import Claim, arm_records, by_seed, paired
+from lnl.report.protocol import cells_protocol, settings_text
 from lnl.report.summaries import detection_curve, history_mean, method_table
 from lnl.report.tables import cell_source, convention_of, paper_difference, paper_gap, paper_row, paper_table, published
 
@@ -30,41 +31,20 @@ BASELINES_TABLES = {   # table file -> {our name: the name it prints}
 
 
 def baselines_protocol(S: Mapping[str, Any], hardware: str):
-    """The settings a page's runs share and each method's own, with where each comes from: one row
-    per setting of the plan's settings ``S`` (:func:`lnl.plans.settings`); a plan with noise cells
-    (a replication) lists them, its seeds, and the arms only it has."""
-    import pandas as pd
-
-    def text(d):
-        return ", ".join(f"{k} = {v}" for k, v in d.items()) or "defaults"
-
-    run, notes = S["run"], S["notes"]
-    rows = [("data set", run["dataset"], notes["data"]),
-            ("images per class (train / test)", f"{run['train_per_class'] or 'all'} / {run['test_per_class'] or 'all'}",
-             notes["data"]),
-            ("model", run["model"], notes["model"]),
-            ("optimiser", f"SGD, lr {run['lr']}, weight decay {run['weight_decay']}, batch {run['batch_size']}",
-             notes["optimiser"]),
-            ("LR schedule", f"{text(S['schedule'])}, {run['epochs']} epochs", notes["schedule"])]
-    if "cells" in S:
-        rows += [("noise cells", "; ".join(f"{k} {r}" for k, r in S["cells"]),
-                  notes["noise"] + (f". {notes['cells']}" if "cells" in notes else "")),
-                 ("seeds", f"{', '.join(map(str, S['seeds']))} in the headline cell; "
-                           f"{', '.join(map(str, S['cell_seeds']))} in the others", "seed-paired differences")]
-    else:
-        rows.append(("noise", f"{S['noise']}, r = {S['rate']}", notes["noise"]))
+    """The Baselines pages' protocol (:func:`cells_protocol`): the shared settings and noise, then
+    each method's own settings with where they come from."""
+    rows = []
     if "mixup" in S:
-        rows.append(("Mixup", text(S["mixup"]), notes["mixup"]))
-    rows.append(("Co-teaching", text(S["coteaching"]), notes["coteaching"]))
+        rows.append(("Mixup", settings_text(S["mixup"]), S["notes"]["mixup"]))
+    rows.append(("Co-teaching", settings_text(S["coteaching"]), S["notes"]["coteaching"]))
     if "wrong_tau" in S:
         from lnl.plans import WRONG_TAU
-        rows.append((WRONG_TAU, f"τ = {S['wrong_tau']} in the headline cell", notes["wrong_tau"]))
-    rows += [("ELR", text(S["elr"]), notes["elr"]),
-             ("DivideMix", text(S["dividemix"]) + "".join(f"; {k}: {text(v['dividemix'])}"
-                                                          for k, v in S.get("by_noise", {}).items() if "dividemix" in v),
-              notes["dividemix"]),
-             ("expected time per run", S["expect"], hardware)]
-    return pd.DataFrame(rows, columns=["setting", "value", "source"]).set_index("setting")
+        rows.append((WRONG_TAU, f"τ = {S['wrong_tau']} in the headline cell", S["notes"]["wrong_tau"]))
+    by_noise = "".join(f"; {k}: {settings_text(v['dividemix'])}" for k, v in S.get("by_noise", {}).items()
+                       if "dividemix" in v)
+    rows += [("ELR", settings_text(S["elr"]), S["notes"]["elr"]),
+             ("DivideMix", settings_text(S["dividemix"]) + by_noise, S["notes"]["dividemix"])]
+    return cells_protocol(S, hardware, rows)
 
 
 def run_line(record: Mapping[str, Any]) -> str:

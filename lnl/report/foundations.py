@@ -1,8 +1,7 @@
 """The Foundations chapter's tables and claims: noise models, memorisation and the small-loss split.
 
-A page's protocol (:func:`protocol_table`, used by every chapter), the two symmetric-noise
-conventions (:func:`rate_formula`, :func:`convention_rates`) and the gallery of noise models
-(:func:`noise_gallery`); the memorisation curve of a clean and a noisy run with its expectations
+The two symmetric-noise conventions (:func:`rate_formula`, :func:`convention_rates`) and the
+gallery of noise models (:func:`noise_gallery`); the memorisation curve of a clean and a noisy run with its expectations
 (:func:`memorisation_curve`, :func:`memorisation_checks`) and claims (:func:`memorisation_claims`); the
 GMM's small-loss split (:func:`gmm_fits`, :func:`detection_table`, :func:`posterior_note`).
 """
@@ -15,37 +14,6 @@ import numpy as np
 
 from lnl.report.claims import Check, Claim
 from lnl.report.summaries import gmm_split
-
-
-def protocol_table(run: Mapping[str, Any], notes: Mapping[str, str], schedule: Mapping[str, Any] | None = None,
-                   rows: Sequence[tuple[str, Any, str]] = (), *, column: str = "value", test_images: bool = False,
-                   replace: Mapping[str, tuple[Any, str] | None] | None = None):
-    """A page's protocol: one row per setting, its value and its source. First the settings every run
-    of the book has, from a plan's ``run`` settings, its ``schedule`` and the ``notes`` that give
-    each one's source (data set, training images per class, model, optimiser, batch size, LR
-    schedule, epochs; test images per class too with ``test_images``), then the page's own ``rows``
-    ``(setting, value, source)``. ``replace`` maps a standard setting to its ``(value, source)``, or to
-    None to leave it out; ``column`` names the value column (an experiment's name)."""
-    import pandas as pd
-
-    sched = schedule if schedule is not None else {}
-    standard = {
-        "data set": (run["dataset"], notes.get("data", "")),
-        "training images per class": (run.get("train_per_class") or "all", notes.get("data", "")),
-        "test images per class": (run.get("test_per_class") or "all", notes.get("data", "")),
-        "model": (run["model"], notes.get("model", "")),
-        "optimiser": (f"SGD, lr {run['lr']}, weight decay {run['weight_decay']}", notes.get("optimiser", "")),
-        "batch size": (run["batch_size"], notes.get("optimiser", "")),
-        "LR schedule": (", ".join(f"{k}={v}" for k, v in sched.items()), notes.get("schedule", "")),
-        "epochs": (run["epochs"], notes.get("epochs", notes.get("schedule", ""))),
-    }
-    if not test_images:
-        del standard["test images per class"]
-    if schedule is None:
-        del standard["LR schedule"]
-    standard.update(replace or {})
-    table = [(k, *v) for k, v in standard.items() if v is not None] + [tuple(r) for r in rows]
-    return pd.DataFrame(table, columns=["setting", column, "source"]).set_index("setting")
 
 
 def rate_formula(kind: str, rate: float, num_classes: int) -> float:

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from lnl.report.claims import Claim, arm_records, paired, seed_values
+from lnl.report.protocol import cells_protocol, settings_text
 from lnl.report.summaries import history_mean, method_table
 from lnl.report.tables import MISSING, convention_of, paper_cell, paper_gap, paper_value
 from lnl.report.timing import epoch_ratio, epoch_seconds, step_seconds
@@ -26,7 +27,6 @@ def ieg_settings_table(S: Mapping[str, Any]):
     the probe and the noise are, with the expected time per run."""
     import pandas as pd
 
-    from lnl.book import settings_text
 
     return pd.DataFrame({"setting": {**S["run"], "schedule": S["schedule"], "IEG": settings_text(S["ieg"]),
                                      "L2R": S["notes"]["l2r"], "probe": S["notes"]["probe"],
@@ -262,35 +262,24 @@ def ieg_table6_grid(t6):
 
 
 def ieg_protocol_table(S: Mapping[str, Any], profile: str):
-    """The IEG replication's protocol: each setting, its value at the profile and its source."""
-    import pandas as pd
-
-    from lnl.book import HARDWARE, settings_text as params
+    """The IEG replication's protocol (:func:`cells_protocol`): the shared settings, the probe, each
+    arm and the sweeps."""
     from lnl.plans import PROBE_ONLY
+    from lnl.profiles import HARDWARE
 
     run, notes = S["run"], S["notes"]
     (_, head_rate), (_, low) = S["cells"]
-    rows = [("data set", run["dataset"], notes["data"]),
-            ("images per class (train / test)", f"{run['train_per_class'] or 'all'} / {run['test_per_class'] or 'all'}",
-             notes["data"]),
-            ("probe (trusted images per class)", run["probe_per_class"], notes["probe"]),
-            ("model", run["model"], notes["model"]),
-            ("optimiser", f"SGD, lr {run['lr']}, weight decay {run['weight_decay']}, batch {run['batch_size']}",
-             notes["optimiser"]),
-            ("LR schedule", f"{params(S['schedule'])}, {run['epochs']} epochs", notes["schedule"]),
-            ("noise cells", "; ".join(f"{k} {r}" for k, r in S["cells"]), notes["noise"]),
-            ("seeds", f"{', '.join(map(str, S['seeds']))} at r = {head_rate}; "
-                      f"{', '.join(map(str, S['cell_seeds']))} at r = {low}", "seed-paired differences"),
-            ("IEG", params(S["ieg"]), notes["ieg"]),
+    at = f" at r = {head_rate}, seed {S['seeds'][0]}"
+    rows = [("probe (trusted images per class)", run["probe_per_class"], notes["probe"]),
+            ("IEG", settings_text(S["ieg"]), notes["ieg"]),
             ("L2R", "ablation = IEG-1", notes["l2r"]),
             (PROBE_ONLY, f"CE on the {run['probe_per_class']} probe images per class, nothing else",
              "a reference: what the trusted images give without the noisy ones"),
-            ("probe-size sweep", ", ".join(map(str, S["probe_sizes"])) + f" per class at r = {head_rate}, seed {S['seeds'][0]}",
+            ("probe-size sweep", ", ".join(map(str, S["probe_sizes"])) + " per class" + at,
              "Table 2: 1, 5 and 10 images per class"),
-            ("Table 7's ladder", ", ".join(S["ladder"] + S["more_ablations"]) + f" at r = {head_rate}, seed {S['seeds'][0]}",
-             "IEG-1 is the L2R run, IEG-5 the IEG run of the headline cell"),
-            ("expected time per run", S["expect"], HARDWARE[profile])]
-    return pd.DataFrame(rows, columns=["setting", "value", "source"]).set_index("setting")
+            ("Table 7's ladder", ", ".join(S["ladder"] + S["more_ablations"]) + at,
+             "IEG-1 is the L2R run, IEG-5 the IEG run of the headline cell")]
+    return cells_protocol(S, HARDWARE[profile], rows, seeds=(f"at r = {head_rate}", f"at r = {low}"))
 
 
 def _cell_ce(key):

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from lnl.report.claims import pct
+from lnl.report.protocol import settings_text
 from lnl.report.timing import epoch_seconds
 
 ACCURACY = {"best": "test_acc_best", "last": "test_acc_last", "last 10": "test_acc_last10"}
@@ -148,7 +149,6 @@ def arm_settings(planned: Iterable[Any], recs: Mapping[tuple, Mapping[str, Any]]
     import pandas as pd
 
     from lnl import plans
-    from lnl.book import settings_text
 
     planned = list(planned)
     if not planned:

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from lnl.report.claims import Check, Claim, lead, paired
+from lnl.report.protocol import protocol_table
 from lnl.report.tables import paper_difference
 
 
@@ -190,27 +191,19 @@ def mixnn_claims(recs: Mapping[tuple, Mapping[str, Any]], lo: float, hi: float, 
 
 def mixnn_protocol(S: Mapping[str, Any], n_runs: int):
     """Every setting of a MixNN replication profile ``S`` (:func:`lnl.plans.settings`) and where it
-    comes from: one row per setting, the profile's value and its source."""
-    import pandas as pd
-
+    comes from (:func:`protocol_table`): one row per setting, the profile's value and its source."""
     run, n = S["run"], S["notes"]
-    rows = [
-        ("data set", run["dataset"], n["data"]),
-        ("training images per class", run["train_per_class"] or "all", n["data"]),
-        ("test images per class", run["test_per_class"] or "all", n["data"]),
-        ("model", run["model"], n["model"]),
-        ("optimiser", f"SGD, momentum 0.9, lr {run['lr']}, weight decay {run['weight_decay']}", "MixNN §6.1"),
-        ("batch size", run["batch_size"], "MixNN §6.1"),
-        ("LR schedule", ", ".join(f"{k}={v}" for k, v in S["schedule"].items()), n["schedule"]),
-        ("epochs", run["epochs"], n["schedule"]),
-        ("MixNN warm-up, E_s, α", f"{S['mixnn']['warmup']}, {S['mixnn']['e_s']}, {S['mixnn']['alpha']}", n["mixnn"]),
-        ("MixNN K, weights, partners", "1, GMM, kNN over the training set", "MixNN §6.1, Algorithm 1"),
-        ("noise kinds", ", ".join(dict.fromkeys(k for _, k, _, _ in S["runs"])),
-         "symmetric: flip to another class (the paper's text); symmetric-uniform: redraw over all classes (its code)"),
-        ("noise sampling", "exact counts per class", "lnl.noise"),
-        ("runs", n_runs, S["expect"]),
-    ]
-    return pd.DataFrame(rows, columns=["setting", S["name"], "source"]).set_index("setting")
+    rows = [("MixNN warm-up, E_s, α", f"{S['mixnn']['warmup']}, {S['mixnn']['e_s']}, {S['mixnn']['alpha']}", n["mixnn"]),
+            ("MixNN K, weights, partners", "1, GMM, kNN over the training set", "MixNN §6.1, Algorithm 1"),
+            ("noise kinds", ", ".join(dict.fromkeys(k for _, k, _, _ in S["runs"])),
+             "symmetric: flip to another class (the paper's text); symmetric-uniform: redraw over all classes "
+             "(its code)"),
+            ("noise sampling", "exact counts per class", "lnl.noise"),
+            ("runs", n_runs, S["expect"])]
+    optimiser = (f"SGD, momentum 0.9, lr {run['lr']}, weight decay {run['weight_decay']}", "MixNN §6.1")
+    return protocol_table(run, {**n, "epochs": n["schedule"]}, S["schedule"], rows, column=S["name"],
+                          test_images=True, replace={"optimiser": optimiser, "batch size": (run["batch_size"],
+                                                                                          "MixNN §6.1")})
 
 
 def convention_runs(recs: Mapping[tuple, Mapping[str, Any]], arm: str, rate: float, seed: int = 0):

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from lnl.report.claims import Claim, arm_records, paired, seed_values
+from lnl.report.protocol import cells_protocol, settings_text
 from lnl.report.representations import focus_table
 from lnl.report.summaries import method_table, seed_table
 from lnl.report.tables import cell_source, paper_cell, paper_gap, paper_table, paper_value
@@ -201,37 +202,23 @@ def sources_of(*tables) -> str:
 
 
 def sanm_protocol(S: Mapping[str, Any], profile: str):
-    """The SANM replication's protocol at ``profile`` (settings ``S``): each setting, its value and
-    where it comes from."""
-    import pandas as pd
-
-    from lnl.book import HARDWARE, settings_text as params
+    """The SANM replication's protocol at ``profile`` (:func:`cells_protocol`): the shared settings,
+    the host, SANM's own, and the ladder and controls it runs."""
     from lnl.plans import SANM_LADDER, SANM_RATIOS, SANM_TARGETS, sanm_arms
+    from lnl.profiles import HARDWARE
 
-    run, notes, host = S["run"], S["notes"], sanm_arms(S)[0]
+    notes, host = S["notes"], sanm_arms(S)[0]
     (_, head_rate), seed0 = S["cells"][0], S["seeds"][0]
     at = f" at r = {head_rate}, seed {seed0}"
-    rows = [("data set", run["dataset"], notes["data"]),
-            ("images per class (train / test)", f"{run['train_per_class'] or 'all'} / {run['test_per_class'] or 'all'}",
-             notes["data"]),
-            ("model", run["model"], notes["model"]),
-            ("optimiser", f"SGD, lr {run['lr']}, weight decay {run['weight_decay']}, batch {run['batch_size']}",
-             notes["optimiser"]),
-            ("LR schedule", f"{params(S['schedule'])}, {run['epochs']} epochs", notes["schedule"]),
-            ("noise cells", "; ".join(f"{k} {r}" for k, r in S["cells"]), notes["noise"]),
-            ("seeds", f"{', '.join(map(str, S['seeds']))} at r = {head_rate}; "
-                      f"{', '.join(map(str, S['cell_seeds']))} in the other cells", "seed-paired differences"),
-            ("host", f"{host}: {params(S['host_params'])}", notes["host"]),
-            ("SANM", params(S["sanm"]), notes["sanm"]),
-            ("Table 5's ladder", ", ".join(SANM_LADDER) + at,
-             "AMG alone keeps the host's targets; SANM is amg+nlr+smr"),
+    rows = [("host", f"{host}: {settings_text(S['host_params'])}", notes["host"]),
+            ("SANM", settings_text(S["sanm"]), notes["sanm"]),
+            ("Table 5's ladder", ", ".join(SANM_LADDER) + at, "AMG alone keeps the host's targets; SANM is amg+nlr+smr"),
             ("mask-ratio controls", ", ".join(SANM_RATIOS) + at,
              "Fig. 2 and 4: every sample the same ratio σ_b, or one drawn from the noise-aware range without w"),
             ("NLR target control", f"target={', '.join(SANM_TARGETS)}{at}" if S["host"] == "ce" else "none",
              "ours: NLR on the given label, beside the default (the prediction, §2.4)"),
-            ("SANM(C2D)", "not run", notes["c2d"]),
-            ("expected time per run", S["expect"], HARDWARE[profile])]
-    return pd.DataFrame(rows, columns=["setting", "value", "source"]).set_index("setting")
+            ("SANM(C2D)", "not run", notes["c2d"])]
+    return cells_protocol(S, HARDWARE[profile], rows, seeds=(f"at r = {head_rate}", "in the other cells"))
 
 
 def host_and_plugin(recs: Mapping[tuple, Mapping[str, Any]], cells: Sequence[tuple[str, float]], host: str,
