@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("detect", help="rank every training sample by how likely its label is wrong, beside "
                        "cleanlab; write <out>/label_issues.csv")
     t.add_argument("--method", default=detect.DEFAULT_METHOD,
-                   help=", ".join(METHODS) + " (default %(default)s: its small-loss GMM)")
+                   help=", ".join(METHODS) + " (default %(default)s: its target mass on the given label, the detection "
+                        "page's best detector at cpu over its noise models)")
     _add_run_flags(t, d, s)
     t.add_argument("--folds", type=int, default=detect.DEFAULT_FOLDS,
                    help="cleanlab's out-of-sample folds, each a CE run of the same budget (0: no cleanlab; "

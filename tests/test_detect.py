@@ -56,8 +56,8 @@ def test_detection_metrics_by_hand():
 def test_lnl_detect_on_a_labels_csv_writes_paths(tmp_path, capsys):
     root, csv = csv_layout(tmp_path, [f"{i}.png,{'dog' if i % 2 else 'cat'}" for i in range(6)])
     out = tmp_path / "out"
-    code, stdout, err = call(["detect", "--dataset", "imagefolder", "--root", str(root), "--labels", str(csv),
-                              "--holdout", "0.34", "--image-size", "8", "--model", "mlp", "--noise", "none",
+    code, stdout, err = call(["detect", "--method", "ce", "--dataset", "imagefolder", "--root", str(root),
+                              "--labels", str(csv), "--holdout", "0.34", "--image-size", "8", "--model", "mlp", "--noise", "none",
                               "--epochs", "1", "--batch-size", "2", "--device", "cpu", "--folds", "2",
                               "--out", str(out)], capsys)
     assert code == 0, err
@@ -70,12 +70,14 @@ def test_lnl_detect_on_a_labels_csv_writes_paths(tmp_path, capsys):
 
 def test_lnl_detect_on_an_imagefolder_tree(tmp_path, capsys):
     out = tmp_path / "out"
-    code, _, err = call(["detect", "--dataset", "imagefolder", "--root", str(tree(tmp_path / "pets")), "--holdout",
-                         "0.25", "--image-size", "8", "--model", "mlp", "--noise", "none", "--epochs", "1",
-                         "--batch-size", "4", "--device", "cpu", "--folds", "0", "--out", str(out)], capsys)
+    code, stdout, err = call(["detect", "--dataset", "imagefolder", "--root", str(tree(tmp_path / "pets")),
+                              "--holdout", "0.25", "--image-size", "8", "--model", "mlp", "--noise", "none", "--epochs",
+                              "1", "--batch-size", "4", "--device", "cpu", "--folds", "0", "--out", str(out)], capsys)
     assert code == 0, err
     t = pd.read_csv(out / "label_issues.csv")
     assert len(t) == 7 and t["path"].str.match(r"^(cat|lynx)/").all() and "cleanlab_rank" not in t
+    # the default method, ELR, ranks by its target's mass on the given label and has no P(clean)
+    assert "ranked by elr's" in stdout and "p_clean" not in t and t["score"].between(0, 1).all()
 
 
 @pytest.mark.parametrize("extra, fragment", [

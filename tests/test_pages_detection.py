@@ -3,6 +3,7 @@ seeds) and the extras a campaign brings back for it."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -33,9 +34,10 @@ def test_detector_metrics_by_hand():
 def tiny_block():
     given, true = np.array([0, 1, 1, 0, 1, 0]), np.array([0, 1, 0, 0, 1, 1])   # samples 2 and 5 mislabelled
     history = [{"loss_auroc": 0.6}, {"loss_auroc": 0.75}]
-    records = {"CE": {"detection": "loss", "history": history, "timing": {"epoch_s": [1.0, 1.0]}},
-               "IEG": {"detection": "omega", "history": [{"omega_auroc": None}, {"omega_auroc": 0.9}],
-                       "timing": {"epoch_s": [3.0, 3.0]}}}
+    records = {"CE": {"config": {"method": "ce"}, "detection": "loss", "history": history,
+                      "timing": {"epoch_s": [1.0, 1.0]}},
+               "IEG": {"config": {"method": "ieg"}, "detection": "omega",
+                       "history": [{"omega_auroc": None}, {"omega_auroc": 0.9}], "timing": {"epoch_s": [3.0, 3.0]}}}
     block = Block("tiny", given, true,
                   scores={"CE": np.array([0.9, 0.8, 0.1, 0.7, 0.6, 0.2]),
                           "IEG": np.array([0.5, 0.4, 0.0, 0.0, 0.3, 0.2])},
@@ -63,6 +65,19 @@ def test_the_metrics_table_flags_by_p_clean_by_omega_and_by_cleanlab_issues():
     assert t.loc["cleanlab", "score"] == "self-confidence, 3-fold"
     summary = report.detection_summary([tiny_block()])
     assert summary.loc["CE", "tiny"] == 1.0
+
+
+def test_the_ranking_keeps_the_detectors_of_every_block_by_mean_auroc():
+    one = tiny_block()
+    two = dataclasses.replace(one, name="tiny2", scores={"CE": np.array([0.9, 0.8, 0.1, 0.7, 0.6, 0.85])},
+                              p_clean={"CE": None}, predicted={"CE": one.true, "cleanlab": one.true},
+                              records={"CE": one.records["CE"]})
+    t = report.detector_ranking([one, two])
+    # IEG scores only the first block; cleanlab's quality gives 7 of 8 pairs in both (0.875), CE 1 and
+    # 5 of 8 in the second (its wrong sample 5 scores 0.85, below only 0.9): mean 0.8125
+    assert t.index.tolist() == ["cleanlab", "CE"] and t["rank"].tolist() == [1, 2]
+    assert t.loc["cleanlab", "mean AUROC"] == 0.875 and t.loc["CE", "tiny2"] == 0.625
+    assert t.loc["CE", "mean AUROC"] == 0.8125 and t["method"].tolist() == ["cleanlab", "ce"]
 
 
 def test_auroc_over_epochs_cost_and_the_most_suspicious():

@@ -35,7 +35,7 @@ from lnl.report.claims import (Check, Claim, arm_records, by_seed, cell_mean, ch
                                pct, seed_spread, seed_values, verdict_lists, verdict_of)
 from lnl.report.detection import (CLEANLAB, Block, auroc_over_epochs, cleanlab_published, cleanlab_scores,
                                   detection_block, detection_metrics_table, detection_protocol, detection_summary,
-                                  detector_cost, detector_metrics, disagreement_table, most_suspicious,
+                                  detector_cost, detector_metrics, detector_ranking, disagreement_table, most_suspicious,
                                   published_beside_ours)
 from lnl.report.foundations import (MEMORISATION_GLUE, MEMORISATION_SOURCES, campaign_memorisation, convention_rates,
                                     detection_table, gmm_fits, gradient_pull, human_noise_note, memorisation_checks,

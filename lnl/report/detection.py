@@ -10,7 +10,7 @@ label quality and issues from the out-of-sample probabilities of the block's fol
 :func:`auroc_over_epochs` (the records' per-epoch AUROC), :func:`most_suspicious` (the samples a
 detector ranks first), :func:`disagreement_table` (a method against cleanlab), :func:`detector_cost`
 (wall time as a multiple of one CE training), :func:`detection_summary` (AUROC per block and
-detector) and :func:`published_beside_ours` (cleanlab's published AUROC on CIFAR-10N beside the gpu
+detector), :func:`detector_ranking` (the detectors that score every block, by mean AUROC) and :func:`published_beside_ours` (cleanlab's published AUROC on CIFAR-10N beside the gpu
 records).
 """
 
@@ -246,6 +246,19 @@ def detection_summary(blocks: Sequence[Block]):
     import pandas as pd
 
     return pd.concat({b.name: detection_metrics_table(b)["AUROC"] for b in blocks}, axis=1, sort=False)
+
+
+def detector_ranking(blocks: Sequence[Block]):
+    """The detectors that score every one of ``blocks`` ranked by their mean AUROC over them (1 =
+    best): which one to use when the noise model is not known. Columns: each block's AUROC, ``mean
+    AUROC``, ``method`` (the ``lnl run --method`` of the detector's run; cleanlab's is its own) and
+    ``rank``."""
+    table = detection_summary(blocks).dropna()
+    table["mean AUROC"] = table[[b.name for b in blocks]].mean(axis=1)
+    table = table.sort_values("mean AUROC", ascending=False, kind="stable")
+    table["method"] = [CLEANLAB if d == CLEANLAB else blocks[0].records[d]["config"]["method"] for d in table.index]
+    table["rank"] = range(1, len(table) + 1)
+    return table
 
 
 def cleanlab_published():
